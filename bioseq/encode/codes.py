@@ -1,0 +1,209 @@
+"""Sequences as uint8 codes: the compact form datasets hold and loaders ship.
+
+Data contract
+-------------
+codes : numpy.ndarray, shape ``(N, L)``, dtype ``uint8``
+    One byte per base with the codes of :mod:`bioseq.alphabet`
+    (A, C, G, T, N = 0..4, other IUPAC letters 5..14). Rows shorter than ``L``
+    are right-padded with ``PAD`` (15).
+lengths : numpy.ndarray, shape ``(N,)``, dtype ``int64``
+    The number of real bases in each row; ``codes[i, lengths[i]:] == PAD``.
+
+One-hot encoding, k-mer tokens and model inputs are all computed from these
+arrays (see :mod:`bioseq.encode.onehot` and :mod:`bioseq.encode.kmer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from bioseq.alphabet import ASCII_TO_CODE_BYTES, CODE_TO_ASCII, INVALID, PAD
+from bioseq.errors import InputError
+
+__all__ = ["encode", "encode_one", "decode", "decode_one", "pad_codes", "check_codes"]
+
+
+def encode_one(sequence: str | bytes, *, name: str | None = None) -> np.ndarray:
+    """Encode one sequence to codes.
+
+    Parameters
+    ----------
+    sequence : str or bytes
+        Nucleotide letters (IUPAC, any case; ``U`` reads as ``T``).
+    name : str, optional
+        Record name, used in the error message.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(L,)``, dtype uint8
+
+    Raises
+    ------
+    InputError
+        When the sequence holds a character that is not a nucleotide letter.
+
+    Examples
+    --------
+    >>> encode_one("ACGTNr").tolist()
+    [0, 1, 2, 3, 4, 5]
+    """
+    raw = sequence.encode("latin-1", "replace") if isinstance(sequence, str) else bytes(sequence)
+    codes = np.frombuffer(raw.translate(ASCII_TO_CODE_BYTES), dtype=np.uint8)
+    if codes.size and codes.max() == INVALID:
+        _raise_invalid(raw, codes, name)
+    return codes.copy()
+
+
+def _raise_invalid(raw: bytes, codes: np.ndarray, name: str | None) -> None:
+    pos = int(np.flatnonzero(codes == INVALID)[0])
+    char = chr(raw[pos])
+    raise InputError(
+        f"character {char!r} at position {pos} (0-based) is not a nucleotide letter",
+        record=name,
+        fix=_fix_for(char),
+    )
+
+
+def _fix_for(char: str) -> str:
+    if char in "-.":
+        return "Remove alignment gaps before encoding (e.g. seq.replace('-', ''))"
+    if char.upper() in "EFIJLOPQZX*":
+        return "This looks like a protein sequence; bioseq reads DNA/RNA only"
+    if char.isspace():
+        return "Remove whitespace inside sequences"
+    return "Use A, C, G, T/U, N or another IUPAC letter"
+
+
+def encode(
+    sequences: Iterable[str | bytes],
+    *,
+    length: int | None = None,
+    names: Sequence[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Encode sequences of any lengths to a padded code array.
+
+    Parameters
+    ----------
+    sequences : iterable of str or bytes
+        Nucleotide sequences.
+    length : int, optional
+        Width ``L`` of the output. Default: the longest sequence. Sequences
+        longer than ``length`` raise an error rather than being cut.
+    names : sequence of str, optional
+        Record names for error messages.
+
+    Returns
+    -------
+    codes : numpy.ndarray, shape ``(N, L)``, dtype uint8
+        Right-padded with ``PAD``.
+    lengths : numpy.ndarray, shape ``(N,)``, dtype int64
+
+    Raises
+    ------
+    InputError
+        On a non-nucleotide character or a sequence longer than ``length``.
+
+    Examples
+    --------
+    >>> codes, lengths = encode(["ACG", "T"])
+    >>> codes.tolist(), lengths.tolist()
+    ([[0, 1, 2], [3, 15, 15]], [3, 1])
+    """
+    raws = [s.encode("latin-1", "replace") if isinstance(s, str) else bytes(s) for s in sequences]
+    lengths = np.fromiter((len(r) for r in raws), dtype=np.int64, count=len(raws))
+    width = int(lengths.max(initial=0)) if length is None else int(length)
+    if length is not None and lengths.size and lengths.max() > width:
+        i = int(np.argmax(lengths > width))
+        raise InputError(
+            f"sequence {i} is {lengths[i]} bases long, longer than length={width}",
+            record=None if names is None else names[i],
+            fix="Raise length, or trim or window the sequences first",
+        )
+    if lengths.size and (lengths == width).all():
+        flat = np.frombuffer(b"".join(raws).translate(ASCII_TO_CODE_BYTES), dtype=np.uint8)
+        codes = flat.reshape(len(raws), width).copy()
+    else:
+        codes = np.full((len(raws), width), PAD, dtype=np.uint8)
+        for i, raw in enumerate(raws):
+            codes[i, : len(raw)] = np.frombuffer(raw.translate(ASCII_TO_CODE_BYTES), np.uint8)
+    if codes.size and (codes == INVALID).any():
+        i = int(np.flatnonzero((codes == INVALID).any(axis=1))[0])
+        row = codes[i, : lengths[i]]
+        _raise_invalid(raws[i], row, None if names is None else names[i])
+    return codes, lengths
+
+
+def decode_one(codes: np.ndarray) -> str:
+    """Decode a 1-D code array back to an upper-case string (PAD is dropped).
+
+    Examples
+    --------
+    >>> decode_one(encode_one("acgtn"))
+    'ACGTN'
+    """
+    codes = np.asarray(codes)
+    check_codes(codes)
+    codes = codes[codes != PAD]
+    return CODE_TO_ASCII[codes].tobytes().decode("ascii")
+
+
+def decode(codes: np.ndarray, lengths: np.ndarray | None = None) -> list[str]:
+    """Decode a ``(N, L)`` code array to strings.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray, shape ``(N, L)``, dtype uint8
+    lengths : numpy.ndarray, shape ``(N,)``, optional
+        Real lengths; default: everything up to the padding.
+
+    Returns
+    -------
+    list of str
+        Upper-case sequences; ``decode(*encode(s)) == [x.upper() for x in s]``.
+    """
+    codes = np.asarray(codes)
+    if codes.ndim != 2:
+        raise InputError(f"codes must be 2-D (N, L), got shape {codes.shape}")
+    check_codes(codes)
+    text = CODE_TO_ASCII[codes].tobytes().decode("ascii")
+    width = codes.shape[1]
+    rows = [text[i * width : (i + 1) * width] for i in range(codes.shape[0])]
+    if lengths is None:
+        return [r.rstrip("-") for r in rows]
+    return [r[:n] for r, n in zip(rows, np.asarray(lengths).tolist())]
+
+
+def pad_codes(rows: Sequence[np.ndarray], *, length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Stack 1-D code arrays of different lengths into a padded ``(N, L)`` array.
+
+    Returns
+    -------
+    codes : numpy.ndarray, shape ``(N, L)``, dtype uint8
+    lengths : numpy.ndarray, shape ``(N,)``, dtype int64
+    """
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    width = int(lengths.max(initial=0)) if length is None else int(length)
+    if lengths.size and lengths.max() > width:
+        raise InputError(f"a sequence of {lengths.max()} bases does not fit length={width}")
+    out = np.full((len(rows), width), PAD, dtype=np.uint8)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out, lengths
+
+
+def check_codes(codes: np.ndarray) -> None:
+    """Raise :class:`InputError` unless ``codes`` is a uint8 array of valid codes."""
+    if not isinstance(codes, np.ndarray) or codes.dtype != np.uint8:
+        raise InputError(
+            f"codes must be a numpy uint8 array, got {type(codes).__name__}"
+            + (f" of {codes.dtype}" if isinstance(codes, np.ndarray) else ""),
+            fix="Build them with bioseq.encode.encode()",
+        )
+    if codes.size and codes.max() > PAD:
+        raise InputError(
+            f"codes hold the value {int(codes.max())}, but valid codes are 0..{PAD}",
+            fix="Build them with bioseq.encode.encode()",
+        )
+

@@ -1,0 +1,31 @@
+"""Shared test fixtures.
+
+``shared_data`` is the read-only folder of real public datasets that sits
+beside the repository (``../shared/data``) on developer machines and in CI;
+tests that need it are skipped where it is absent. Nothing here touches the
+network.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("BIOSEQ_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path to ``../shared/data``; skips the test when it is not there."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared data folder {SHARED} is absent")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def example_data() -> Path:
+    """Path to the repository's bundled ``data/`` folder."""
+    return REPO / "data"
