@@ -68,16 +68,20 @@ class InputError(BioseqError, ValueError):
             where.append(f"line {self.line}")
         if self.record is not None:
             where.append(f"record {self.record!r}")
-        text = self.problem.rstrip(".")
+        text = _sentence(self.problem)
         if where:
             text = ", ".join(where) + ": " + text
-        text += "."
         if self.fix:
-            text += " " + self.fix.rstrip(".") + "."
+            text += " " + _sentence(self.fix)
         return text
 
     def __str__(self) -> str:  # KeyError would otherwise add quotes
         return self._message()
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 class MissingContigError(InputError, KeyError):

@@ -22,7 +22,7 @@ import numpy as np
 from bioseq.alphabet import ASCII_TO_CODE_BYTES, CODE_TO_ASCII, INVALID, PAD
 from bioseq.errors import InputError
 
-__all__ = ["encode", "encode_one", "decode", "decode_one", "pad_codes", "check_codes"]
+__all__ = ["encode", "encode_one", "decode", "decode_one", "pad_codes", "check_codes", "as_codes"]
 
 
 def encode_one(sequence: str | bytes, *, name: str | None = None) -> np.ndarray:
@@ -49,16 +49,33 @@ def encode_one(sequence: str | bytes, *, name: str | None = None) -> np.ndarray:
     >>> encode_one("ACGTNr").tolist()
     [0, 1, 2, 3, 4, 5]
     """
-    raw = sequence.encode("latin-1", "replace") if isinstance(sequence, str) else bytes(sequence)
+    raw = _to_bytes(sequence, name)
     codes = np.frombuffer(raw.translate(ASCII_TO_CODE_BYTES), dtype=np.uint8)
     if codes.size and codes.max() == INVALID:
         _raise_invalid(raw, codes, name)
     return codes.copy()
 
 
-def _raise_invalid(raw: bytes, codes: np.ndarray, name: str | None) -> None:
+def _to_bytes(sequence: str | bytes, name: str | None) -> bytes:
+    if isinstance(sequence, str):
+        try:
+            return sequence.encode("ascii")
+        except UnicodeEncodeError as exc:
+            char = sequence[exc.start]
+            raise InputError(
+                f"character {char!r} at position {exc.start} (0-based) is not a nucleotide letter",
+                record=name, fix=_fix_for(char),
+            ) from None
+    if isinstance(sequence, (bytes, bytearray, memoryview)):
+        return bytes(sequence)
+    raise InputError(f"a sequence must be a str or bytes, got {type(sequence).__name__}", record=name)
+
+
+def _raise_invalid(raw: bytes, codes: np.ndarray, name: str | None, index: int | None = None) -> None:
     pos = int(np.flatnonzero(codes == INVALID)[0])
     char = chr(raw[pos])
+    if name is None and index is not None:
+        name = f"#{index}"
     raise InputError(
         f"character {char!r} at position {pos} (0-based) is not a nucleotide letter",
         record=name,
@@ -111,7 +128,12 @@ def encode(
     >>> codes.tolist(), lengths.tolist()
     ([[0, 1, 2], [3, 15, 15]], [3, 1])
     """
-    raws = [s.encode("latin-1", "replace") if isinstance(s, str) else bytes(s) for s in sequences]
+    if isinstance(sequences, (str, bytes)):
+        raise InputError(
+            "encode() takes a list of sequences, got a single string",
+            fix="Wrap it in a list ([sequence]) or use encode_one()",
+        )
+    raws = [_to_bytes(s, None if names is None else names[i]) for i, s in enumerate(sequences)]
     lengths = np.fromiter((len(r) for r in raws), dtype=np.int64, count=len(raws))
     width = int(lengths.max(initial=0)) if length is None else int(length)
     if length is not None and lengths.size and lengths.max() > width:
@@ -131,7 +153,7 @@ def encode(
     if codes.size and (codes == INVALID).any():
         i = int(np.flatnonzero((codes == INVALID).any(axis=1))[0])
         row = codes[i, : lengths[i]]
-        _raise_invalid(raws[i], row, None if names is None else names[i])
+        _raise_invalid(raws[i], row, None if names is None else names[i], index=i)
     return codes, lengths
 
 
@@ -172,7 +194,13 @@ def decode(codes: np.ndarray, lengths: np.ndarray | None = None) -> list[str]:
     rows = [text[i * width : (i + 1) * width] for i in range(codes.shape[0])]
     if lengths is None:
         return [r.rstrip("-") for r in rows]
-    return [r[:n] for r, n in zip(rows, np.asarray(lengths).tolist())]
+    lengths = np.asarray(lengths)
+    if lengths.shape != (codes.shape[0],) or (lengths < 0).any() or (lengths > width).any():
+        raise InputError(
+            f"lengths must be {codes.shape[0]} integers from 0 to {width}, got {lengths.tolist()[:5]}"
+            + ("..." if lengths.size > 5 else ""),
+        )
+    return [r[:n] for r, n in zip(rows, lengths.tolist())]
 
 
 def pad_codes(rows: Sequence[np.ndarray], *, length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -183,6 +211,8 @@ def pad_codes(rows: Sequence[np.ndarray], *, length: int | None = None) -> tuple
     codes : numpy.ndarray, shape ``(N, L)``, dtype uint8
     lengths : numpy.ndarray, shape ``(N,)``, dtype int64
     """
+    for row in rows:
+        check_codes(row)
     lengths = np.array([len(r) for r in rows], dtype=np.int64)
     width = int(lengths.max(initial=0)) if length is None else int(length)
     if lengths.size and lengths.max() > width:
@@ -207,3 +237,54 @@ def check_codes(codes: np.ndarray) -> None:
             fix="Build them with bioseq.encode.encode()",
         )
 
+
+
+def as_codes(sequences: object) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """Accept the sequence inputs every encoder takes and return 2-D codes.
+
+    Parameters
+    ----------
+    sequences : str, bytes, list of str, or numpy.ndarray of uint8 codes
+        One sequence, a list of sequences, or codes of shape ``(L,)`` or
+        ``(N, L)``.
+
+    Returns
+    -------
+    codes : numpy.ndarray, shape ``(N, L)``, dtype uint8
+        A view of the input where it already was codes.
+    lengths : numpy.ndarray of shape ``(N,)`` int64, or None
+        Real lengths when strings of different lengths were encoded here;
+        ``None`` for code input (padding is then found from ``PAD``).
+    single : bool
+        True when the input was one sequence (a string or a 1-D array), so the
+        caller can drop the leading axis again.
+
+    Raises
+    ------
+    InputError
+        For anything else: other dtypes, 3-D arrays, lists of non-strings,
+        invalid letters or codes.
+    """
+    if isinstance(sequences, (str, bytes)):
+        return encode_one(sequences)[None, :], None, True
+    if isinstance(sequences, np.ndarray) and sequences.dtype != object:
+        check_codes(sequences)
+        if sequences.ndim not in (1, 2):
+            raise InputError(f"codes must be 1-D (L,) or 2-D (N, L), got shape {sequences.shape}")
+        single = sequences.ndim == 1
+        return (sequences[None, :] if single else sequences), None, single
+    try:
+        items = list(sequences)
+    except TypeError:
+        raise InputError(
+            f"expected a string, a list of strings or a uint8 code array, got {type(sequences).__name__}",
+            fix="Encode sequences with bioseq.encode.encode() first",
+        ) from None
+    bad = next((type(s).__name__ for s in items if not isinstance(s, (str, bytes))), None)
+    if bad is not None:
+        raise InputError(
+            f"a list of sequences must hold only strings, found a {bad}",
+            fix="Pass codes as one (N, L) uint8 array instead of a list of arrays",
+        )
+    codes, lengths = encode(items)
+    return codes, lengths, False

@@ -19,7 +19,8 @@ import os
 import tempfile
 import zlib
 from pathlib import Path
-from typing import IO, BinaryIO, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO, BinaryIO
 
 from bioseq.errors import InputError, MissingFileError
 
@@ -31,7 +32,9 @@ __all__ = [
     "is_bgzf",
     "check_text",
     "atomic_output",
+    "text_lines",
     "read_errors",
+    "can_write",
 ]
 
 PathOrHandle = str | os.PathLike | IO[bytes] | IO[str]
@@ -47,7 +50,7 @@ def input_name(source: PathOrHandle) -> str:
     if isinstance(source, (str, os.PathLike)):
         return os.fspath(source)
     name = getattr(source, "name", None)
-    return name if isinstance(name, str) else "<stream>"
+    return name if isinstance(name, str) and name else "<stream>"
 
 
 def compression_of(head: bytes) -> str | None:
@@ -235,7 +238,7 @@ def check_text(head: bytes, *, path: str, what: str) -> None:
     if head.startswith(b"BAM\x01"):
         raise InputError(
             f"this is a BAM file, not {what}", path=path,
-            fix="Read it with bioseq.io.bam or pass the right file",
+            fix="Read it with bioseq.io.alignments.read_alignments, or pass the right file",
         )
     if head.startswith(b"CRAM"):
         raise InputError(f"this is a CRAM file, not {what}", path=path)
@@ -246,17 +249,64 @@ def check_text(head: bytes, *, path: str, what: str) -> None:
         )
 
 
+def text_lines(stream: Iterable[bytes], path: str, *, what: str = "text") -> Iterator[tuple[int, str]]:
+    """Number and decode the lines of a binary stream.
+
+    Parameters
+    ----------
+    stream : iterable of bytes
+        Lines as a binary file yields them.
+    path : str
+        File name for the error message.
+    what : str, default "text"
+        The format expected, for the message (e.g. ``"BED"``).
+
+    Yields
+    ------
+    (int, str)
+        The 1-based line number and the UTF-8 line without trailing
+        whitespace (so CRLF endings and trailing tabs are gone).
+
+    Raises
+    ------
+    InputError
+        On a line that is not UTF-8.
+    """
+    for number, raw in enumerate(stream, 1):
+        try:
+            yield number, raw.decode("utf-8").rstrip()
+        except UnicodeDecodeError:
+            raise InputError(
+                "the line is not UTF-8 text", path=path, line=number,
+                fix=f"Pass a {what} text file (plain, gzip or bgzip)",
+            ) from None
+
+
 @contextlib.contextmanager
 def read_errors(path: str) -> Iterator[None]:
-    """Turn decoding errors raised while reading into an :class:`InputError`."""
+    """Turn a decoding error raised inside the block into an :class:`InputError`."""
     try:
         yield
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"the file is not text (byte {exc.object[exc.start:exc.start + 1]!r} "
+            f"the file is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} "
             "cannot be decoded)",
-            path=path,
+            path=path, fix="Save it as UTF-8 text",
         ) from exc
+
+
+def can_write(directory: str | os.PathLike) -> bool:
+    """True when bioseq may create files in ``directory``.
+
+    A directory marked read-only (no write bit at all) counts as read-only
+    even for root, who could write there anyway: bioseq never drops index or
+    cache files into a shared, read-only data folder.
+    """
+    try:
+        mode = os.stat(directory).st_mode
+    except OSError:
+        return False
+    return os.access(directory, os.W_OK) and bool(mode & 0o222)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,130 @@
+"""Recognise a file's format from its content.
+
+Extensions lie (``.fa.gz`` that is plain text, ``.bed`` with spaces), so
+:func:`sniff_format` looks at the first bytes after decompression: the BAM
+and CRAM magic, FASTA ``>``, FASTQ ``@``, SAM header tags, the nine columns
+of GTF/GFF3 and their attribute styles, BED's integer columns and
+comma/tab-separated tables with a ``sequence`` column. Only when the content
+matches nothing does the extension decide, so that the strict reader of the
+promised format can name the line that is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bioseq.errors import InputError
+from bioseq.io.handles import PathOrHandle, input_name, open_input
+
+__all__ = ["FORMATS", "sniff_format"]
+
+FORMATS = ("fasta", "fastq", "sam", "bam", "cram", "bed", "gtf", "gff3", "table")
+
+_SAM_HEADER = re.compile(rb"^@(HD|SQ|RG|PG|CO)\t")
+_GTF_ATTR = re.compile(rb'^\s*\w+ +"?[^";]*"?;')
+_HEAD_BYTES = 1 << 16
+
+
+def sniff_format(source: PathOrHandle) -> str:
+    """Name the format of a file from its content.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or binary handle
+        A path (plain, gzip or bgzip) or a handle that supports ``peek``.
+
+    Returns
+    -------
+    str
+        One of :data:`FORMATS`.
+
+    Raises
+    ------
+    InputError
+        When the file is empty, binary but not BAM/CRAM, or matches no format.
+    """
+    name = input_name(source)
+    with open_input(source) as stream:
+        raw_head = stream.peek(_HEAD_BYTES)[:_HEAD_BYTES]
+        if raw_head.startswith(b"CRAM"):
+            return "cram"
+        if raw_head.startswith(b"BAM\x01"):
+            return "bam"
+        if not raw_head.strip():
+            raise InputError("the file is empty", path=name, fix="Check that it was written completely")
+        if b"\x00" in raw_head and not raw_head.startswith((b">", b"@")):
+            raise InputError(
+                "this is a binary file of an unknown format", path=name,
+                fix="bioseq reads FASTA, FASTQ, SAM/BAM/CRAM, BED, GTF/GFF3 and CSV/TSV tables",
+            )
+    return _sniff_text(raw_head, name)
+
+
+_EXTENSIONS = {
+    ".fa": "fasta", ".fasta": "fasta", ".fna": "fasta", ".fas": "fasta", ".fq": "fastq",
+    ".fastq": "fastq", ".sam": "sam", ".bed": "bed", ".narrowpeak": "bed", ".gtf": "gtf",
+    ".gff": "gff3", ".gff3": "gff3", ".csv": "table", ".tsv": "table",
+}
+
+
+def _by_extension(name: str) -> str | None:
+    """The format a file name promises (``.gz``/``.bgz`` stripped), if any."""
+    lowered = name.lower()
+    for suffix in (".gz", ".bgz"):
+        lowered = lowered.removesuffix(suffix)
+    return next((fmt for ext, fmt in _EXTENSIONS.items() if lowered.endswith(ext)), None)
+
+
+def _sniff_text(head: bytes, name: str) -> str:
+    lines = [line.rstrip(b"\r") for line in head.split(b"\n")]
+    if len(head) == _HEAD_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith(b"##gff-version 3"):
+            return "gff3"
+        if stripped.startswith((b"#", b"track", b"browser")):
+            continue
+        guess = _classify_line(line)
+        if guess:
+            return guess
+        spaced = _classify_line(b"\t".join(line.split(None, 8)))
+        if spaced in ("bed", "gtf", "gff3", "sam"):
+            raise InputError(
+                f"this line looks like {spaced.upper()} but its columns are separated "
+                "by spaces, not tabs", path=name, line=lines.index(line) + 1,
+                fix="Separate the columns with single tabs",
+            )
+        break
+    promised = _by_extension(name)
+    if promised is not None:
+        return promised  # its strict reader names the line that is wrong
+    raise InputError(
+        "cannot tell the file's format from its first lines", path=name,
+        fix="bioseq reads FASTA, FASTQ, SAM/BAM/CRAM, BED, GTF/GFF3 and CSV/TSV tables "
+        "with a header naming a 'sequence' column",
+    )
+
+
+def _classify_line(line: bytes) -> str | None:
+    if line.startswith(b">"):
+        return "fasta"
+    if _SAM_HEADER.match(line):
+        return "sam"
+    if line.startswith(b"@"):
+        return "fastq"
+    fields = line.split(b"\t")
+    if len(fields) >= 11 and fields[1].isdigit() and fields[3].isdigit():
+        return "sam"
+    if len(fields) in (8, 9) and fields[3].isdigit() and fields[4].isdigit():
+        if len(fields) == 9 and _GTF_ATTR.match(fields[8]):
+            return "gtf"
+        return "gff3"
+    if len(fields) >= 3 and fields[1].strip().isdigit() and fields[2].strip().isdigit():
+        return "bed"
+    header = [f.strip().strip(b'"').lower() for f in re.split(rb"[,\t]", line)]
+    if b"sequence" in header or b"seq" in header:
+        return "table"
+    return None

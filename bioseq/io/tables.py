@@ -1,0 +1,533 @@
+"""Read labelled sequence files into :class:`~bioseq.io.labels.LabelledSequences`.
+
+Accepted inputs
+---------------
+* a CSV/TSV table with a sequence column and a label column, with a header
+  (GUE: ``sequence,label``; UCI splice: ``label,sequence``) or without one
+  (columns then given as 0-based numbers): :func:`read_table`;
+* FASTA whose headers carry the label (``>seq1 label=pos``): :func:`read_fasta_labelled`;
+* one FASTA file per class (``Ecoli_prom.fa``, ``Ecoli_non_prom.fa``):
+  :func:`read_fasta_classes`;
+* a folder with one sub-folder per class: :func:`read_folder`;
+* any of these, told apart by what the source is: :func:`read_labelled`.
+
+Files may be plain, gzip or bgzip; paths or open handles are accepted.
+Multi-label data come as one column of labels joined by ``label_separator``
+(``"a;b"``) or as one 0/1 column per class (``label_column=["a", "b"]``).
+The result's fields, the label encoding and the class order are described
+in :mod:`bioseq.io.labels`. Sequences carry no coordinates; messages give
+1-based line numbers and 0-based positions within a sequence.
+
+:func:`write_table` saves a :class:`LabelledSequences` (e.g. a split) as CSV.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import difflib
+import gzip
+import io
+import itertools
+import operator
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from bioseq.errors import InputError, MissingFileError
+from bioseq.io.fasta import read_fasta
+from bioseq.io.handles import PathOrHandle, atomic_output, check_text, input_name, open_input, read_errors
+from bioseq.io.labels import LabelledSequences, check_sequences, labelled_from_rows
+
+__all__ = [
+    "read_table", "read_fasta_labelled", "read_fasta_classes", "read_folder",
+    "read_labelled", "write_table",
+]
+
+Column = str | int
+_HEAD_BYTES = 1 << 14
+_SAMPLE_LINES = 20
+_DNA_LIKE = re.compile(r"[ACGTUNacgtun]{8,}")
+
+
+def read_table(
+    source: PathOrHandle,
+    *,
+    sequence_column: Column = "sequence",
+    label_column: Column | Sequence[Column] = "label",
+    name_column: Column | None = None,
+    delimiter: str | None = None,
+    header: bool = True,
+    label_separator: str | None = None,
+    classes: Sequence[str] | None = None,
+) -> LabelledSequences:
+    """Read a CSV/TSV table of sequences and labels.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or file object
+        A path (plain or gzip) or an open handle.
+    sequence_column, name_column : str or int
+        Column names, or 0-based column numbers (required when
+        ``header=False``). Sequences are stripped of surrounding whitespace.
+        Without ``name_column`` a record is named ``"<file name>:<line>"``.
+    label_column : str, int or list of them
+        One column: a class label per row (multi-label when
+        ``label_separator`` is given). A list: one 0/1 column per class
+        (multi-label); the classes are the column names, or ``classes``.
+    delimiter : str, optional
+        Default: tab for ``.tsv``/``.txt``/``.tab``, comma for ``.csv``
+        (also gzipped), otherwise the first of ``,``, tab, ``;``, ``|`` that
+        splits the first lines into equally many fields.
+    header : bool, default True
+        Whether the first non-blank row names the columns.
+    label_separator : str, optional
+        Splits a label cell into several labels (multi-label), e.g. ``";"``.
+    classes : sequence of str, optional
+        Class names in index order; labels outside it are an error. Default:
+        the labels found, ordered as :func:`~bioseq.io.labels.class_order` does.
+
+    Returns
+    -------
+    LabelledSequences
+        ``labels`` of shape ``(N,)`` int64 (binary for two classes, else
+        multiclass) or ``(N, C)`` uint8 (multilabel).
+
+    Raises
+    ------
+    InputError
+        On an empty, binary or FASTA file; a missing column (the message lists
+        the columns found); a row with a different number of fields; an empty
+        or non-nucleotide sequence; an empty label; a label outside
+        ``classes``; a single class.
+    """
+    path = input_name(source)
+    _check_table_options(delimiter, header, label_separator)
+    wide = isinstance(label_column, (list, tuple))
+    label_columns = list(label_column) if wide else [label_column]
+    if wide and (len(label_columns) < 2 or label_separator is not None
+                 or (classes is not None and len(classes) != len(label_columns))):
+        raise InputError("a list label_column needs two or more 0/1 columns, no label_separator, "
+                         "and classes= (if given) with one name per column", path=path,
+                         fix="Pass one column name for a single label column")
+    with open_input(source) as stream:
+        _check_head(stream, path, "a table")
+        specs = [sequence_column, *label_columns] + ([] if name_column is None else [name_column])
+        columns, cells, lines = _read_columns(stream, path, specs, delimiter=delimiter, header=header)
+    sequences = [s.strip() for s in cells[0]]
+    base = os.path.basename(path)
+    names = ([s.strip() for s in cells[-1]] if name_column is not None
+             else [f"{base}:{line}" for line in lines])
+
+    def where(i):
+        return {"path": path, "line": lines[i], "record": names[i] if name_column is not None else None}
+
+    if not wide:
+        return labelled_from_rows(sequences, names, cells[1], where=where,
+                                  label_separator=label_separator, classes=classes, source=path)
+    check_sequences(sequences, where=where)
+    header_names = [c if isinstance(c, str) else columns[c] for c in label_columns]
+    labels = _indicator_columns(cells[1:1 + len(label_columns)], header_names, where)
+    order = tuple(classes) if classes is not None else tuple(header_names)
+    return LabelledSequences(sequences, labels, order, "multilabel", names, source=path)
+
+
+def _check_table_options(delimiter, header, label_separator) -> None:
+    if delimiter is not None and not (isinstance(delimiter, str) and len(delimiter) == 1):
+        raise InputError(f"delimiter must be one character, got {delimiter!r}", fix="Pass e.g. ',' or '\\t'")
+    if not isinstance(header, bool):
+        raise InputError(f"header must be True or False, got {header!r}")
+    if label_separator is not None and not (isinstance(label_separator, str) and label_separator):
+        raise InputError(f"label_separator must be a non-empty string, got {label_separator!r}")
+
+
+def _indicator_columns(cells, header_names, where) -> np.ndarray:
+    matrix = np.array([[x.strip() for x in col] for col in cells]).T  # (N, C)
+    ones, zeros = matrix == "1", matrix == "0"
+    bad = ~(ones | zeros)
+    if bad.any():
+        i, j = (int(v[0]) for v in np.nonzero(bad))
+        raise InputError(f"label column {header_names[j]!r} holds {str(matrix[i, j])!r}, not 0 or 1",
+                         **where(i), fix="Use 0 and 1 in label columns")
+    return ones.astype(np.uint8)
+
+
+def _read_columns(stream, path, specs, *, delimiter, header):
+    """The cells of the columns ``specs``: ``(column names, [cells per spec], lines)``."""
+    with _text(stream, path) as text:
+        sample = list(itertools.islice(iter(text.readline, ""), _SAMPLE_LINES))
+        delim = delimiter if delimiter is not None else _guess_delimiter(path, sample)
+        reader = csv.reader(itertools.chain(sample, text), delimiter=delim)
+        try:
+            first = next((row for row in reader if any(c.strip() for c in row)), None)
+            if first is None:
+                raise InputError("the file holds no rows", path=path,
+                                 fix="Check that it was written completely")
+            width, first_line = len(first), reader.line_num
+            columns = [c.strip() for c in first] if header else [str(i) for i in range(width)]
+            picks = [_column_index(s, columns, header, first, path, first_line) for s in specs]
+            get = operator.itemgetter(*picks)
+            rows, lines = ([] if header else [get(first)]), ([] if header else [first_line])
+            for row in reader:
+                if len(row) != width:
+                    if not any(c.strip() for c in row):
+                        continue
+                    raise InputError(
+                        f"the row has {len(row)} fields but the {'header' if header else 'first row'} "
+                        f"has {width} (delimiter {delim!r})", path=path, line=reader.line_num,
+                        fix="Quote fields that contain the delimiter, or pass delimiter=",
+                    )
+                rows.append(get(row))
+                lines.append(reader.line_num)
+        except csv.Error as exc:
+            raise InputError(f"the table cannot be parsed ({exc})", path=path, line=reader.line_num,
+                             fix="Check the quoting, or pass delimiter=") from exc
+    if not rows:
+        raise InputError("the table has a header but no rows", path=path,
+                         fix="Check that it was written completely")
+    cells = [list(col) for col in zip(*rows)] if len(picks) > 1 else [rows]
+    return columns, cells, lines
+
+
+def _column_index(spec, columns, header, first, path, line) -> int:
+    if isinstance(spec, bool) or not isinstance(spec, (str, int)):
+        raise InputError(f"a column must be given as a name or a 0-based number, got {spec!r}",
+                         path=path)
+    if isinstance(spec, int):
+        if not 0 <= spec < len(columns):
+            raise InputError(f"column number {spec} is outside the {len(columns)} columns (0-based)",
+                             path=path, line=line, fix=f"Pass a number from 0 to {len(columns) - 1}")
+        return spec
+    if not header:
+        raise InputError(f"column {spec!r} is a name, but header=False",
+                         path=path, fix="Give 0-based column numbers, e.g. sequence_column=2")
+    if columns.count(spec) == 1:
+        return columns.index(spec)
+    if columns.count(spec) > 1:
+        raise InputError(f"the header names column {spec!r} twice", path=path, line=line,
+                         fix="Rename one of them, or pass the 0-based column number")
+    close = ([c for c in columns if c.lower() == spec.lower()]
+             or difflib.get_close_matches(spec, columns, n=3))
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    looks_like_data = any(_DNA_LIKE.fullmatch(c.strip()) for c in first)
+    raise InputError(
+        f"there is no column {spec!r}; the columns are {', '.join(map(repr, columns))}{hint}",
+        path=path, line=line,
+        fix=("The first row looks like data: pass header=False and 0-based column numbers"
+             if looks_like_data else "Pass the right column name"),
+    )
+
+
+def _guess_delimiter(path: str, sample: list[str]) -> str:
+    base = re.sub(r"\.(gz|bgz)$", "", path.lower())
+    if base.endswith((".tsv", ".txt", ".tab")):
+        return "\t"
+    if base.endswith(".csv"):
+        return ","
+    lines = [line for line in sample if line.strip()]
+    for delim in (",", "\t", ";", "|"):
+        counts = {line.count(delim) for line in lines}
+        if len(counts) == 1 and 0 not in counts:
+            return delim
+    return ","
+
+
+def read_fasta_labelled(
+    source: PathOrHandle,
+    *,
+    label_pattern: str | Callable[[str], str | None] = r"label=(\S+)",
+    label_separator: str | None = None,
+    classes: Sequence[str] | None = None,
+) -> LabelledSequences:
+    """Read FASTA whose header lines carry the labels.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or file object
+        FASTA (plain or gzip), path or handle.
+    label_pattern : str or callable, default ``r"label=(\\S+)"``
+        A regular expression with one group, searched in the whole header
+        line (without ``>``), e.g. ``r"\\|(\\w+)$"`` for ``>id|label``; or a
+        function from the header line to the label (``None`` for none).
+    label_separator, classes
+        As for :func:`read_table`.
+
+    Returns
+    -------
+    LabelledSequences
+        Names are the first word of each header.
+
+    Raises
+    ------
+    InputError
+        On a file that is not FASTA, a header without a label, an empty or
+        non-nucleotide sequence, a label outside ``classes``, a single class,
+        or a pattern without exactly one group.
+    """
+    path = input_name(source)
+    get_label = _label_getter(label_pattern)
+    names, sequences, raw = [], [], []
+    for record in read_fasta(source, alphabet="any"):  # letters checked below, with our fix
+        title = f"{record.name} {record.description}" if record.description else record.name
+        label = get_label(title)
+        if not isinstance(label, str):
+            raise InputError(
+                f"the header {title!r} holds no label matching {label_pattern!r}"
+                if label is None else f"label_pattern returned {label!r}, not a string",
+                path=path, record=record.name,
+                fix="Pass label_pattern= a regex with one group, or a function",
+            )
+        names.append(record.name)
+        sequences.append(record.sequence)
+        raw.append(label)
+    return labelled_from_rows(sequences, names, raw, where=lambda i: {"path": path, "record": names[i]},
+                              label_separator=label_separator, classes=classes, source=path)
+
+
+def _label_getter(pattern) -> Callable[[str], str | None]:
+    if callable(pattern):
+        return pattern
+    try:
+        regex = re.compile(pattern)
+    except (re.error, TypeError) as exc:
+        raise InputError(f"label_pattern {pattern!r} is not a regular expression ({exc})") from exc
+    if regex.groups != 1:
+        raise InputError(f"label_pattern {pattern!r} has {regex.groups} groups, not 1",
+                         fix="Put the label in one (...) group and make the others (?:...)")
+
+    def get(title: str) -> str | None:
+        match = regex.search(title)
+        return None if match is None else match.group(1)
+
+    return get
+
+
+def read_fasta_classes(
+    files: Mapping[str, PathOrHandle] | Sequence[str | os.PathLike],
+    *,
+    classes: Sequence[str] | None = None,
+) -> LabelledSequences:
+    """Read one file of sequences per class.
+
+    Parameters
+    ----------
+    files : mapping of class name to path or handle, or sequence of paths
+        With a sequence, a file's class is its name without ``.gz`` and one
+        more extension: ``Ecoli_prom.fa`` -> ``Ecoli_prom``,
+        ``dm.n1don.fa.gz`` -> ``dm.n1don``. Each file is FASTA, or a table
+        with a header naming a ``sequence`` column.
+    classes : sequence of str, optional
+        Class order; it must hold every class. Default: see
+        :func:`~bioseq.io.labels.class_order` (``Ecoli_non_prom`` gets 0).
+
+    Returns
+    -------
+    LabelledSequences
+        Sequences in the order of ``files``, then of each file.
+
+    Raises
+    ------
+    InputError
+        On fewer than two classes, two files with one class name, an empty
+        file, an empty or non-nucleotide sequence, or a class outside ``classes``.
+    """
+    if isinstance(files, Mapping):
+        groups = [(str(cls), [src]) for cls, src in files.items()]
+    elif isinstance(files, Sequence) and not isinstance(files, (str, bytes)):
+        groups = [(_class_of(src), [src]) for src in files]
+    else:
+        raise InputError(f"files must be a mapping or a list of files, got {type(files).__name__}",
+                         fix="Pass e.g. {'pos': 'pos.fa', 'neg': 'neg.fa'} or ['pos.fa', 'neg.fa']")
+    seen = [cls for cls, _ in groups]
+    if len(set(seen)) != len(seen):
+        raise InputError(f"two files give the same class name ({', '.join(seen)})",
+                         fix="Pass a mapping from class name to file")
+    return _from_class_groups(groups, classes=classes, source=", ".join(
+        input_name(src) for _, srcs in groups for src in srcs))
+
+
+def read_folder(directory: str | os.PathLike, *, classes: Sequence[str] | None = None) -> LabelledSequences:
+    """Read a folder with one sub-folder of sequence files per class.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        Each sub-folder's name is a class; every file in it (FASTA, or a table
+        with a ``sequence`` column, plain or gzip) holds that class's
+        sequences. Hidden entries (``.name``) and files directly in
+        ``directory`` are ignored.
+    classes : sequence of str, optional
+        As for :func:`read_fasta_classes`.
+
+    Returns
+    -------
+    LabelledSequences
+        Sequences in the order of the sorted sub-folders and file names.
+
+    Raises
+    ------
+    MissingFileError
+        When ``directory`` does not exist.
+    InputError
+        When it holds no class sub-folders, a sub-folder holds no files, or
+        a file cannot be read (see :func:`read_fasta_classes`).
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise (MissingFileError if not root.exists() else InputError)(
+            "this is not a folder", path=root, fix="Pass a folder with one sub-folder per class")
+    subfolders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not subfolders:
+        found = sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
+        raise InputError(f"the folder holds no class sub-folders (it holds {found or 'nothing'})",
+                         path=root, fix="Put each class's files in a sub-folder named after the "
+                         "class, or read the files with read_fasta_classes or read_table")
+    groups = []
+    for folder in subfolders:
+        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+        if not files:
+            raise InputError("the class folder holds no files", path=folder,
+                             fix="Add its FASTA files or remove the folder")
+        groups.append((folder.name, files))
+    return _from_class_groups(groups, classes=classes, source=os.fspath(root))
+
+
+def _from_class_groups(groups, *, classes, source) -> LabelledSequences:
+    if len(groups) < 2 and classes is None:
+        raise InputError(f"only one class ({groups[0][0] if groups else 'none'}) was given: "
+                         "a classifier needs at least two", path=source or None,
+                         fix="Pass one file or folder per class")
+    sequences, names, raw, paths = [], [], [], []
+    for cls, sources in groups:
+        for src in sources:
+            seqs, ids = _sequences_of(src)
+            sequences += seqs
+            names += ids
+            raw += [cls] * len(seqs)
+            paths += [input_name(src)] * len(seqs)
+    return labelled_from_rows(sequences, names, raw, classes=classes, source=source,
+                              where=lambda i: {"path": paths[i], "record": names[i]})
+
+
+def _class_of(src) -> str:
+    name = os.path.basename(input_name(src))
+    if name == "<stream>":
+        raise InputError("a handle without a file name cannot name its class",
+                         fix="Pass a mapping from class name to file")
+    return Path(re.sub(r"\.(gz|bgz)$", "", name)).stem
+
+
+def _sequences_of(src) -> tuple[list[str], list[str]]:
+    """The sequences and names in one class file (FASTA or a table with a ``sequence`` column)."""
+    path = input_name(src)
+    with open_input(src) as stream:
+        head = _check_head(stream, path, "FASTA or a table")
+        if head.lstrip().startswith(b">"):
+            records = list(read_fasta(stream, alphabet="any"))
+            sequences = [r.sequence for r in records]
+            names = [r.name for r in records]
+        else:
+            _, cells, lines = _read_columns(stream, path, ["sequence"], delimiter=None, header=True)
+            sequences = [s.strip() for s in cells[0]]
+            names = [f"{os.path.basename(path)}:{line}" for line in lines]
+    return sequences, names
+
+
+def read_labelled(source, **options) -> LabelledSequences:
+    """Read labelled sequences from whatever ``source`` is.
+
+    ``source`` may be a folder (:func:`read_folder`), a mapping or list of
+    files, one per class (:func:`read_fasta_classes`), a FASTA file, told by
+    its first character ``>`` (:func:`read_fasta_labelled`), or a table
+    (:func:`read_table`). ``options`` go to the chosen reader.
+
+    Returns
+    -------
+    LabelledSequences
+
+    Raises
+    ------
+    TypeError
+        When an option does not belong to the chosen reader (the message
+        names it).
+    InputError
+        As the chosen reader raises.
+    """
+    if isinstance(source, Mapping) or (isinstance(source, Sequence) and not isinstance(source, (str, bytes))):
+        return read_fasta_classes(source, **options)
+    if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
+        return read_folder(source, **options)
+    with open_input(source) as stream:
+        head = _check_head(stream, input_name(source), "a labelled sequence file")
+        fasta = head.lstrip().startswith(b">")
+        reader = read_fasta_labelled if fasta else read_table
+        if isinstance(source, (str, os.PathLike)):
+            return reader(source, **options)  # opened again: cheap, and keeps the file name
+        return reader(stream, **options)
+
+
+def write_table(data: LabelledSequences, path: str | os.PathLike) -> None:
+    """Save labelled sequences as a CSV table, atomically.
+
+    Binary and multiclass data get the columns ``name,sequence,label`` (the
+    class name); multilabel data get ``name,sequence`` and one 0/1 column per
+    class. A path ending in ``.gz`` is gzip-compressed. Read it back with
+    ``read_table(path, name_column="name", classes=data.classes)`` or, for
+    multilabel, ``label_column=list(data.classes)``.
+
+    Parameters
+    ----------
+    data : LabelledSequences
+    path : str or os.PathLike
+        The output file; it appears only once it is complete.
+
+    Raises
+    ------
+    InputError
+        When a multilabel class is called ``name`` or ``sequence``.
+    """
+    if not isinstance(data, LabelledSequences):
+        raise TypeError(f"data must be LabelledSequences, got {type(data).__name__}")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if data.task == "multilabel":
+        if {"name", "sequence"}.intersection(data.classes):
+            raise InputError("a class named 'name' or 'sequence' would clash with those columns",
+                             path=path, fix="Rename the class")
+        writer.writerow(["name", "sequence", *data.classes])
+        writer.writerows([n, s, *row] for n, s, row in zip(data.names, data.sequences, data.labels.tolist()))
+    else:
+        writer.writerow(["name", "sequence", "label"])
+        classes = data.classes
+        writer.writerows(zip(data.names, data.sequences, (classes[i] for i in data.labels.tolist())))
+    payload = out.getvalue().encode("utf-8")
+    if os.fspath(path).endswith(".gz"):
+        payload = gzip.compress(payload, mtime=0)
+    with atomic_output(path) as handle:
+        handle.write(payload)
+
+
+def _check_head(stream, path: str, what: str) -> bytes:
+    head = stream.peek(_HEAD_BYTES)[:_HEAD_BYTES]
+    check_text(head, path=path, what=what)
+    if not head.strip():
+        raise InputError("the file is empty", path=path, fix="Check that it was written completely")
+    if what == "a table" and head.lstrip().startswith(b">"):
+        raise InputError("this is a FASTA file, not a table", path=path,
+                         fix="Use read_fasta_labelled or read_labelled, which tell them apart")
+    return head
+
+
+@contextlib.contextmanager
+def _text(stream, path: str) -> Iterator[io.TextIOWrapper]:
+    """A UTF-8 text view of a binary stream for :mod:`csv` that leaves the stream open."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        with read_errors(path):
+            yield text
+    finally:
+        with contextlib.suppress(ValueError):
+            text.detach()

@@ -1,0 +1,33 @@
+"""Contig aliases (chr1/1, chrM/MT) and the missing-contig message."""
+
+from __future__ import annotations
+
+from bioseq.errors import MissingContigError
+from bioseq.io.contigs import ContigAliases, alias_key, missing_contig
+
+
+def test_alias_keys():
+    assert {alias_key(n) for n in ("chr1", "1", "CHR1", "Chr1")} == {"1"}
+    assert {alias_key(n) for n in ("chrM", "MT", "M", "chrMT")} == {"M"}
+    assert alias_key("chr") == "chr"  # nothing after the prefix: not stripped
+
+
+def test_resolve_both_ways_and_refuse_ambiguity():
+    ucsc = ContigAliases(["chr1", "chrX", "chrM"])
+    assert (ucsc.resolve("1"), ucsc.resolve("X"), ucsc.resolve("MT")) == ("chr1", "chrX", "chrM")
+    ensembl = ContigAliases(["1", "MT"])
+    assert (ensembl.resolve("chr1"), ensembl.resolve("chrM")) == ("1", "MT")
+    both = ContigAliases(["chr1", "1"])
+    assert both.resolve("chr1") == "chr1" and both.resolve("CHR1") is None
+
+
+def test_missing_contig_messages():
+    error = missing_contig("chr17", ["17", "18"], path="r.bam", what="the file's header")
+    assert isinstance(error, MissingContigError) and isinstance(error, KeyError)
+    assert str(error) == ("r.bam: contig 'chr17' is not in the file's header (2 contigs). Did you mean "
+                          "'17'? The file's header names contigs without the 'chr' prefix "
+                          "(Ensembl/NCBI versus UCSC naming).")
+    close = missing_contig("chr1_random", ["chr1", "chr2", "chrX"], path=None, what="the reference")
+    assert "Closest names: 'chr1'" in str(close)
+    far = missing_contig("scaffold_9", [f"c{i}" for i in range(10)], path=None, what="the reference")
+    assert "It has 10 contigs: c0, c1, c2, c3, c4, ..." in str(far)
