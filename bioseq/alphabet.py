@@ -40,7 +40,7 @@ import numpy as np
 __all__ = [
     "A", "C", "G", "T", "N", "R", "Y", "S", "W", "K", "M", "B", "D", "H", "V", "PAD", "INVALID", "N_CODES",
     "LETTERS", "ASCII_TO_CODE", "ASCII_TO_CODE_BYTES", "CODE_TO_ASCII",
-    "COMPLEMENT", "IUPAC_BASES", "BASE_FRACTIONS",
+    "COMPLEMENT", "IUPAC_BASES", "BASE_FRACTIONS", "invalid_letter_fix",
 ]
 
 A, C, G, T, N = 0, 1, 2, 3, 4
@@ -108,3 +108,27 @@ def _fractions() -> np.ndarray:
 
 BASE_FRACTIONS: np.ndarray = _fractions()
 """float32[16, 4]: the share of A, C, G, T each code stands for (PAD is all 0)."""
+
+
+def invalid_letter_fix(char: str, *, alphabet: str = "dna", reader: bool = False) -> str:
+    """The advice that goes with a character that is not a valid sequence letter.
+
+    ``alphabet`` is ``"dna"`` (nucleotides) or ``"any"`` (printable text);
+    ``reader`` says the caller is a file reader whose ``alphabet="any"``
+    option would accept the character.
+    """
+    if char in "-.":
+        return "Remove alignment gaps (e.g. with 'seqkit seq -g')" + (
+            ", or read with alphabet='any'" if reader else "")
+    if char.isspace():
+        return "Remove whitespace inside sequence lines"
+    if char == ";":
+        return "Comment lines (';') are only allowed before the first record; delete this one"
+    if char.isdigit():
+        return "Remove position numbers; this looks like GenBank/EMBL text, convert it to FASTA"
+    if alphabet == "dna" and char.upper() in "EFIJLOPQZX*":
+        return "This looks like a protein sequence; " + (
+            "read it with alphabet='any'" if reader else "bioseq's models read DNA/RNA only")
+    if alphabet == "dna":
+        return "Use A, C, G, T/U, N or another IUPAC letter"
+    return "Sequences may hold printable ASCII characters only"

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from bioseq.alphabet import ASCII_TO_CODE_BYTES, CODE_TO_ASCII, INVALID, PAD
+from bioseq.alphabet import ASCII_TO_CODE_BYTES, invalid_letter_fix, CODE_TO_ASCII, INVALID, PAD
 from bioseq.errors import InputError
 
 __all__ = ["encode", "encode_one", "decode", "decode_one", "pad_codes", "check_codes", "as_codes"]
@@ -64,7 +64,7 @@ def _to_bytes(sequence: str | bytes, name: str | None) -> bytes:
             char = sequence[exc.start]
             raise InputError(
                 f"character {char!r} at position {exc.start} (0-based) is not a nucleotide letter",
-                record=name, fix=_fix_for(char),
+                record=name, fix=invalid_letter_fix(char),
             ) from None
     if isinstance(sequence, (bytes, bytearray, memoryview)):
         return bytes(sequence)
@@ -79,18 +79,8 @@ def _raise_invalid(raw: bytes, codes: np.ndarray, name: str | None, index: int |
     raise InputError(
         f"character {char!r} at position {pos} (0-based) is not a nucleotide letter",
         record=name,
-        fix=_fix_for(char),
+        fix=invalid_letter_fix(char),
     )
-
-
-def _fix_for(char: str) -> str:
-    if char in "-.":
-        return "Remove alignment gaps before encoding (e.g. seq.replace('-', ''))"
-    if char.upper() in "EFIJLOPQZX*":
-        return "This looks like a protein sequence; bioseq reads DNA/RNA only"
-    if char.isspace():
-        return "Remove whitespace inside sequences"
-    return "Use A, C, G, T/U, N or another IUPAC letter"
 
 
 def encode(

@@ -75,12 +75,14 @@ def missing_contig(name: str, names: Iterable[str], *, path: str | None, what: s
                f"{'without' if name.lower().startswith('chr') else 'with'} the 'chr' prefix "
                "(Ensembl/NCBI versus UCSC naming)")
     elif close := difflib.get_close_matches(name, names, n=3, cutoff=0.5):
-        fix = "Closest names: " + ", ".join(repr(n) for n in close)
+        fix = f"Closest of its {_contigs(len(names))}: " + ", ".join(repr(n) for n in close)
     elif names:
         shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-        fix = f"It has {len(names)} contigs: {shown}"
+        fix = f"It has {_contigs(len(names))}: {shown}"
     else:
         fix = "It names no contigs at all"
-    return MissingContigError(
-        f"contig {name!r} is not in {what} ({len(names)} contigs)", path=path, fix=fix,
-    )
+    return MissingContigError(f"contig {name!r} is not in {what}", path=path, fix=fix)
+
+
+def _contigs(n: int) -> str:
+    return f"{n:,} contig" + ("" if n == 1 else "s")

@@ -31,15 +31,17 @@ straight into ``(N, L)`` uint8 codes much faster.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
+import itertools
+import operator
 import os
+import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
-import numpy as np
 
-from bioseq.alphabet import ASCII_TO_CODE, INVALID
+from bioseq.alphabet import ASCII_TO_CODE, INVALID, invalid_letter_fix
 from bioseq.errors import InputError
 from bioseq.io.handles import PathOrHandle, atomic_output, check_text, input_name, open_input
 
@@ -58,9 +60,8 @@ _WHITESPACE = b" \t\r\n\x0b\x0c"
 _UPPER = bytes(range(256)).upper()
 
 
-@dataclass(frozen=True, slots=True)
-class FastaRecord:
-    """One FASTA record.
+class FastaRecord(NamedTuple):
+    """One FASTA record (an immutable named tuple: cheap to create by the million).
 
     Parameters
     ----------
@@ -86,23 +87,6 @@ def check_alphabet(alphabet: str) -> bytes:
             f"alphabet must be one of {sorted(ALPHABETS)}, got {alphabet!r}",
             fix="Use alphabet='dna' for nucleotides or 'any' for protein and other text",
         ) from None
-
-
-def fix_for_character(char: str, alphabet: str) -> str:
-    """The advice that goes with an invalid sequence character."""
-    if char in "-.":
-        return "Remove alignment gaps (e.g. with 'seqkit seq -g'), or read with alphabet='any'"
-    if char.isspace():
-        return "Remove whitespace inside sequence lines"
-    if char == ";":
-        return "Comment lines (';') are only allowed before the first record; delete this one"
-    if char.isdigit():
-        return "Remove position numbers; this looks like GenBank/EMBL text, convert it to FASTA"
-    if alphabet == "dna" and char.upper() in "EFIJLOPQZX*":
-        return "This looks like a protein sequence; read it with alphabet='any'"
-    if alphabet == "dna":
-        return "Use A, C, G, T/U, N or another IUPAC letter"
-    return "Sequences may hold printable ASCII characters only"
 
 
 def first_line(stream: BinaryIO, path: str, *, marker: bytes, what: str) -> tuple[bytes, int]:
@@ -223,7 +207,7 @@ def clean_sequence(body: bytes, *, valid: bytes, alphabet: str, path: str, line:
                 f"character {char!r} in column {column + 1} is not "
                 + ("a nucleotide letter" if alphabet == "dna" else "a printable character"),
                 path=path, line=line + offset, record=record,
-                fix=fix_for_character(char, alphabet),
+                fix=invalid_letter_fix(char, alphabet=alphabet, reader=True),
             )
     return b"".join(lines)
 
@@ -249,24 +233,13 @@ def chunks(stream: BinaryIO, first: bytes) -> Iterator[bytes]:
     yield last if last.endswith(b"\n") else last + b"\n"
 
 
-def _record_factory():
-    """A fast constructor for the frozen FastaRecord (skips the frozen __setattr__ guard)."""
-    new = object.__new__
-    set_name, set_description, set_sequence = (
-        FastaRecord.__dict__[field].__set__ for field in ("name", "description", "sequence")
-    )
-
-    def make(name: str, description: str, sequence: str) -> FastaRecord:
-        record = new(FastaRecord)
-        set_name(record, name)
-        set_description(record, description)
-        set_sequence(record, sequence)
-        return record
-
-    return make
-
-
-_make_record = _record_factory()
+_make_record = functools.partial(tuple.__new__, FastaRecord)  # FastaRecord from a 3-tuple, in C
+_partition_line = operator.methodcaller("partition", b"\n")
+# Name: the header up to the first whitespace (leading blanks skipped, as Biopython does);
+# description: the rest, stripped. One match per header line, or none for an empty name.
+_NAME = re.compile(r"^[ \t\r\f\v]*(\S+)", re.MULTILINE)
+_DESCRIPTION = re.compile(r"^[ \t\r\f\v]*\S+[ \t\r\f\v]*(.*)$", re.MULTILINE)
+_TRAILING_BLANK = re.compile(r"[ \t\r\f\v]$", re.MULTILINE)
 
 
 class FastaReader:
@@ -314,39 +287,40 @@ class FastaReader:
         except BaseException:
             self._stack.close()
             raise
-        self._records = self._parse(stream, head, number)
+        # chain runs the per-record loop in C; _chunks yields once per ~1 MB.
+        self._pieces = self._chunks(stream, head, number)
+        self._records = itertools.chain.from_iterable(self._pieces)
 
-    def _parse(self, stream: BinaryIO, head: bytes, line: int) -> Iterator[FastaRecord]:
+    def _chunks(self, stream: BinaryIO, head: bytes, line: int) -> Iterator[Iterator[FastaRecord]]:
+        """The records of each chunk, as an iterator per chunk; closes the file at the end."""
         for buf in chunks(stream, head):
             texts = buf[1:-1].split(b"\n>")
             records = self._fast(texts)
-            yield from self._precise(texts, line) if records is None else records
-            line += int(np.count_nonzero(np.frombuffer(buf, dtype=np.uint8) == 10))
+            yield self._precise(texts, line) if records is None else records
+            line += buf.count(b"\n")
+        self._stack.close()
 
-    def _fast(self, texts: list[bytes]) -> list[FastaRecord] | None:
-        """Parse a chunk's records in bulk; None when one needs :meth:`_precise`."""
-        heads, bodies = [], []
-        for text in texts:
-            end = text.find(b"\n")
-            end = len(text) if end < 0 else end
-            heads.append(text[:end])
-            bodies.append(text[end + 1:])
+    def _fast(self, texts: list[bytes]) -> Iterator[FastaRecord] | None:
+        """Parse a chunk's records in bulk (C-level loops only); None when one needs :meth:`_precise`."""
+        heads, _, bodies = zip(*map(_partition_line, texts))
         joined = b"\x00".join(bodies).translate(self._table, b"\r\n")
         if joined.translate(None, self._valid_or_separator):
             return None
         seqs = joined.decode("ascii").split("\x00")
-        parts = [head.split(None, 1) for head in heads]
-        if len(seqs) != len(texts) or min(map(len, parts)) == 0:
-            return None  # a NUL in a sequence or an empty name
-        names = b"\n".join([part[0] for part in parts])
-        descriptions = b"\n".join([part[1].rstrip(_WHITESPACE) if len(part) > 1 else b"" for part in parts])
-        if b"\x00" in names or b"\x00" in descriptions:
-            return None
+        header_text = b"\n".join(heads)
+        if len(seqs) != len(texts) or b"\x00" in header_text:
+            return None  # a NUL in a sequence or a header
         try:
-            return list(map(_make_record, names.decode("utf-8").split("\n"),
-                            descriptions.decode("utf-8").split("\n"), seqs))
+            headers = header_text.decode("utf-8")
         except UnicodeDecodeError:
             return None
+        names, descriptions = _NAME.findall(headers), _DESCRIPTION.findall(headers)
+        if len(names) != len(texts) or len(descriptions) != len(texts):
+            return None  # an empty name
+        if _TRAILING_BLANK.search(headers):  # rare: strip descriptions one by one
+            descriptions = [d.rstrip() for d in descriptions]
+        # A lazy map: each record is made when the caller asks for it and can die young.
+        return map(_make_record, zip(names, descriptions, seqs))
 
     def _precise(self, texts: list[bytes], line: int) -> Iterator[FastaRecord]:
         """Parse record by record, raising the precise error."""
@@ -357,7 +331,7 @@ class FastaReader:
             name, description = split_header(text[:end], path=path, line=line)
             seq = clean_sequence(text[end + 1:], valid=valid, alphabet=alphabet, path=path,
                                  line=line + 1, record=name)
-            yield _make_record(name, description, seq.translate(self._table).decode("ascii"))
+            yield FastaRecord(name, description, seq.translate(self._table).decode("ascii"))
             line += text.count(b"\n") + 1
 
     def __iter__(self) -> Iterator[FastaRecord]:
@@ -368,7 +342,7 @@ class FastaReader:
 
     def close(self) -> None:
         """Close the file if this reader opened it."""
-        self._records.close()
+        self._pieces.close()
         self._stack.close()
 
     def __enter__(self) -> FastaReader:
@@ -380,18 +354,17 @@ class FastaReader:
 
 def read_fasta(
     source: PathOrHandle, *, alphabet: str = "dna", uppercase: bool = False
-) -> Iterator[FastaRecord]:
-    """Yield the records of a FASTA file (see :class:`FastaReader`).
+) -> FastaReader:
+    """Iterate the records of a FASTA file (a :class:`FastaReader`).
 
-    The file is closed when the generator is exhausted or closed.
+    The file is closed when the records are exhausted, or by ``close()``.
 
     Raises
     ------
     InputError
         As :class:`FastaReader`.
     """
-    with FastaReader(source, alphabet=alphabet, uppercase=uppercase) as reader:
-        yield from reader
+    return FastaReader(source, alphabet=alphabet, uppercase=uppercase)
 
 
 def write_fasta(records: Iterable[FastaRecord], path: str | os.PathLike, *, width: int | None = 60) -> int:

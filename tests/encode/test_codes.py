@@ -40,7 +40,8 @@ def test_encode_one_returns_writeable_uint8_copy():
         ("AC-GT", "'-'", 2, "Remove alignment gaps"),
         ("MKVLE", "'L'", 3, "protein"),  # M, K, V are IUPAC letters; L is not
         ("AC GT", "' '", 2, "Remove whitespace"),
-        ("ACGT1", "'1'", 4, "Use A, C, G, T/U, N"),
+        ("ACGT1", "'1'", 4, "Remove position numbers"),
+        ("ACGT#", "'#'", 4, "Use A, C, G, T/U, N"),
     ],
 )
 def test_encode_one_rejects_non_nucleotides(text, char, pos, fix):

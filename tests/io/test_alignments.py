@@ -137,7 +137,7 @@ def test_region_forms_agree(tiny_bam):
 def test_missing_contig_suggests_chr_alias(tmp_path):
     bam = write_bam(tmp_path / "ens.bam", ["a\t0\t1\t1\t60\t5M\t*\t0\t0\tAAAAA\t*"],
                     header={"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "1", "LN": 10}]})
-    text = r"contig 'chr1' is not in the file's header \(\d+ contigs\)\. Did you mean '1'\?"
+    text = r"contig 'chr1' is not in the file's header\. Did you mean '1'\?"
     with pytest.raises(MissingContigError, match=text) as info:
         read_alignments(bam, region="chr1:1-5")
     assert str(bam) in str(info.value) and "without the 'chr' prefix" in str(info.value)
@@ -145,7 +145,7 @@ def test_missing_contig_suggests_chr_alias(tmp_path):
 
 
 def test_missing_contig_lists_close_names(tiny_bam):
-    with pytest.raises(MissingContigError, match="Closest names: 'chr1'"):
+    with pytest.raises(MissingContigError, match="Closest of its 2 contigs: 'chr1'"):
         count_reads(tiny_bam, [("chr11", 0, 5)])
 
 
@@ -404,7 +404,7 @@ def test_real_whole_file_matches_pysam(shared_data):
 
 def test_real_chr_naming_mismatch(shared_data):
     path = shared_data / "genomes" / "hs_chr17" / "mpileup.1.bam"
-    text = r"mpileup\.1\.bam: contig 'chr17' is not in the file's header \(\d+ contigs\)\. Did you mean '17'"
+    text = r"mpileup\.1\.bam: contig 'chr17' is not in the file's header\. Did you mean '17'"
     with pytest.raises(MissingContigError, match=text):
         coverage(path, ("chr17", 0, 4200))
     with pysam.AlignmentFile(str(path)) as bam:

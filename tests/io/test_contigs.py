@@ -24,10 +24,10 @@ def test_resolve_both_ways_and_refuse_ambiguity():
 def test_missing_contig_messages():
     error = missing_contig("chr17", ["17", "18"], path="r.bam", what="the file's header")
     assert isinstance(error, MissingContigError) and isinstance(error, KeyError)
-    assert str(error) == ("r.bam: contig 'chr17' is not in the file's header (2 contigs). Did you mean "
+    assert str(error) == ("r.bam: contig 'chr17' is not in the file's header. Did you mean "
                           "'17'? The file's header names contigs without the 'chr' prefix "
                           "(Ensembl/NCBI versus UCSC naming).")
     close = missing_contig("chr1_random", ["chr1", "chr2", "chrX"], path=None, what="the reference")
-    assert "Closest names: 'chr1'" in str(close)
+    assert "Closest of its 3 contigs: 'chr1'" in str(close)
     far = missing_contig("scaffold_9", [f"c{i}" for i in range(10)], path=None, what="the reference")
     assert "It has 10 contigs: c0, c1, c2, c3, c4, ..." in str(far)

@@ -103,7 +103,7 @@ def test_reference_objects_with_fetch(tiny_bam, tiny_fasta):
 def test_reference_missing_contig(tiny_bam, tmp_path):
     fasta = tmp_path / "ens.fa"
     fasta.write_text(">1\n" + GENOME + "\n")
-    text = r"ens\.fa: contig 'chr1' is not in the reference \(\d+ contigs\)\. Did you mean '1'"
+    text = r"ens\.fa: contig 'chr1' is not in the reference\. Did you mean '1'"
     with pytest.raises(MissingContigError, match=text):
         junctions(tiny_bam, reference=fasta)
 

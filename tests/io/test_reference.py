@@ -152,7 +152,7 @@ def test_missing_contig_message(ref):
         ref.fetch("chr1_random", 0, 5)
     text = str(info.value)
     assert "tiny.fa" in text and "'chr1_random'" in text
-    assert "3 contigs" in text and "Closest names: 'chr1'" in text
+    assert "Closest of its 3 contigs: 'chr1'" in text
     assert isinstance(info.value, KeyError)
 
 

@@ -178,7 +178,7 @@ def test_error_invalid_character_names_file_line_record(tmp_path):
     message = error_of(read_table, path, name_column="name")
     assert message == (
         f"{path}, line 3, record 'r2': character '-' at position 2 (0-based) is not a "
-        "nucleotide letter. Remove alignment gaps before encoding (e.g. seq.replace('-', ''))."
+        "nucleotide letter. Remove alignment gaps (e.g. with 'seqkit seq -g')."
     )
 
 
