@@ -44,7 +44,7 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from bioseq.alphabet import ASCII_TO_CODE_BYTES, INVALID, PAD
 from bioseq.errors import InputError
-from bioseq.io import fasta
+from bioseq.io import fastx
 from bioseq.io.handles import PathOrHandle, input_name, open_input
 
 __all__ = ["FastaCodes", "read_fasta_codes"]
@@ -52,7 +52,7 @@ __all__ = ["FastaCodes", "read_fasta_codes"]
 _NEWLINE, _CR, _GT = 10, 13, 62
 _IS_SPACE = np.zeros(256, dtype=bool)
 _IS_SPACE[[9, 10, 11, 12, 13, 32]] = True  # what bytes.split() splits on
-_DNA = fasta.ALPHABETS["dna"]
+_DNA = fastx.ALPHABETS["dna"]
 _BREAK = 254  # the code _CODES_KEEP_BREAKS gives '\n'
 _CODES_KEEP_BREAKS = bytes(
     _BREAK if byte == _NEWLINE else code for byte, code in enumerate(ASCII_TO_CODE_BYTES)
@@ -111,7 +111,7 @@ def read_fasta_codes(source: PathOrHandle, *, length: int | None = None, names: 
         raise InputError(f"names must be True or False, got {names!r}")
     path = input_name(source)
     with open_input(source) as stream:
-        head, line = fasta.first_line(stream, path, marker=b">", what="FASTA")
+        head, line = fastx.first_line(stream, path, marker=b">", what="FASTA")
         size_hint = os.path.getsize(source) if isinstance(source, (str, os.PathLike)) else None
         out = _Output(None if length is None else int(length), names, path, size_hint)
         for buf, end in _buffers(stream, head):
@@ -126,7 +126,7 @@ def _buffers(stream: BinaryIO, head: bytes) -> Iterator[tuple[bytearray, int]]:
     last one gets a '\\n' if the file lacks it). The consumer may change
     ``buf[:end]``; the buffer doubles when one record does not fit.
     """
-    buf = bytearray(max(fasta.CHUNK_SIZE, 2 * len(head)))
+    buf = bytearray(max(fastx.CHUNK_SIZE, 2 * len(head)))
     buf[: len(head)] = head
     size, eof = len(head), False
     while True:
@@ -304,8 +304,8 @@ class _Output:
         for text in buf[1:-1].split(b"\n>"):
             end = text.find(b"\n")
             end = len(text) if end < 0 else end
-            name, description = fasta.split_header(text[:end], path=self.path, line=line)
-            seq = fasta.clean_sequence(text[end + 1:], valid=_DNA, alphabet="dna", path=self.path,
+            name, description = fastx.split_header(text[:end], path=self.path, line=line)
+            seq = fastx.clean_sequence(text[end + 1:], valid=_DNA, alphabet="dna", path=self.path,
                                        line=line + 1, record=name)
             if self.fixed is not None and len(seq) > self.fixed:
                 raise InputError(

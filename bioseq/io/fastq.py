@@ -32,14 +32,8 @@ from typing import BinaryIO
 import numpy as np
 
 from bioseq.errors import InputError
-from bioseq.io.fasta import (
-    check_alphabet,
-    check_output_fields,
-    clean_sequence,
-    first_line,
-    split_header,
-)
-from bioseq.io.handles import PathOrHandle, atomic_output, input_name, open_input
+from bioseq.io.fastx import RecordReader, check_output_fields, clean_sequence, split_header
+from bioseq.io.handles import PathOrHandle, atomic_output
 
 __all__ = ["FastqRecord", "FastqReader", "read_fastq", "write_fastq"]
 
@@ -96,7 +90,7 @@ def _checked_quality(quality: str, name: str) -> bytes:
     return raw
 
 
-class FastqReader:
+class FastqReader(RecordReader):
     """Iterate the records of a FASTQ file, one at a time, in constant memory.
 
     Parameters
@@ -126,22 +120,12 @@ class FastqReader:
     ('r1', 'ACG', [40, 2, 0])
     """
 
-    def __init__(self, source: PathOrHandle, *, alphabet: str = "dna", uppercase: bool = False) -> None:
-        self._valid = check_alphabet(alphabet)
-        if not isinstance(uppercase, bool):
-            raise InputError(f"uppercase must be True or False, got {uppercase!r}")
-        self._alphabet = alphabet
-        self._uppercase = uppercase
-        self._path = input_name(source)
-        self._stack = contextlib.ExitStack()
-        try:
-            stream = self._stack.enter_context(open_input(source))
-            head, number = first_line(stream, self._path, marker=b"@", what="FASTQ")
-        except BaseException:
-            self._stack.close()
-            raise
-        self._line = number
-        self._records = self._parse(stream, head)
+    marker, what = b"@", "FASTQ"
+
+    def _iterate(self, stream: BinaryIO, head: bytes, line: int) -> Iterator[FastqRecord]:
+        self._line = line
+        yield from self._parse(stream, head)
+        self._stack.close()
 
     def _next_line(self, lines: Iterator[bytes]) -> bytes | None:
         raw = next(lines, None)
@@ -248,23 +232,6 @@ class FastqReader:
             f"the file ends {where}", path=self._path, line=self._line, record=name,
             fix="The file is truncated; copy or download it again",
         )
-
-    def __iter__(self) -> Iterator[FastqRecord]:
-        return self._records
-
-    def __next__(self) -> FastqRecord:
-        return next(self._records)
-
-    def close(self) -> None:
-        """Close the file if this reader opened it."""
-        self._records.close()
-        self._stack.close()
-
-    def __enter__(self) -> FastqReader:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
 
 def read_fastq(

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bioseq.errors import InputError, MissingFileError
-from bioseq.io import fasta
+from bioseq.io import fastx
 from bioseq.io.fasta import FastaReader, FastaRecord, read_fasta, write_fasta
 
 IUPAC = "ACGTNRYSWKMBDHVUacgtnryswkmbdhvu"
@@ -116,7 +116,7 @@ def test_reader_closes_only_what_it_opened(tmp_path):
 
 
 def test_streaming_reads_only_a_chunk_ahead(monkeypatch):
-    monkeypatch.setattr(fasta, "CHUNK_SIZE", 1000)
+    monkeypatch.setattr(fastx, "CHUNK_SIZE", 1000)
 
     class Counting(io.BytesIO):
         consumed = 0
@@ -147,7 +147,7 @@ records = st.lists(
 @settings(max_examples=60, deadline=None)
 @given(records=records, width=st.integers(1, 80), crlf=st.booleans(), chunk=st.integers(1, 200))
 def test_round_trip_any_wrapping_and_chunk_size(records, width, crlf, chunk):
-    fasta.CHUNK_SIZE, saved = chunk, fasta.CHUNK_SIZE
+    fastx.CHUNK_SIZE, saved = chunk, fastx.CHUNK_SIZE
     try:
         end = "\r\n" if crlf else "\n"
         text = "".join(
@@ -156,7 +156,7 @@ def test_round_trip_any_wrapping_and_chunk_size(records, width, crlf, chunk):
         )
         assert parse(text.encode()) == [(n, d, s) for n, d, s in records]
     finally:
-        fasta.CHUNK_SIZE = saved
+        fastx.CHUNK_SIZE = saved
 
 
 # --- errors -----------------------------------------------------------------------------
@@ -222,7 +222,7 @@ def test_header_errors():
 
 
 def test_error_line_numbers_are_right_across_chunks(monkeypatch):
-    monkeypatch.setattr(fasta, "CHUNK_SIZE", 50)
+    monkeypatch.setattr(fastx, "CHUNK_SIZE", 50)
     data = b"".join(b">r%d\nACGT\nACGT\n" % i for i in range(40)) + b">bad\nACGT\nAXGT\n"
     # 40 records of 3 lines, then '>bad' on line 121; 'X' is on line 123, column 2
     assert "line 123, record 'bad': character 'X' in column 2" in error_of(data)

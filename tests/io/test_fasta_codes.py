@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bioseq.alphabet import PAD
 from bioseq.encode.codes import encode
 from bioseq.errors import InputError
-from bioseq.io import fasta
+from bioseq.io import fastx
 from bioseq.io.fasta import read_fasta
 from bioseq.io.fasta_codes import FastaCodes, read_fasta_codes
 
@@ -43,7 +43,7 @@ def assert_matches_streaming_reader(data: bytes) -> None:
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Make every chunk boundary case happen on tiny inputs."""
-    monkeypatch.setattr(fasta, "CHUNK_SIZE", 16)
+    monkeypatch.setattr(fastx, "CHUNK_SIZE", 16)
 
 
 # --- values -----------------------------------------------------------------------------
@@ -157,11 +157,11 @@ def test_same_as_encode_of_streaming_reader(records, width, crlf, blank, chunk):
         + (end if blank else "")
         for n, d, s in records
     )
-    fasta.CHUNK_SIZE, saved = chunk, fasta.CHUNK_SIZE
+    fastx.CHUNK_SIZE, saved = chunk, fastx.CHUNK_SIZE
     try:
         assert_matches_streaming_reader(text.encode())
     finally:
-        fasta.CHUNK_SIZE = saved
+        fastx.CHUNK_SIZE = saved
 
 
 @settings(max_examples=60, deadline=None)
@@ -172,11 +172,11 @@ def test_equal_length_records_wrapped_alike(data, n, size, width, chunk):
     seqs = [data.draw(st.text(alphabet=IUPAC, min_size=size, max_size=size)) for _ in range(n)]
     text = "".join(f">s{i} d\n" + "".join(s[j:j + width] + "\n" for j in range(0, size, width))
                    for i, s in enumerate(seqs))
-    fasta.CHUNK_SIZE, saved = chunk, fasta.CHUNK_SIZE
+    fastx.CHUNK_SIZE, saved = chunk, fastx.CHUNK_SIZE
     try:
         assert_matches_streaming_reader(text.encode())
     finally:
-        fasta.CHUNK_SIZE = saved
+        fastx.CHUNK_SIZE = saved
 
 
 @pytest.mark.parametrize(
@@ -190,7 +190,7 @@ def test_equal_length_records_wrapped_alike(data, n, size, width, chunk):
 )
 @pytest.mark.parametrize("chunk", [16, 1 << 20])
 def test_equal_lengths_laid_out_unevenly(monkeypatch, data, chunk):
-    monkeypatch.setattr(fasta, "CHUNK_SIZE", chunk)
+    monkeypatch.setattr(fastx, "CHUNK_SIZE", chunk)
     assert_matches_streaming_reader(data)
 
 
@@ -213,7 +213,7 @@ def same_error(data: bytes, **kw) -> str:
 
 @pytest.mark.parametrize("chunk", [16, 1 << 20])
 def test_invalid_character_error_matches_streaming_reader(monkeypatch, chunk):
-    monkeypatch.setattr(fasta, "CHUNK_SIZE", chunk)
+    monkeypatch.setattr(fastx, "CHUNK_SIZE", chunk)
     data = b"".join(b">r%d\nACGT\n" % i for i in range(30)) + b">bad\nACGT\nAC-T\n"
     # 30 records of 2 lines, so '>bad' is line 61 and the gap on line 63, column 3
     message = same_error(data)
