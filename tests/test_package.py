@@ -7,11 +7,14 @@ import sys
 
 import pytest
 
+import bioseq.bundle
 import bioseq.encode
+import bioseq.evaluate
 import bioseq.io
+import bioseq.models
 
 
-@pytest.mark.parametrize("package", [bioseq.io, bioseq.encode])
+@pytest.mark.parametrize("package", [bioseq.io, bioseq.encode, bioseq.models, bioseq.evaluate, bioseq.bundle])
 def test_every_export_resolves(package):
     for name in package.__all__:
         assert getattr(package, name) is not None, name

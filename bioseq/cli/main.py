@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from bioseq.errors import BioseqError
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("inspect", "encode")
+COMMANDS = ("inspect", "encode", "train", "evaluate", "predict", "scan")
 """Sub-command modules, in the order ``bioseq --help`` lists them."""
 
 EXIT_INPUT = 1
@@ -49,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = os.environ.get("BIOSEQ_DEBUG", "") not in ("", "0")
+    _log_to_stderr(args.command)
     try:
         return int(args.run(args) or 0)
     except BioseqError as exc:
@@ -70,6 +72,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"bioseq {args.command}: error: {exc.strerror or exc}{where}.", file=sys.stderr)
         return EXIT_INPUT
+
+
+class _StderrHandler(logging.StreamHandler):
+    """A handler that writes to whatever ``sys.stderr`` is at the time of each record."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def _log_to_stderr(command: str) -> None:
+    """Send the ``bioseq`` logger's INFO lines (e.g. one per training epoch) to stderr."""
+    logger = logging.getLogger("bioseq")
+    for handler in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+        logger.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter(f"bioseq {command}: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 if __name__ == "__main__":  # pragma: no cover

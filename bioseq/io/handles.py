@@ -309,6 +309,12 @@ def can_write(directory: str | os.PathLike) -> bool:
     return os.access(directory, os.W_OK) and bool(mode & 0o222)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """Write a file so that it appears whole or not at all.
@@ -338,6 +344,7 @@ def atomic_output(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -10,6 +10,10 @@ from bioseq._lazy import lazy_exports
 _EXPORTS = {
     "ModelConfig": "registry", "register": "registry", "build_model": "registry",
     "make_config": "registry", "model_names": "registry", "config_to_dict": "registry",
+    "KmerLogisticBaseline": "kmer_baseline", "probabilities": "outputs",
+    "LSTMConfig": "lstm", "LSTMClassifier": "lstm",
+    "TransformerConfig": "transformer", "TransformerClassifier": "transformer",
+    "CNNConfig": "cnn", "CNNClassifier": "cnn",
 }
 
 __all__ = sorted(_EXPORTS)

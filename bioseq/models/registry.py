@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import numbers
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -119,9 +120,9 @@ def make_config(name: str, options: Mapping[str, Any] | None = None) -> ModelCon
     hints = typing.get_type_hints(config_class)
     for key, value in options.items():
         if key not in fields:
-            close = difflib.get_close_matches(key, fields, n=1)
+            close = difflib.get_close_matches(str(key), fields, n=1)
             raise InputError(
-                f"model {name!r} has no option {key!r}; its options are {', '.join(sorted(fields))}",
+                f"model {name!r} has no option {str(key)!r}; its options are {', '.join(sorted(fields))}",
                 fix=f"Did you mean {close[0]!r}?" if close else None,
             )
         options[key] = _coerce(name, key, value, hints[key])
@@ -167,10 +168,12 @@ def _coerce(model: str, key: str, value: Any, hint: Any) -> Any:
         return tuple(_coerce(model, key, v, inner) for v in value)
     if hint is Any:
         return value
-    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if hint in (int, float) and isinstance(value, bool):
+        raise InputError(f"{where} must be a number, got {value!r}")
+    if hint is float and isinstance(value, numbers.Real):
         return float(value)
-    if hint is int and isinstance(value, bool):
-        raise InputError(f"{where} must be an integer, got {value!r}")
+    if hint is int and isinstance(value, numbers.Integral):
+        return int(value)
     if isinstance(hint, type) and not isinstance(value, hint):
         raise InputError(f"{where} must be {hint.__name__}, got {value!r} ({type(value).__name__})")
     return value

@@ -110,3 +110,12 @@ def test_can_write_respects_read_only_mode_even_for_root(tmp_path):
     finally:
         locked.chmod(0o755)
     assert not can_write(tmp_path / "missing")
+
+
+def test_atomic_output_has_normal_permissions(tmp_path):
+    target = tmp_path / "perm.txt"
+    with atomic_output(target, "w") as handle:
+        handle.write("x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -1,0 +1,40 @@
+"""Model bundles: a trained model as one directory of JSON and safetensors.
+
+Layout
+------
+``model.safetensors``
+    The weights: a torch ``state_dict`` (tensors contiguous, on the CPU) or,
+    for the k-mer baseline (``model.name == "kmer_logistic"``), its numpy
+    arrays. Loading never unpickles anything.
+``config.json``
+    ``{"format": "bioseq-bundle", "format_version": 1, "model": {"name",
+    "options"}, "task", "classes", "input": {"encoding": "codes", "length",
+    "alphabet": "bioseq-codes-v1"}, "training": {...}, "data": {"sha256",
+    "n_train", "n_valid"}, "versions": {"bioseq", "torch", "python"},
+    "created"}``. ``input.length`` is the fixed width ``L`` the model was
+    trained on, or ``null`` for a model that reads any width.
+``metrics.json`` (optional)
+    Whatever training or evaluation recorded.
+
+Data contract of :meth:`Bundle.predict_proba`
+---------------------------------------------
+codes : numpy.ndarray, shape ``(N, L)``, dtype uint8
+    Codes of :mod:`bioseq.alphabet` (A, C, G, T, N = 0..4, IUPAC 5..14),
+    rows right-padded with ``PAD`` (15). Sequences carry no coordinates here;
+    genomic windows are 0-based half-open where :mod:`bioseq.predict` and
+    :mod:`bioseq.scan` cut them.
+returns : numpy.ndarray, dtype float32
+    ``(N,)`` probability of the positive class (``classes[1]``) for a binary
+    task, ``(N, C)`` softmax for multiclass, ``(N, C)`` sigmoids for
+    multilabel.
+"""
+
+from bioseq._lazy import lazy_exports
+
+_EXPORTS = {
+    "Bundle": "predictor", "save_bundle": "storage", "load_bundle": "storage", "data_hash": "format",
+    "FORMAT": "format", "FORMAT_VERSION": "format", "ALPHABET": "format",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

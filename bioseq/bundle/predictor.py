@@ -1,0 +1,180 @@
+"""The :class:`Bundle`: a loaded model with its classes, ready to score code arrays.
+
+See :mod:`bioseq.bundle` for the data contract of :meth:`Bundle.predict_proba`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from bioseq.encode.codes import check_codes
+from bioseq.encode.transforms import reverse_complement
+from bioseq.errors import InputError
+from bioseq.models.kmer_baseline import MODEL_NAME as KMER_MODEL, KmerLogisticBaseline
+from bioseq.models.outputs import probabilities
+
+__all__ = ["Bundle", "as_device"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Bundle:
+    """A loaded model bundle (see the module docstring); build it with :func:`load_bundle`.
+
+    Attributes
+    ----------
+    model : torch.nn.Module or KmerLogisticBaseline
+        In eval mode, on the device given to :func:`load_bundle`.
+    config : dict
+        The parsed ``config.json``.
+    path : pathlib.Path
+        The bundle directory.
+    metrics : dict or None
+        The parsed ``metrics.json``, if the bundle has one.
+    """
+
+    model: nn.Module | KmerLogisticBaseline
+    config: dict
+    path: Path
+    metrics: dict | None = None
+
+    @property
+    def task(self) -> str:
+        """``"binary"``, ``"multiclass"`` or ``"multilabel"``."""
+        return self.config["task"]
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """Class names in output order (for binary, ``classes[1]`` is the positive class)."""
+        return tuple(self.config["classes"])
+
+    @property
+    def length(self) -> int | None:
+        """The fixed input width ``L`` of the model, or ``None`` when it reads any width."""
+        return self.config["input"]["length"]
+
+    @property
+    def model_name(self) -> str:
+        """The registry name of the model (``"kmer_logistic"`` for the baseline)."""
+        return self.config["model"]["name"]
+
+    def check_codes(self, codes: np.ndarray) -> np.ndarray:
+        """Check that ``codes`` is ``(N, L)`` uint8 of the width this model reads.
+
+        Raises
+        ------
+        InputError
+            On another type, dtype or rank, invalid codes, no columns, or a
+            width other than the bundle's fixed ``length``.
+        """
+        check_codes(codes)
+        if codes.ndim != 2:
+            raise InputError(f"codes must be a 2-D (N, L) array, got shape {codes.shape}",
+                             fix="Encode sequences with bioseq.encode.encode()")
+        width, length = codes.shape[1], self.length
+        if length is not None and width != length:
+            raise InputError(
+                f"the codes are {width} positions wide, but this model was trained on windows of exactly "
+                f"{length} bases", path=self.path,
+                fix=f"Resize intervals to {length} bp around their centre (Interval.resize({length})), or "
+                    f"encode sequences with length={length} (bioseq.predict.predict_sequences does both)")
+        if width == 0 and codes.shape[0]:
+            raise InputError("the codes hold no bases (width 0)", fix="Pass non-empty sequences")
+        return codes
+
+    def predict_proba(self, codes: np.ndarray, *, batch_size: int = 256, device: str | torch.device | None = None,
+                      rc_average: bool = False) -> np.ndarray:
+        """Class probabilities of each sequence, computed in batches.
+
+        Parameters
+        ----------
+        codes : numpy.ndarray, shape ``(N, L)``, dtype uint8
+            Right-padded with ``PAD``; ``L`` must equal :attr:`length` when that is set.
+        batch_size : int, default 256
+            Sequences per forward pass; the result does not depend on it.
+        device : str or torch.device, optional
+            Where to run; default the model's device. The model is moved
+            there for the call and back afterwards (the baseline runs on the CPU).
+        rc_average : bool, default False
+            Average each sequence's logits with those of its reverse
+            complement (padding stays at the right); for the baseline, the
+            probabilities.
+
+        Returns
+        -------
+        numpy.ndarray, float32
+            ``(N,)`` for binary, ``(N, C)`` for multiclass and multilabel.
+
+        Raises
+        ------
+        InputError
+            On bad codes (see :meth:`check_codes`), a batch size < 1, an
+            unavailable device, or a model that returns logits of the wrong shape.
+        """
+        codes = self.check_codes(codes)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if not isinstance(rc_average, bool):
+            raise InputError(f"rc_average must be True or False, got {rc_average!r}")
+        n_out = len(self.classes) if self.task != "binary" else 1
+        out = np.empty((codes.shape[0], n_out), dtype=np.float32)
+        if isinstance(self.model, KmerLogisticBaseline):
+            if device is not None and as_device(device).type != "cpu":
+                raise InputError(f"the {KMER_MODEL} model runs on the CPU, not {device!r}", fix="Leave device unset")
+            for start in range(0, codes.shape[0], batch_size):
+                batch = codes[start:start + batch_size]
+                proba = self.model.predict_proba(batch)
+                if rc_average:
+                    proba = (proba + self.model.predict_proba(reverse_complement(batch))) / 2
+                out[start:start + batch.shape[0]] = proba.reshape(batch.shape[0], n_out)
+        else:
+            self._predict_torch(codes, out, int(batch_size), device, rc_average)
+        return out[:, 0] if self.task == "binary" else out
+
+    def _predict_torch(self, codes: np.ndarray, out: np.ndarray, batch_size: int, device, rc_average: bool) -> None:
+        model = self.model
+        home = next(model.parameters(), torch.empty(0)).device
+        target = home if device is None else as_device(device)
+        was_training = model.training
+        model.eval()
+        model.to(target)
+        try:
+            with torch.inference_mode():
+                for start in range(0, codes.shape[0], batch_size):
+                    batch = np.ascontiguousarray(codes[start:start + batch_size])  # (B, L)
+                    logits = self._logits(batch, target)  # (B, n_out)
+                    if rc_average:
+                        logits = (logits + self._logits(reverse_complement(batch), target)) / 2
+                    proba = probabilities(logits, self.task).cpu().numpy()
+                    out[start:start + batch.shape[0]] = proba.reshape(batch.shape[0], -1)
+        finally:
+            model.to(home)
+            model.train(was_training)
+
+    def _logits(self, batch: np.ndarray, device: torch.device) -> torch.Tensor:
+        logits = self.model(torch.from_numpy(batch).to(device))
+        expected = (batch.shape[0], 1 if self.task == "binary" else len(self.classes))
+        if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != expected:
+            shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
+            raise InputError(f"model {self.model_name!r} returned logits of shape {shape}, expected {expected}",
+                             path=self.path, fix="The model breaks the (B, L) -> (B, n_outputs) contract")
+        return logits.float()
+
+    def __repr__(self) -> str:
+        return (f"Bundle({os.fspath(self.path)!r}, model={self.model_name!r}, task={self.task!r}, "
+                f"classes={self.classes!r}, length={self.length!r})")
+
+
+def as_device(device: str | torch.device) -> torch.device:
+    try:
+        target = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InputError(f"device {device!r} is not a torch device", fix="Use 'cpu', 'cuda' or 'cuda:0'") from None
+    if target.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"device {device!r} is not available: torch sees no CUDA GPU", fix="Use device='cpu'")
+    return target

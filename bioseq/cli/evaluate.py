@@ -1,0 +1,49 @@
+"""``bioseq evaluate RUN --data test.csv``: metrics, predictions and plots of a trained model.
+
+RUN is a training run directory or a bundle directory. The output directory
+(default ``RUN/evaluation/<data name>``) gets ``metrics.json`` (keys include
+``accuracy``, ``balanced_accuracy``, ``mcc``, ``f1``, ``auroc``, ``auprc``,
+``per_class`` and ``confusion_matrix``), ``metrics.tsv``, ``predictions.tsv``
+and ROC, PR and confusion-matrix PNGs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bioseq.cli.predict import add_device_flags
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "evaluate", help="evaluate a trained model on labelled data",
+        description=__doc__.split("\n\n")[1],
+    )
+    parser.add_argument("model", metavar="RUN", help="training run or bundle directory")
+    parser.add_argument("--data", required=True, help="labelled sequences (table, FASTA with labels, folder)")
+    parser.add_argument("--out", help="output directory (default RUN/evaluation/<data name>)")
+    parser.add_argument("--sequence-column", default="sequence")
+    parser.add_argument("--label-column", default="label")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_device_flags(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from bioseq.evaluate.bundle_eval import evaluate_bundle
+
+    out = Path(args.out) if args.out else Path(args.model) / "evaluation" / Path(args.data).name.split(".")[0]
+    metrics = evaluate_bundle(
+        args.model, args.data, out=out, batch_size=args.batch_size, device=args.device,
+        rc_average=args.rc_average, sequence_column=args.sequence_column, label_column=args.label_column,
+        plots=not args.no_plots,
+    )
+    shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("accuracy", "mcc", "auroc", "auprc")
+                      if isinstance(metrics.get(k), float))
+    print(f"bioseq evaluate: {out / 'metrics.json'}: {shown}", file=sys.stderr)
+    return 0

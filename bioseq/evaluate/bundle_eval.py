@@ -1,0 +1,79 @@
+"""Evaluate a trained bundle on labelled data: metrics, predictions and plots in one call.
+
+:func:`evaluate_bundle` is what ``bioseq evaluate RUN --data test.csv`` runs:
+it reads the data with the bundle's class order, scores it
+(:meth:`bioseq.bundle.Bundle.predict_proba`), and writes ``metrics.json``
+(flat keys: ``accuracy``, ``balanced_accuracy``, ``mcc``, ``f1``, ``auroc``,
+``auprc``, ``per_class``, ``confusion_matrix`` ...), ``metrics.tsv``,
+``predictions.tsv`` and PNG plots into the output directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from bioseq.errors import InputError
+
+__all__ = ["evaluate_bundle"]
+
+
+def evaluate_bundle(
+    bundle, data: str | os.PathLike, *, out: str | os.PathLike, batch_size: int = 256,
+    device: str | None = None, rc_average: bool = False, sequence_column: str = "sequence",
+    label_column: str = "label", plots: bool = True,
+) -> dict:
+    """Score labelled sequences with a bundle and write the evaluation.
+
+    Parameters
+    ----------
+    bundle : Bundle, str or os.PathLike
+        A loaded bundle, a bundle directory or a training run directory.
+    data : str or os.PathLike
+        Labelled sequences in any format :func:`bioseq.io.tables.read_labelled`
+        reads; labels must be classes the bundle knows.
+    out : str or os.PathLike
+        Directory for ``metrics.json``, ``metrics.tsv``, ``predictions.tsv``
+        and (with ``plots``) ``roc.png``, ``pr.png``, ``confusion.png``.
+    batch_size, device, rc_average
+        As :meth:`bioseq.bundle.Bundle.predict_proba`.
+
+    Returns
+    -------
+    dict
+        The metrics (see :func:`bioseq.evaluate.metrics.classification_metrics`).
+
+    Raises
+    ------
+    InputError
+        On unreadable data, labels the bundle does not know, or sequences the
+        bundle cannot take (longer than its input length).
+    """
+    from bioseq.evaluate.metrics import classification_metrics
+    from bioseq.evaluate.plots import plot_all
+    from bioseq.evaluate.report import write_metrics, write_predictions
+    from bioseq.io.sniff import sniff_format
+    from bioseq.io.tables import read_labelled
+    from bioseq.predict import as_bundle
+
+    bundle = as_bundle(bundle, device)
+    options: dict = {"classes": list(bundle.classes)}
+    if Path(data).is_file() and sniff_format(data) == "table":
+        options.update(sequence_column=sequence_column, label_column=label_column)
+    labelled = read_labelled(data, **options)
+    if labelled.task != bundle.task:
+        raise InputError(f"the data are {labelled.task} but the model was trained for {bundle.task}",
+                         path=str(data))
+    codes, _ = labelled.codes(bundle.length if bundle.length is not None else None)
+    scores = bundle.predict_proba(codes, batch_size=batch_size, device=device, rc_average=rc_average)
+    labels = np.asarray(labelled.labels)
+    metrics = classification_metrics(labels, scores, task=bundle.task, classes=list(bundle.classes))
+    directory = Path(out)
+    write_metrics(metrics, directory)
+    write_predictions(directory / "predictions.tsv", list(labelled.names), scores, list(bundle.classes),
+                      task=bundle.task, y_true=labels)
+    if plots:
+        plot_all(labels, scores, bundle.task, list(bundle.classes), directory, metrics=metrics)
+    return metrics

@@ -1,0 +1,171 @@
+"""The training configuration: one validated object from YAML, flags or Python.
+
+:class:`TrainConfig` is a pydantic model, so a YAML file (``bioseq train
+--config run.yaml``), command-line flags (which override the file) and
+keyword arguments in Python all go through the same checks. A bad value gets
+one sentence naming the field, the value and what is allowed
+(:func:`load_config`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bioseq.errors import InputError
+
+__all__ = ["TrainConfig", "load_config", "config_from_options"]
+
+MONITORS = ("mcc", "auroc", "auprc", "accuracy", "balanced_accuracy", "f1", "loss")
+
+
+class TrainConfig(BaseModel):
+    """Everything a training run needs.
+
+    Data paths accept what :func:`bioseq.io.tables.read_labelled` reads (a
+    ``sequence,label`` CSV/TSV, FASTA with labels in the headers, a folder
+    per class). Sizes are in bases; coordinates, where sequences carry them in
+    their names (``chr1:100-200``), are 0-based half-open.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # data
+    train: Path = Field(description="labelled training sequences")
+    valid: Path | None = Field(None, description="validation set; carved from train when absent")
+    test: Path | None = Field(None, description="test set, evaluated once after training")
+    length: int | None = Field(None, ge=1, description="fixed input width (pad/refuse longer); default the longest")
+    valid_fraction: float = Field(0.1, gt=0, lt=0.5)
+    split_by: Literal["auto", "stratified", "chromosome"] = "auto"
+    sequence_column: str = "sequence"
+    label_column: str = "label"
+    # model
+    model: str = "transformer"
+    model_options: dict[str, Any] = Field(default_factory=dict)
+    # optimisation
+    epochs: int = Field(20, ge=1)
+    batch_size: int = Field(128, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.01, ge=0)
+    warmup_fraction: float = Field(0.05, ge=0, lt=1)
+    gradient_clip: float | None = Field(1.0, gt=0)
+    class_weights: Literal["none", "balanced"] = "none"
+    label_smoothing: float = Field(0.0, ge=0, lt=0.5)
+    rc_augment: bool = False
+    shift_augment: int = Field(0, ge=0, description="random shifts of up to this many bases")
+    monitor: Literal[MONITORS] = "mcc"
+    patience: int = Field(5, ge=1)
+    # hardware and reproducibility
+    accelerator: Literal["auto", "cpu", "gpu", "cuda", "mps"] = "auto"
+    devices: int | Literal["auto"] = 1
+    num_nodes: int = Field(1, ge=1)
+    strategy: Literal["auto", "ddp", "ddp_spawn"] = "auto"
+    precision: Literal["auto", "32-true", "bf16-mixed", "16-mixed"] = "auto"
+    num_workers: int = Field(0, ge=0)
+    seed: int = 0
+    compile: bool = False
+    # output
+    out: Path = Field(description="run directory: logs, checkpoints and the model bundle")
+    resume: Path | Literal["last"] | None = None
+    max_time: str | None = Field(None, description="stop after DD:HH:MM:SS")
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        from bioseq.models.registry import model_names
+
+        names = model_names() + ["kmer_logistic"]
+        if value not in names:
+            close = difflib.get_close_matches(value, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown model {value!r}{hint}; allowed: {', '.join(names)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainConfig:
+        if self.monitor == "loss" and self.model == "kmer_logistic":
+            raise ValueError("monitor='loss' has no meaning for the kmer_logistic baseline")
+        return self
+
+    @property
+    def monitor_mode(self) -> str:
+        """``"min"`` for the loss, ``"max"`` for every other metric."""
+        return "min" if self.monitor == "loss" else "max"
+
+
+def _explain(error: ValidationError, source: str | None) -> InputError:
+    """One sentence for the first problem pydantic found."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "config"
+    value = first.get("input")
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(field, TrainConfig.model_fields, n=1)
+        problem = f"unknown field {field!r}"
+        fix = f"Did you mean {close[0]!r}?" if close else "Remove it; see 'bioseq train --help'"
+        return InputError(problem, path=source, fix=fix)
+    if kind == "missing":
+        return InputError(f"the field {field!r} is required", path=source,
+                          fix=f"Give it in the config or as --{field.replace('_', '-')}")
+    message = first["msg"].removeprefix("Value error, ")
+    if kind == "literal_error":
+        allowed = message.split("Input should be ", 1)[-1]
+        message = f"must be {allowed}"
+    return InputError(f"field {field!r} = {value!r}: {message}", path=source)
+
+
+def config_from_options(options: dict[str, Any], *, source: str | None = None) -> TrainConfig:
+    """Validate plain options (from YAML and/or flags) into a :class:`TrainConfig`.
+
+    Raises
+    ------
+    InputError
+        Naming the field, the value and the allowed values.
+    """
+    try:
+        return TrainConfig(**options)
+    except ValidationError as exc:
+        raise _explain(exc, source) from None
+
+
+def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Read a YAML config (optional) and apply ``overrides`` (e.g. command-line flags) on top.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A YAML mapping of :class:`TrainConfig` fields.
+    overrides : dict, optional
+        Fields that win over the file; ``None`` values are ignored.
+    """
+    options: dict[str, Any] = {}
+    source = None
+    if path is not None:
+        source = str(path)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                loaded = yaml.safe_load(handle)
+        except FileNotFoundError:
+            raise InputError("the config file does not exist", path=source) from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise InputError(f"the config is not valid YAML ({getattr(exc, 'problem', exc)})", path=source,
+                             line=None if mark is None else mark.line + 1) from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise InputError("the config must be a YAML mapping of fields", path=source)
+        options.update(loaded)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if key == "model_options" and isinstance(value, dict):
+            options.setdefault("model_options", {})
+            options["model_options"] = {**options["model_options"], **value}
+        else:
+            options[key] = value
+    return config_from_options(options, source=source)

@@ -1,0 +1,192 @@
+"""Training data: code arrays, validation splits and loaders.
+
+Data contract
+-------------
+:class:`SequenceSet` holds ``codes`` ``(N, L)`` uint8 (PAD-padded, see
+:mod:`bioseq.alphabet`), ``labels`` (``(N,)`` int64 class indices, or
+``(N, C)`` uint8 for multi-label), ``names`` and the task and classes. A
+loader batch is a pair of tensors ``(codes (B, L) uint8, labels)``: one byte
+per base travels to the device, where the model one-hot encodes.
+
+Validation splits (:func:`split_validation`) are stratified by class, or by
+chromosome when the sequence names carry coordinates (``chr1:100-200`` or
+``chr1:100-200(+)``, 0-based half-open), so that no region of a validation
+chromosome is seen in training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from bioseq.errors import InputError
+from bioseq.io.labels import LabelledSequences
+
+__all__ = ["SequenceSet", "split_validation", "make_loader", "chromosomes_of"]
+
+_COORDINATE = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)(?:\([+-.]\))?$")
+
+
+@dataclasses.dataclass(frozen=True)
+class SequenceSet:
+    """Encoded sequences with labels (see the module docstring)."""
+
+    codes: np.ndarray
+    labels: np.ndarray
+    names: tuple[str, ...]
+    classes: tuple[str, ...]
+    task: str
+
+    @classmethod
+    def from_labelled(cls, data: LabelledSequences, *, length: int | None = None) -> SequenceSet:
+        """Encode a :class:`LabelledSequences` to codes of width ``length`` (default: the longest)."""
+        codes, _ = data.codes(length)
+        return cls(codes, np.asarray(data.labels), tuple(data.names), tuple(data.classes), data.task)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def subset(self, index: np.ndarray) -> SequenceSet:
+        """The rows at ``index`` (0-based positions)."""
+        return dataclasses.replace(
+            self, codes=self.codes[index], labels=self.labels[index],
+            names=tuple(self.names[i] for i in np.asarray(index).tolist()),
+        )
+
+    @property
+    def n_outputs(self) -> int:
+        """Logits the model needs: 1 for binary, the number of classes otherwise."""
+        return 1 if self.task == "binary" else len(self.classes)
+
+    def class_weights(self) -> np.ndarray:
+        """Inverse-frequency weights ``(C,)`` float32, mean 1 ("balanced"); for binary ``(2,)``."""
+        if self.task == "multilabel":
+            positives = self.labels.sum(axis=0).astype(np.float64)
+            negatives = len(self) - positives
+            return (negatives / np.maximum(positives, 1)).astype(np.float32)  # pos_weight per class
+        counts = np.bincount(self.labels, minlength=len(self.classes)).astype(np.float64)
+        weights = len(self) / (len(self.classes) * np.maximum(counts, 1))
+        return weights.astype(np.float32)
+
+
+def chromosomes_of(names: Sequence[str]) -> list[str] | None:
+    """The chromosome of each name when every name is a coordinate (``chr1:100-200``), else None."""
+    chroms = []
+    for name in names:
+        match = _COORDINATE.match(name)
+        if match is None:
+            return None
+        chroms.append(match["chrom"])
+    return chroms
+
+
+def split_validation(
+    data: SequenceSet, *, fraction: float = 0.1, by: str = "auto", seed: int = 0
+) -> tuple[SequenceSet, SequenceSet, str]:
+    """Carve a validation set out of ``data``.
+
+    Parameters
+    ----------
+    data : SequenceSet
+    fraction : float
+        Share of sequences for validation (by chromosome: the chromosomes
+        whose sequences add up closest to it, at least one).
+    by : {"auto", "stratified", "chromosome"}
+        ``"auto"`` splits by chromosome when every name is a coordinate and
+        there are at least 3 chromosomes, else stratified by class.
+    seed : int
+
+    Returns
+    -------
+    train, valid : SequenceSet
+    how : str
+        A sentence saying how the split was made (for logs and the bundle).
+    """
+    rng = np.random.default_rng(seed)
+    chroms = chromosomes_of(data.names) if by in ("auto", "chromosome") else None
+    if by == "chromosome" and (chroms is None or len(set(chroms)) < 2):
+        raise InputError(
+            "split_by='chromosome' needs sequence names that are coordinates (chr1:100-200) on at "
+            "least two chromosomes", fix="Use split_by='stratified', or give a validation file",
+        )
+    if chroms is not None and (by == "chromosome" or len(set(chroms)) >= 3):
+        valid_mask, how = _by_chromosome(np.array(chroms), fraction, rng)
+    else:
+        valid_mask, how = _stratified(data, fraction, rng)
+    train_idx, valid_idx = np.flatnonzero(~valid_mask), np.flatnonzero(valid_mask)
+    if len(valid_idx) == 0 or len(train_idx) == 0:
+        raise InputError(f"the training data ({len(data)} sequences) are too few to split off a validation set",
+                         fix="Give a validation file with --valid")
+    return data.subset(train_idx), data.subset(valid_idx), how
+
+
+def _by_chromosome(chroms: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    names, counts = np.unique(chroms, return_counts=True)
+    order = rng.permutation(len(names))
+    target, chosen, total = fraction * len(chroms), [], 0
+    for i in order:
+        if total >= target:
+            break
+        if chosen and total + counts[i] > 1.5 * target:
+            continue
+        chosen.append(names[i])
+        total += counts[i]
+    mask = np.isin(chroms, chosen)
+    return mask, f"validation = chromosomes {', '.join(sorted(chosen))} ({mask.sum()} sequences)"
+
+
+def _stratified(data: SequenceSet, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    keys = data.labels if data.labels.ndim == 1 else np.zeros(len(data), dtype=np.int64)
+    mask = np.zeros(len(data), dtype=bool)
+    for key in np.unique(keys):
+        members = np.flatnonzero(keys == key)
+        take = int(round(fraction * len(members)))
+        if len(members) >= 2:
+            take = min(max(take, 1), len(members) - 1)
+        mask[rng.choice(members, size=take, replace=False)] = True
+    return mask, f"validation = stratified random {fraction:.0%} ({mask.sum()} sequences)"
+
+
+class _Batches(Dataset):
+    """Map-style dataset whose ``__getitems__`` returns a whole batch by fancy indexing."""
+
+    def __init__(self, codes: np.ndarray, labels: np.ndarray) -> None:
+        self.codes = torch.from_numpy(_writable(codes))
+        labels = labels.astype(np.float32) if labels.ndim == 2 else labels
+        self.labels = torch.from_numpy(_writable(labels))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, index: int):
+        return self.codes[index], self.labels[index]
+
+    def __getitems__(self, indices: list[int]):
+        index = torch.as_tensor(indices)
+        return self.codes[index], self.labels[index]  # (B, L) uint8, (B,) or (B, C)
+
+
+def _writable(array: np.ndarray) -> np.ndarray:
+    """A C-contiguous, writable array (torch refuses read-only memory); copies only if needed."""
+    array = np.ascontiguousarray(array)
+    return array if array.flags.writeable else array.copy()
+
+
+def _as_batch(batch):
+    return batch  # __getitems__ already built the batch
+
+
+def make_loader(data: SequenceSet, *, batch_size: int, shuffle: bool, num_workers: int = 0,
+                seed: int = 0) -> DataLoader:
+    """A loader of ``(codes (B, L) uint8, labels)`` batches; shuffling is seeded."""
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        _Batches(data.codes, data.labels), batch_size=batch_size, shuffle=shuffle,
+        num_workers=num_workers, collate_fn=_as_batch, generator=generator,
+        persistent_workers=num_workers > 0, drop_last=False,
+    )

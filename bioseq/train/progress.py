@@ -1,0 +1,65 @@
+"""Quiet, useful progress for batch jobs: one log line per epoch, Lightning's chatter off.
+
+On a terminal Lightning shows its progress bar; elsewhere (SLURM logs,
+Snakemake) :class:`EpochLog` writes one line per epoch through the
+``bioseq`` logger and :func:`quiet_lightning` hides Lightning's start-up
+notices, tips and known deprecation warnings for the duration of a run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import warnings
+from collections.abc import Iterator
+
+import lightning.pytorch as pl
+
+__all__ = ["EpochLog", "quiet_lightning"]
+
+log = logging.getLogger("bioseq.train")
+
+
+class EpochLog(pl.Callback):
+    """Log ``epoch e/E: train_loss ... val_loss ... val_<metric> ... [best]`` on rank 0."""
+
+    def __init__(self, monitor: str, mode: str) -> None:
+        self.monitor, self.mode = monitor, mode
+        self.best: float | None = None
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        # Validation runs at the end of each training epoch, before this hook.
+        if not trainer.is_global_zero:
+            return
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+        value = metrics.get(self.monitor)
+        improved = value is not None and math.isfinite(value) and (
+            self.best is None or (value < self.best if self.mode == "min" else value > self.best))
+        if improved:
+            self.best = value
+        shown = [f"{key} {metrics[key]:.4f}" for key in
+                 ("train_loss_epoch", "val_loss", "val_accuracy", "val_mcc", "val_auroc") if key in metrics]
+        log.info("epoch %d/%d: %s%s", trainer.current_epoch + 1, trainer.max_epochs, ", ".join(shown),
+                 " (best)" if improved else "")
+
+
+@contextlib.contextmanager
+def quiet_lightning(enabled: bool = True) -> Iterator[None]:
+    """Silence Lightning's INFO notices and known harmless warnings inside the block."""
+    if not enabled:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric", "lightning")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
+            warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+            warnings.filterwarnings("ignore", message=r".*litlogger.*")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)

@@ -1,0 +1,394 @@
+"""Tests of bioseq.bundle: save/load round trips, tampered bundles, prediction invariants."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import math
+import struct
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from bioseq.alphabet import PAD
+from bioseq.bundle import Bundle, data_hash, load_bundle, save_bundle
+from bioseq.encode.codes import encode
+from bioseq.encode.transforms import reverse_complement
+from bioseq.errors import InputError, MissingFileError
+from bioseq.models import registry
+from bioseq.models.kmer_baseline import KmerLogisticBaseline
+
+TINY = "_test_tiny_embedding"
+
+
+@dataclasses.dataclass(kw_only=True)
+class TinyConfig(registry.ModelConfig):
+    width: int = 4
+
+
+class TinyModel(nn.Module):
+    """Mean of per-base embeddings over the non-PAD positions, then a linear head."""
+
+    def __init__(self, config: TinyConfig) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(16, config.width)
+        self.head = nn.Linear(config.width, config.n_outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        real = (x != PAD).unsqueeze(-1).float()  # (B, L, 1)
+        h = (self.embed(x.long()) * real).sum(1) / real.sum(1).clamp(min=1)  # (B, width)
+        return self.head(h)  # (B, n_outputs)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tiny_registered():
+    registry.register(TINY, TinyConfig)(TinyModel)
+    yield
+    registry._REGISTRY.pop(TINY, None)  # test-only name: leave the registry as it was
+
+
+def _tiny(n_outputs: int = 1, seed: int = 0) -> TinyModel:
+    torch.manual_seed(seed)
+    return TinyModel(TinyConfig(n_outputs=n_outputs)).eval()
+
+
+def _save(path, model=None, *, task="binary", classes=("neg", "pos"), length=12, **extra):
+    model = _tiny() if model is None else model
+    n_outputs = model.head.out_features
+    return save_bundle(path, model=model, model_name=TINY, model_options={"n_outputs": n_outputs}, task=task,
+                       classes=classes, length=length, **extra)
+
+
+def _codes(n: int = 50, length: int = 12, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 5, (n, length)).astype(np.uint8)
+
+
+def _direct(model: nn.Module, codes: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return model(torch.from_numpy(codes)).numpy()
+
+
+def test_round_trip_gives_identical_predictions(tmp_path):
+    model = _tiny()
+    codes = _codes()
+    _save(tmp_path / "b", model, training={"lr": np.float32(0.5), "epochs": np.int64(3)},
+          data={"sha256": data_hash(codes, None), "n_train": 50, "n_valid": 0}, metrics={"auroc": 0.75})
+    bundle = load_bundle(tmp_path / "b")
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["config.json", "metrics.json", "model.safetensors"]
+    expected = 1 / (1 + np.exp(-_direct(model, codes)[:, 0]))
+    got = bundle.predict_proba(codes)
+    assert got.dtype == np.float32 and got.shape == (50,)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert not bundle.model.training and next(bundle.model.parameters()).device.type == "cpu"
+    assert bundle.metrics == {"auroc": 0.75}
+    assert (bundle.task, bundle.classes, bundle.length, bundle.model_name) == ("binary", ("neg", "pos"), 12, TINY)
+
+
+def test_weights_file_is_safetensors(tmp_path):
+    model = _tiny()
+    _save(tmp_path / "b", model)
+    raw = (tmp_path / "b" / "model.safetensors").read_bytes()
+    header_size = struct.unpack("<Q", raw[:8])[0]  # safetensors: u64 header size, then a JSON header
+    header = json.loads(raw[8:8 + header_size])
+    assert header["__metadata__"] == {"format": "pt"}
+    assert header["embed.weight"]["shape"] == [16, 4] and header["embed.weight"]["dtype"] == "F32"
+    with safe_open(tmp_path / "b" / "model.safetensors", "pt") as handle:
+        assert set(handle.keys()) == set(model.state_dict())
+        torch.testing.assert_close(handle.get_tensor("head.weight"), model.head.weight.detach())
+
+
+def test_config_json_contents(tmp_path):
+    codes = _codes()
+    labels = np.arange(50) % 2
+    _save(tmp_path / "b", training={"lr": 1e-3, "loss": float("nan")},
+          data={"sha256": data_hash(codes, labels), "n_train": 40, "n_valid": 10})
+    config = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert config["format"] == "bioseq-bundle" and config["format_version"] == 1
+    assert config["model"] == {"name": TINY, "options": {"n_outputs": 1, "dropout": 0.1, "width": 4}}
+    assert config["task"] == "binary" and config["classes"] == ["neg", "pos"]
+    assert config["input"] == {"encoding": "codes", "length": 12, "alphabet": "bioseq-codes-v1"}
+    assert config["training"] == {"lr": 1e-3, "loss": None}  # NaN is not JSON: stored as null
+    assert config["data"] == {"sha256": data_hash(codes, labels), "n_train": 40, "n_valid": 10}
+    assert set(config["versions"]) == {"bioseq", "torch", "python"}
+    created = datetime.datetime.fromisoformat(config["created"])
+    assert created.tzinfo is not None
+
+
+def test_hand_checked_probability(tmp_path):
+    # Embedding rows one-hot for A, C, G, T; head = 2 * (C + G share) - 1, so
+    # ACGG (GC 3/4) has logit 0.5 and p = 1 / (1 + e^-0.5) = 0.62246.
+    model = _tiny()
+    with torch.no_grad():
+        model.embed.weight.zero_()
+        model.embed.weight[:4] = torch.eye(4)
+        model.head.weight.copy_(torch.tensor([[0.0, 2.0, 2.0, 0.0]]))
+        model.head.bias.fill_(-1.0)
+    _save(tmp_path / "b", model, length=None)
+    codes, _ = encode(["ACGG", "AT"])  # AT: GC 0, logit -1, p = 0.26894 (PAD ignored by the model)
+    np.testing.assert_allclose(load_bundle(tmp_path / "b").predict_proba(codes), [0.62246, 0.26894], atol=1e-5)
+
+
+def test_batch_size_does_not_change_predictions(tmp_path):
+    _save(tmp_path / "b")
+    bundle, codes = load_bundle(tmp_path / "b"), _codes()
+    results = [bundle.predict_proba(codes, batch_size=size) for size in (1, 7, 256)]
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+    np.testing.assert_allclose(results[0], results[2], rtol=1e-6)
+
+
+def test_rc_average_is_the_mean_of_both_orientations(tmp_path):
+    model = _tiny(n_outputs=3)
+    _save(tmp_path / "b", model, task="multiclass", classes=("a", "b", "c"), length=None)
+    codes, _ = encode(["ACGTTG", "AAC", "GGGA"])  # padding stays at the right in the reverse complement
+    mean = (_direct(model, codes) + _direct(model, reverse_complement(codes))) / 2
+    expected = torch.softmax(torch.from_numpy(mean), dim=1).numpy()
+    bundle = load_bundle(tmp_path / "b")
+    np.testing.assert_allclose(bundle.predict_proba(codes, rc_average=True), expected, rtol=1e-5)
+    assert not np.allclose(bundle.predict_proba(codes), expected)  # the model does see the strand
+
+
+def test_multilabel_gives_independent_sigmoids(tmp_path):
+    model = _tiny(n_outputs=2)
+    _save(tmp_path / "b", model, task="multilabel", classes=("x", "y"))
+    codes = _codes()
+    got = load_bundle(tmp_path / "b").predict_proba(codes)
+    assert got.shape == (50, 2)
+    np.testing.assert_allclose(got, 1 / (1 + np.exp(-_direct(model, codes))), rtol=1e-5)
+
+
+def test_predict_proba_restores_the_model_state(tmp_path):
+    _save(tmp_path / "b")
+    bundle = load_bundle(tmp_path / "b")
+    codes = _codes()
+    expected = bundle.predict_proba(codes)
+    bundle.model.train()
+    np.testing.assert_array_equal(bundle.predict_proba(codes, device="cpu"), expected)
+    assert bundle.model.training and torch.is_grad_enabled()
+
+
+def test_fixed_length_is_enforced(tmp_path):
+    _save(tmp_path / "b", length=12)
+    bundle = load_bundle(tmp_path / "b")
+    with pytest.raises(InputError, match=r"the codes are 10 positions wide, but this model was trained on windows "
+                                         r"of exactly 12 bases.*Interval.resize\(12\)"):
+        bundle.predict_proba(_codes(length=10))
+    _save(tmp_path / "v", length=None)
+    assert load_bundle(tmp_path / "v").predict_proba(_codes(length=10)).shape == (50,)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"batch_size": 0}, "batch_size must be a positive integer"),
+    ({"rc_average": 1}, "rc_average must be True or False"),
+    ({"device": "tpu:what"}, "is not a torch device"),
+])
+def test_bad_predict_arguments(tmp_path, bad, message):
+    _save(tmp_path / "b")
+    with pytest.raises(InputError, match=message):
+        load_bundle(tmp_path / "b").predict_proba(_codes(), **bad)
+
+
+def test_bad_codes(tmp_path):
+    _save(tmp_path / "b")
+    bundle = load_bundle(tmp_path / "b")
+    with pytest.raises(InputError, match="codes must be a numpy uint8 array"):
+        bundle.predict_proba(_codes().astype(np.int64))
+    with pytest.raises(InputError, match=r"2-D \(N, L\)"):
+        bundle.predict_proba(_codes()[0])
+
+
+def _edit_config(path, edit):
+    config = json.loads((path / "config.json").read_text())
+    edit(config)
+    (path / "config.json").write_text(json.dumps(config))
+
+
+def test_edited_shape_names_the_tensor(tmp_path):
+    _save(tmp_path / "b")
+    _edit_config(tmp_path / "b", lambda c: c["model"]["options"].update(width=5))
+    with pytest.raises(InputError) as error:
+        load_bundle(tmp_path / "b")
+    assert str(error.value) == (
+        f"{tmp_path / 'b'}: tensor 'embed.weight' has shape (16, 4) in the weights but (16, 5) in the model the "
+        "config describes; the bundle is inconsistent (was config.json edited, or the weights replaced?).")
+
+
+def test_missing_and_unexpected_tensors(tmp_path):
+    _save(tmp_path / "b")
+    weights = tmp_path / "b" / "model.safetensors"
+    tensors = load_file(weights)
+    save_file({k: v for k, v in tensors.items() if k != "head.bias"}, weights)
+    with pytest.raises(InputError, match=r"tensor 'head.bias' is missing from the weights; the bundle is inconsistent"):
+        load_bundle(tmp_path / "b")
+    save_file({**tensors, "extra": torch.zeros(2)}, weights)
+    with pytest.raises(InputError, match=r"tensor 'extra' in the weights is unexpected; the bundle is inconsistent"):
+        load_bundle(tmp_path / "b")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c.update(format="something"), "format 'something', not 'bioseq-bundle': this is not a bioseq"),
+    (lambda c: c.update(format_version=2), "format_version 2, but this bioseq .* reads version 1 at most. "
+                                           "Upgrade bioseq"),
+    (lambda c: c["model"].update(name="nosuchmodel"), "config.json: unknown model 'nosuchmodel'"),
+    (lambda c: c["model"]["options"].update(n_outputs=2), "n_outputs is 2, but task 'binary'"),
+    (lambda c: c.update(classes=["only"]), "task 'binary' cannot have 1 classes"),
+    (lambda c: c["input"].update(alphabet="onehot"), "alphabet 'bioseq-codes-v1'"),
+    (lambda c: c["input"].update(length=-3), "length must be a positive integer or null"),
+])
+def test_bad_config_is_refused_with_the_bundle_path(tmp_path, edit, message):
+    _save(tmp_path / "b")
+    _edit_config(tmp_path / "b", edit)
+    with pytest.raises(InputError, match=message) as error:
+        load_bundle(tmp_path / "b")
+    assert str(error.value).startswith(str(tmp_path / "b"))
+
+
+def test_missing_and_corrupt_files(tmp_path):
+    with pytest.raises(MissingFileError, match="the bundle directory does not exist"):
+        load_bundle(tmp_path / "nothing")
+    _save(tmp_path / "b")
+    (tmp_path / "b" / "model.safetensors").write_bytes(b"not safetensors at all")
+    with pytest.raises(InputError, match="model.safetensors cannot be read"):
+        load_bundle(tmp_path / "b")
+    (tmp_path / "b" / "model.safetensors").unlink()
+    with pytest.raises(MissingFileError, match="the bundle has no model.safetensors"):
+        load_bundle(tmp_path / "b")
+    (tmp_path / "b" / "config.json").write_text("{not json")
+    with pytest.raises(InputError, match="config.json is not valid JSON"):
+        load_bundle(tmp_path / "b")
+    (tmp_path / "b" / "config.json").unlink()
+    with pytest.raises(MissingFileError, match="the bundle has no config.json"):
+        load_bundle(tmp_path / "b")
+
+
+def test_loading_never_unpickles(tmp_path, monkeypatch):
+    _save(tmp_path / "b")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("torch.load must not be called")
+
+    monkeypatch.setattr(torch, "load", refuse)
+    assert isinstance(load_bundle(tmp_path / "b"), Bundle)
+
+
+def test_loads_onto_the_cpu_whatever_device_saved_it(tmp_path):
+    model = _tiny()
+    if torch.cuda.is_available():  # the real case: weights trained on a GPU
+        model = model.to("cuda")
+    _save(tmp_path / "b", model)
+    bundle = load_bundle(tmp_path / "b", device="cpu")
+    assert {p.device.type for p in bundle.model.parameters()} == {"cpu"}
+    np.testing.assert_allclose(bundle.predict_proba(_codes()), load_bundle(tmp_path / "b").predict_proba(_codes()))
+
+
+def test_unavailable_device_is_an_input_error(tmp_path):
+    _save(tmp_path / "b")
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(InputError, match="torch sees no CUDA GPU. Use device='cpu'"):
+        load_bundle(tmp_path / "b", device="cuda")
+
+
+def test_save_replaces_a_bundle_only_when_complete(tmp_path, monkeypatch):
+    import safetensors.torch
+
+    _save(tmp_path / "b", _tiny(seed=0))
+    before = load_bundle(tmp_path / "b").predict_proba(_codes())
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", fail)
+    with pytest.raises(OSError, match="disk full"):
+        _save(tmp_path / "b", _tiny(seed=1))
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == ["b"]  # no temporary directory left
+    np.testing.assert_array_equal(load_bundle(tmp_path / "b").predict_proba(_codes()), before)
+    _save(tmp_path / "b", _tiny(seed=1))
+    assert not np.allclose(load_bundle(tmp_path / "b").predict_proba(_codes()), before)
+    assert [p.name for p in tmp_path.iterdir()] == ["b"]
+
+
+def test_save_refuses_a_foreign_directory_and_bad_arguments(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "keep.txt").write_text("precious")
+    with pytest.raises(InputError, match="holds other files and no config.json; refusing to replace it"):
+        _save(tmp_path / "data")
+    assert (tmp_path / "data" / "keep.txt").read_text() == "precious"
+    with pytest.raises(InputError, match="n_outputs is 1, but the task and classes need 3"):
+        _save(tmp_path / "b", task="multiclass", classes=("a", "b", "c"))
+    with pytest.raises(InputError, match="task 'multiclass' cannot have 2 classes"):
+        _save(tmp_path / "b", task="multiclass")
+    with pytest.raises(InputError, match=r"tensor 'embed.weight' has shape \(16, 4\) in the weights but \(16, 6\)"):
+        save_bundle(tmp_path / "b", model=_tiny(), model_name=TINY, model_options={"width": 6}, task="binary",
+                    classes=("n", "p"), length=None)
+    with pytest.raises(InputError, match=r"training\['when'\] holds a datetime"):
+        _save(tmp_path / "b", training={"when": datetime.datetime.now()})
+    assert not (tmp_path / "b").exists()
+
+
+def test_kmer_baseline_bundle(tmp_path):
+    codes, _ = encode(["A" * 20, "AT" * 10, "G" * 20, "GC" * 10, "ACGT" * 5, "GGCA" * 5])
+    labels = np.array([0, 0, 1, 1, 0, 1])
+    model = KmerLogisticBaseline(k=2).fit(codes, labels, "binary")
+    save_bundle(tmp_path / "k", model=model, model_name="kmer_logistic", model_options={"k": 2}, task="binary",
+                classes=("no", "yes"), length=None, metrics={"accuracy": 1.0})
+    config = json.loads((tmp_path / "k" / "config.json").read_text())
+    assert config["model"] == {"name": "kmer_logistic", "options": model.options()}
+    assert "scikit-learn" in config["versions"]
+    bundle = load_bundle(tmp_path / "k")
+    assert isinstance(bundle.model, KmerLogisticBaseline)
+    np.testing.assert_array_equal(bundle.predict_proba(codes, batch_size=4), model.predict_proba(codes))
+    mean = (model.predict_proba(codes) + model.predict_proba(reverse_complement(codes))) / 2
+    np.testing.assert_allclose(bundle.predict_proba(codes, rc_average=True), mean, rtol=1e-6)
+    with pytest.raises(InputError, match="model_options k=3 differs"):
+        save_bundle(tmp_path / "k2", model=model, model_name="kmer_logistic", model_options={"k": 3},
+                    task="binary", classes=("no", "yes"), length=None)
+    _edit_config(tmp_path / "k", lambda c: c["model"]["options"].update(k=3))
+    with pytest.raises(InputError, match=r"tensor 'coef' has shape \(1, 16\) in the weights but \(1, 64\)"):
+        load_bundle(tmp_path / "k")
+
+
+def test_data_hash():
+    codes, labels = _codes(), np.arange(50) % 2
+    digest = data_hash(codes, labels)
+    assert len(digest) == 64 and digest == data_hash(codes.copy(), labels.copy())
+    changed = codes.copy()
+    changed[3, 4] ^= 1
+    assert data_hash(changed, labels) != digest  # one base
+    assert data_hash(codes, labels.astype(np.int32)) != digest  # the dtype
+    assert data_hash(codes.reshape(25, 24), labels) != digest  # the same bytes in another shape
+    assert data_hash(codes, None) != digest
+    assert data_hash(torch.from_numpy(codes), torch.from_numpy(labels)) == digest
+    assert data_hash(np.asfortranarray(codes), labels) == digest  # memory order does not matter
+    with pytest.raises(InputError, match="codes must be a numeric numpy array"):
+        data_hash([[1, 2]], labels)
+
+
+def test_nan_metrics_are_null(tmp_path):
+    _save(tmp_path / "b", metrics={"auprc": float("nan"), "per_class": {"pos": np.float64(0.5)}})
+    assert load_bundle(tmp_path / "b").metrics == {"auprc": None, "per_class": {"pos": 0.5}}
+    assert math.isclose(json.loads((tmp_path / "b" / "metrics.json").read_text())["per_class"]["pos"], 0.5)
+
+
+@pytest.fixture(scope="module")
+def multilabel_bundle(tmp_path_factory) -> Bundle:
+    path = tmp_path_factory.mktemp("b") / "b"
+    _save(path, _tiny(n_outputs=2), task="multilabel", classes=("x", "y"), length=None)
+    return load_bundle(path)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.text(alphabet="ACGTN", min_size=1, max_size=15), min_size=1, max_size=6))
+def test_rc_average_does_not_see_the_strand(multilabel_bundle, sequences):
+    # Averaging x with rc(x) is symmetric, so x and rc(x) must score alike, whatever the weights.
+    codes, _ = encode(sequences)
+    np.testing.assert_allclose(multilabel_bundle.predict_proba(codes, rc_average=True),
+                               multilabel_bundle.predict_proba(reverse_complement(codes), rc_average=True),
+                               rtol=1e-5)

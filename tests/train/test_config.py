@@ -1,0 +1,45 @@
+"""The training config: YAML + flags, one clear sentence per bad value."""
+
+from __future__ import annotations
+
+import pytest
+
+from bioseq.errors import InputError
+from bioseq.train.config import config_from_options, load_config
+
+
+def test_yaml_then_flags_override(tmp_path):
+    path = tmp_path / "run.yaml"
+    path.write_text("train: a.csv\nout: runs/x\nepochs: 3\nmodel: cnn\nmodel_options: {dropout: 0.2}\n")
+    config = load_config(path, {"epochs": 7, "lr": None, "model_options": {"n_outputs": 1}})
+    assert config.epochs == 7 and config.lr == 1e-3  # None flags do not override
+    assert config.model == "cnn" and config.model_options == {"dropout": 0.2, "n_outputs": 1}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"monitr": "mcc"}, "unknown field 'monitr'. Did you mean 'monitor'?"),
+        ({"monitor": "mc"}, "field 'monitor' = 'mc': must be 'mcc', 'auroc'"),
+        ({"epochs": 0}, "field 'epochs' = 0"),
+        ({"model": "trasformer"}, "unknown model 'trasformer' (did you mean 'transformer'?)"),
+        ({"out": None}, "field 'out'"),
+    ],
+)
+def test_bad_values_name_field_value_and_allowed(options, message):
+    base = {"train": "a.csv", "out": "runs/x"}
+    with pytest.raises(InputError) as info:
+        config_from_options({**base, **options})
+    assert message in str(info.value)
+
+
+def test_missing_required_field():
+    with pytest.raises(InputError, match="the field 'out' is required. Give it in the config or as --out"):
+        config_from_options({"train": "a.csv"})
+
+
+def test_bad_yaml_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("train: a.csv\nepochs: [1,\n")
+    with pytest.raises(InputError, match=r"bad\.yaml.*not valid YAML"):
+        load_config(path)
