@@ -41,6 +41,7 @@ def train_throughput(name: str, length: int, steps: int) -> dict:
     torch.manual_seed(0)
     model = build_model(name, {"n_outputs": 1})
     module = ClassifierModule(model, task="binary", classes=("neg", "pos"))
+    module.log = lambda *args, **kwargs: None  # no Trainer here: skip Lightning's logging
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     loader = make_loader(_data(BATCH * (steps + 2), length), batch_size=BATCH, shuffle=True)
     batches = iter(loader)

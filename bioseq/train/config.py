@@ -73,6 +73,12 @@ class TrainConfig(BaseModel):
     resume: Path | Literal["last"] | None = None
     max_time: str | None = Field(None, description="stop after DD:HH:MM:SS")
 
+    def __init__(self, **options: Any) -> None:
+        try:
+            super().__init__(**options)
+        except ValidationError as exc:
+            raise _explain(exc, None) from None
+
     @field_validator("model")
     @classmethod
     def _known_model(cls, value: str) -> str:
@@ -128,8 +134,8 @@ def config_from_options(options: dict[str, Any], *, source: str | None = None) -
     """
     try:
         return TrainConfig(**options)
-    except ValidationError as exc:
-        raise _explain(exc, source) from None
+    except InputError as exc:
+        raise InputError(exc.problem, path=source, fix=exc.fix) from None
 
 
 def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None) -> TrainConfig:

@@ -1,0 +1,170 @@
+"""Accuracy of bioseq's models on real promoter and splice-site benchmarks.
+
+Usage::
+
+    python benchmarks/quality.py                         # every dataset and model
+    python benchmarks/quality.py --datasets uci_splice --models cnn lstm
+    python benchmarks/quality.py --max-folds 2 --epochs 5   # a quicker, partial run
+
+Data come from ``../shared/data`` (or ``$BIOSEQ_SHARED_DATA``); see its
+README for provenance and published baselines. Splits follow the data: GUE
+train/dev/test (select on dev, report test once); sets without a split get
+stratified k-fold cross-validation with a fixed seed (10-fold for UCI splice,
+5-fold for splice42 and CNNProm), and the figure is the mean and standard
+deviation over folds. Results are appended to ``benchmarks/results/quality.jsonl``
+and the table is printed as Markdown for ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bioseq.io.labels import LabelledSequences
+from bioseq.io.tables import read_fasta_classes, read_labelled, write_table
+from bioseq.train.config import config_from_options
+from bioseq.train.fit import train
+
+ROOT = Path(__file__).resolve().parent
+SHARED = Path(os.environ.get("BIOSEQ_SHARED_DATA", ROOT.parent.parent / "shared" / "data"))
+RESULTS = ROOT / "results" / "quality.jsonl"
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One benchmark: how to read it, how to split it, which metric to report."""
+
+    name: str
+    metric: str
+    folds: int  # 0 = fixed train/dev/test files
+    published: str
+
+
+TASKS = {
+    "gue_prom_core_all": Task("gue_prom_core_all", "mcc", 0, "DNABERT-2 0.694, DNABERT-3mer 0.709 (MCC)"),
+    "gue_prom_core_notata": Task("gue_prom_core_notata", "mcc", 0, "DNABERT-2 0.680, DNABERT-3mer 0.698"),
+    "gue_prom_core_tata": Task("gue_prom_core_tata", "mcc", 0, "DNABERT-2 0.742, DNABERT-3mer 0.782"),
+    "uci_splice": Task("uci_splice", "accuracy", 10, "KBANN ~0.94 (10-fold CV accuracy)"),
+    "splice42_dm_don_n1": Task("splice42_dm_don_n1", "accuracy", 5, "WAM2 0.942, PWM 0.927"),
+    "splice42_dm_acc_n2": Task("splice42_dm_acc_n2", "accuracy", 5, "WAM2 0.827, PWM 0.761"),
+    "splice42_dm_don_n3": Task("splice42_dm_don_n3", "accuracy", 5, "WAM2 0.700"),
+    "cnnprom_ecoli": Task("cnnprom_ecoli", "mcc", 5, "CNNProm CC 0.84"),
+    "cnnprom_bsubtilis": Task("cnnprom_bsubtilis", "mcc", 5, "CNNProm CC 0.86"),
+}
+
+# Training settings per model: the defaults a user gets, with a budget that fits 2 CPU cores.
+MODELS = {
+    "cnn": {"lr": 2e-3},
+    "lstm": {"lr": 2e-3},
+    "transformer": {"lr": 1e-3},
+    "kmer_logistic": {"model_options": {"k": 4}},
+}
+
+
+def load(name: str) -> tuple[LabelledSequences, LabelledSequences | None, LabelledSequences | None]:
+    """The data of a task: (train, dev, test) for GUE; (all, None, None) for CV sets."""
+    if name.startswith("gue_"):
+        folder = SHARED / "promoters" / name
+        train_set = read_labelled(folder / "train.csv")
+        return (train_set, read_labelled(folder / "dev.csv", classes=list(train_set.classes)),
+                read_labelled(folder / "test.csv", classes=list(train_set.classes)))
+    if name == "uci_splice":
+        return read_labelled(SHARED / "splice" / "uci_splice" / "splice_statlog_decoded.csv"), None, None
+    if name.startswith("splice42_"):
+        _, species, kind, decoy = name.split("_")
+        folder = SHARED / "splice" / "splice42"
+        return read_fasta_classes({"decoy": folder / f"{species}.{decoy}{kind}.fa.gz",
+                                   "site": folder / f"{species}.{kind}.fa.gz"}), None, None
+    if name.startswith("cnnprom_"):
+        folder = SHARED / "promoters" / "cnnprom"
+        stem = {"ecoli": "Ecoli", "bsubtilis": "Bacillus"}[name.removeprefix("cnnprom_")]
+        return read_fasta_classes({"non_promoter": folder / f"{stem}_non_prom.fa",
+                                   "promoter": folder / f"{stem}_prom.fa"}), None, None
+    raise KeyError(name)
+
+
+def folds(data: LabelledSequences, k: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified k-fold (train index, test index) pairs with a fixed seed."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(data)), data.labels))
+
+
+def run_one(model: str, train_set, valid_set, test_set, work: Path, epochs: int, seed: int) -> dict:
+    paths = {}
+    for split, part in (("train", train_set), ("valid", valid_set), ("test", test_set)):
+        if part is not None:
+            paths[split] = work / f"{split}.csv"
+            write_table(part, paths[split])
+    options = {"model": model, "epochs": epochs, "batch_size": 128, "patience": 4, "seed": seed,
+               "out": work / "run", **MODELS[model], **paths}
+    start = time.perf_counter()
+    result = train(config_from_options(options))
+    return {"metrics": result.metrics, "seconds": time.perf_counter() - start}
+
+
+def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None, seed: int) -> dict:
+    train_set, dev_set, test_set = load(task.name)
+    scores, seconds = [], []
+    with tempfile.TemporaryDirectory(prefix="bioseq-quality-") as tmp:
+        if task.folds == 0:
+            out = run_one(model, train_set, dev_set, test_set, Path(tmp), epochs, seed)
+            scores.append(out["metrics"]["test"][task.metric])
+            seconds.append(out["seconds"])
+            protocol = "GUE train/dev/test: select on dev, test once"
+        else:
+            splits = folds(train_set, task.folds, seed)[: max_folds or task.folds]
+            for i, (fit_index, test_index) in enumerate(splits):
+                fold_dir = Path(tmp) / f"fold{i}"
+                fold_dir.mkdir()
+                out = run_one(model, train_set.subset(fit_index), None, train_set.subset(test_index),
+                              fold_dir, epochs, seed)
+                scores.append(out["metrics"]["test"][task.metric])
+                seconds.append(out["seconds"])
+            protocol = f"stratified {task.folds}-fold CV (seed {seed}), {len(splits)} fold(s) run"
+    return {
+        "task": task.name, "model": model, "metric": task.metric, "mean": float(np.mean(scores)),
+        "sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0, "values": scores,
+        "seconds_per_run": float(np.mean(seconds)), "protocol": protocol, "epochs": epochs, "seed": seed,
+        "published": task.published, "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "date": time.strftime("%Y-%m-%d"),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=list(TASKS), choices=list(TASKS))
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--max-folds", type=int, help="run only the first N folds of CV tasks")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if not SHARED.is_dir():
+        print(f"quality.py: the shared data folder {SHARED} is absent", file=sys.stderr)
+        return 1
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    print("| data | metric | model | value (mean ± sd) | protocol | s/run | published |")
+    print("|---|---|---|---|---|---|---|")
+    for name in args.datasets:
+        for model in args.models:
+            row = evaluate_task(TASKS[name], model, epochs=args.epochs, max_folds=args.max_folds, seed=args.seed)
+            with open(RESULTS, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(row) + "\n")
+            print(f"| {name} | {row['metric']} | {model} | {row['mean']:.3f} ± {row['sd']:.3f} | "
+                  f"{row['protocol']} | {row['seconds_per_run']:.0f} | {row['published']} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
