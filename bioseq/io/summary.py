@@ -29,6 +29,8 @@ from bioseq.io.tables import read_table
 
 __all__ = ["summarize"]
 
+_INDEX_SUFFIXES = (".fai", ".bai", ".csi", ".crai", ".gzi", ".tbi")
+
 _GC = np.zeros(256, dtype=bool)
 _GC[list(b"GCSgcs")] = True
 _AT = np.zeros(256, dtype=bool)
@@ -52,7 +54,9 @@ def summarize(path: str | os.PathLike) -> dict:
     -------
     dict
         Always ``file``, ``format`` and ``problems`` (a list of str); the other
-        keys depend on the format (see the module docstring).
+        keys depend on the format (see the module docstring). Index files
+        (``.fai``, ``.bai``, ``.csi``, ``.crai``, ``.gzi``, ``.tbi``) are
+        recognised by name and only named (``format: "index"``).
 
     Raises
     ------
@@ -60,6 +64,8 @@ def summarize(path: str | os.PathLike) -> dict:
         When the file is missing, empty, of an unknown format or malformed.
     """
     name = os.fspath(path)
+    if name.endswith(_INDEX_SUFFIXES):
+        return {"file": name, "format": "index", "indexes": name.rsplit(".", 1)[0], "problems": []}
     fmt = sniff_format(name)
     summary = {"file": name, "format": fmt}
     summary.update(_SUMMARIZERS[fmt](name))

@@ -114,3 +114,8 @@ def test_every_corpus_file_parses_or_is_rejected_clearly(capsys, shared_data):
     for name in ("tricky.fastq", "zero_length.fastq", "example_dos.fastq", "wrapping_original_sanger.fastq",
                  "dosLineChar_a.bed", "example_badcomments.gtf"):
         assert outcomes[name] == "parsed", name
+
+
+def test_index_files_are_named_not_parsed(capsys, example_data):
+    status, out, err = inspect(capsys, example_data / "ce_chrI_reads.bam.bai")
+    assert status == 0 and json.loads(out)["format"] == "index"

@@ -1,0 +1,20 @@
+"""Labelled datasets built from a genome and its annotation (and RNA-seq reads).
+
+:func:`promoter_dataset` and :func:`splice_site_dataset` return
+:class:`~bioseq.io.labels.LabelledSequences` named by window coordinates
+(``chrom:start-end(strand)``, 0-based half-open);
+:func:`split_by_chromosome` and :func:`write_split` turn them into
+train/valid/test tables. Names are imported lazily from their modules.
+"""
+
+from bioseq._lazy import lazy_exports
+
+_EXPORTS = {
+    "promoter_dataset": "promoters", "NEGATIVES": "promoters", "PROMOTER_CLASSES": "promoters",
+    "splice_site_dataset": "splice_sites", "SITES": "splice_sites",
+    "SPLITS": "splits", "split_by_chromosome": "splits", "write_split": "splits",
+    "window_name": "splits", "chromosome_of": "splits", "split_counts": "splits",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

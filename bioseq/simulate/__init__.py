@@ -1,0 +1,19 @@
+"""SYNTHETIC data: a genome with genes, promoters, splice sites and repeats, and RNA-seq reads.
+
+:func:`simulate_genome` builds the genome and annotation,
+:func:`write_genome` and :func:`write_gtf` write FASTA (+ ``.fai``) and GTF,
+:func:`simulate_rnaseq` writes reads aligned to it as an indexed BAM. All
+coordinates are 0-based and half-open. Names are imported lazily.
+"""
+
+from bioseq._lazy import lazy_exports
+
+_EXPORTS = {
+    "Feature": "genome", "SimulatedGene": "genome", "SimulatedGenome": "genome",
+    "simulate_genome": "genome", "write_genome": "genome", "write_gtf": "genome",
+    "write_truth": "genome",
+    "SimulatedReads": "reads", "simulate_rnaseq": "reads",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,108 @@
+"""Tests of ``bioseq dataset promoters|splice-sites``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bioseq.cli.main as cli
+from bioseq.datasets.splits import chromosome_of
+from bioseq.io.tables import read_labelled
+
+
+@pytest.fixture
+def bioseq(monkeypatch):
+    """``main`` with the dataset command registered (until the lead adds it to COMMANDS)."""
+    if "dataset" not in cli.COMMANDS:
+        monkeypatch.setattr(cli, "COMMANDS", cli.COMMANDS + ("dataset",))
+    return cli.main
+
+
+def gtf_line(chrom, start, end, strand, tx) -> str:
+    """One GTF exon line (1-based inclusive), gene id = transcript id."""
+    return f'{chrom}\tt\texon\t{start}\t{end}\t.\t{strand}\t.\tgene_id "{tx}"; transcript_id "{tx}";\n'
+
+
+@pytest.fixture(scope="module")
+def genome(tmp_path_factory) -> tuple[Path, Path]:
+    """Three 3 kb contigs, each with a '+' and a '-' two-exon transcript (GT..AG introns planted)."""
+    rng = np.random.default_rng(3)
+    folder = tmp_path_factory.mktemp("cli")
+    fasta, lines = [], []
+    for c in ("chr1", "chr2", "chr3"):
+        seq = list(rng.choice(list("ACGT"), 3000))
+        seq[600:602], seq[798:800] = "GT", "AG"      # '+' intron [600, 800)
+        seq[2000:2002], seq[2198:2200] = "CT", "AC"  # '-' intron [2000, 2200): AG / GT on '-'
+        fasta.append(f">{c}\n{''.join(seq)}\n")
+        lines += [gtf_line(c, 401, 600, "+", f"{c}p"), gtf_line(c, 801, 1000, "+", f"{c}p"),
+                  gtf_line(c, 1801, 2000, "-", f"{c}m"), gtf_line(c, 2201, 2400, "-", f"{c}m")]
+    (folder / "g.fa").write_text("".join(fasta))
+    (folder / "g.gtf").write_text("".join(lines))
+    return folder / "g.fa", folder / "g.gtf"
+
+
+def test_promoters_writes_split_tables(bioseq, genome, tmp_path, capsys):
+    fasta, gtf = genome
+    out = tmp_path / "prom"
+    status = bioseq(["dataset", "promoters", "--genome", str(fasta), "--annotation", str(gtf), "--out", str(out),
+                     "--length", "50", "--negatives", "shuffle", "--valid-chroms", "chr2", "--test-chroms", "chr3"])
+    assert status == 0
+    assert "12 promoters examples; train 4, valid 4, test 4" in capsys.readouterr().err
+    test = read_labelled(out / "test.csv", name_column="name")
+    # chr3's '+' TSS at 400 and '-' TSS at 2399, windows of 50 centred on them, and one shuffle each.
+    assert sorted(test.names) == ["chr3:2375-2425(-)", "chr3:2375-2425(-)_shuf1", "chr3:375-425(+)",
+                                  "chr3:375-425(+)_shuf1"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["dataset"] == "promoters" and summary["options"]["negatives"] == "shuffle"
+    assert summary["chromosomes"] == {"train": ["chr1"], "valid": ["chr2"], "test": ["chr3"]}
+    assert summary["inputs"]["genome"] == str(fasta.resolve())
+
+
+def test_splice_sites_both(bioseq, genome, tmp_path):
+    fasta, gtf = genome
+    out = tmp_path / "splice"
+    assert bioseq(["dataset", "splice-sites", "--genome", str(fasta), "--annotation", str(gtf), "--site", "both",
+                   "--out", str(out), "--length", "20", "--test-chroms", "chr1", "--valid-chroms", "chr2"]) == 0
+    train = read_labelled(out / "train.csv", name_column="name")
+    assert train.classes == ("acceptor", "decoy", "donor")
+    centres = {(train.classes[y], s[9:11]) for s, y in zip(train.sequences, train.labels.tolist())}
+    assert {("donor", "GT"), ("acceptor", "AG")} <= centres and ("donor", "AG") not in centres
+    assert {chromosome_of(n) for n in train.names} == {"chr3"}
+    counts = json.loads((out / "summary.json").read_text())["counts"]
+    assert counts["train"]["per_class"] == {"acceptor": 2, "decoy": 4, "donor": 2}
+
+
+def test_bad_input_gives_one_error_line(bioseq, genome, tmp_path, capsys):
+    fasta, _ = genome
+    gtf = tmp_path / "ensembl.gtf"
+    gtf.write_text(gtf_line("chrUn_random", 401, 600, "+", "t"))
+    status = bioseq(["dataset", "promoters", "--genome", str(fasta), "--annotation", str(gtf),
+                     "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err.strip()
+    assert status == 1 and len(err.splitlines()) == 1
+    assert err.startswith("bioseq dataset: error: ") and "'chrUn_random'" in err and "is in the genome" in err
+    assert not (tmp_path / "x").exists()
+    status = bioseq(["dataset", "splice-sites", "--genome", str(fasta), "--site", "donor",
+                     "--out", str(tmp_path / "y")])
+    assert status == 1 and "need an annotation, RNA-seq alignments" in capsys.readouterr().err
+
+
+def test_dm6_promoters_gc_and_splice_sites_from_reads(bioseq, shared_data, tmp_path, capsys):
+    folder = shared_data / "genomes" / "dm6_small"
+    if not (folder / "dm6.small.fa").exists():
+        pytest.skip("dm6_small is absent")
+    genome, gtf, bam = (str(folder / n) for n in ("dm6.small.fa", "dm6.small.gtf", "sample1.tiny.paired.dm6small.bam"))
+    assert bioseq(["dataset", "promoters", "--genome", genome, "--annotation", gtf, "--out", str(tmp_path / "p")]) == 0
+    summary = json.loads((tmp_path / "p" / "summary.json").read_text())
+    # 2 contigs: chr2L trains, chr2R (3 TSSs) tests, valid is 10 % of each chr2L class; GC negatives
+    # follow the positives' chromosomes, so every split is balanced.
+    assert summary["chromosomes"]["test"] == ["chr2R"] and "stratified" in summary["how"]
+    for split in ("train", "valid", "test"):
+        per_class = summary["counts"][split]["per_class"]
+        assert per_class["promoter"] == per_class["non_promoter"] > 0
+    assert bioseq(["dataset", "splice-sites", "--genome", genome, "--annotation", gtf, "--bam", bam,
+                   "--site", "donor", "--out", str(tmp_path / "s")]) == 0
+    assert "12 donor sites from junctions, 12 of them annotated" in capsys.readouterr().err

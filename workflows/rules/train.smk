@@ -1,0 +1,37 @@
+"""Training: one bioseq train run per (dataset, model).
+
+The run directory holds the model bundle, checkpoints, logs/metrics.csv,
+metrics.json (valid and test) and plots/; Snakemake deletes it when the job
+fails, so a rerun starts the run afresh.
+"""
+
+
+rule train:
+    input:
+        unpack(lambda wildcards: data_files(wildcards.dataset)),
+    output:
+        run=report(
+            directory(f"{RESULTS}/runs/{{dataset}}/{{model}}"),
+            patterns=["plots/{file}.png", "{file}.tsv"],
+            caption="../report/training.rst",
+            category="Training",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "model": "{model}", "file": "{file}"},
+        ),
+    log:
+        f"{RESULTS}/logs/train/{{dataset}}/{{model}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{dataset}}/{{model}}.tsv"
+    params:
+        valid=lambda wildcards, input: flag("valid", input.get("valid")),
+        options=train_flags,
+    threads: model_resource("threads")
+    resources:
+        mem_mb=model_resource("mem_mb"),
+        runtime=model_resource("runtime"),
+        gpu=gpu_request,
+    conda:
+        "../envs/bioseq.yaml"
+    shell:
+        "bioseq train --train {input.train:q} {params.valid} --test {input.test:q} {params.options} "
+        "--out {output.run:q} 2> {log:q}"
