@@ -8,13 +8,14 @@ import sys
 import pytest
 
 import bioseq.bundle
+import bioseq.datasets
 import bioseq.encode
 import bioseq.evaluate
 import bioseq.io
 import bioseq.models
 
 
-@pytest.mark.parametrize("package", [bioseq.io, bioseq.encode, bioseq.models, bioseq.evaluate, bioseq.bundle])
+@pytest.mark.parametrize("package", [bioseq.io, bioseq.encode, bioseq.models, bioseq.evaluate, bioseq.bundle, bioseq.datasets])
 def test_every_export_resolves(package):
     for name in package.__all__:
         assert getattr(package, name) is not None, name

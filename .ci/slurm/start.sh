@@ -22,8 +22,9 @@
 #      it to $BIOSEQ_SLURM_DIR/env as well; progress goes to stderr.
 #
 # Safe to call twice: a daemon whose pid file names a live process is left
-# running; configs are rewritten only when absent. Delete $BIOSEQ_SLURM_DIR
-# (after stop.sh) for a fresh cluster.
+# running (it keeps the config it started with); configs are rewritten on
+# every call, the munge key, database password and database are kept. Delete
+# $BIOSEQ_SLURM_DIR (after stop.sh) for a fresh cluster.
 #
 # Cluster layout: one node named after this machine (`hostname -s`) at
 # 127.0.0.1, its CPUs and memory taken from `slurmd -C`; partitions "debug"
@@ -85,13 +86,12 @@ alive() {  # alive PIDFILE: true when the pid file names a running process
 }
 
 wait_for() {  # wait_for WHAT COMMAND...: retry COMMAND for $WAIT seconds
-    local what=$1 i
+    local what=$1 deadline=$((SECONDS + WAIT))
     shift
-    for ((i = 0; i < WAIT * 4; i++)); do
-        "$@" >/dev/null 2>&1 && return 0
+    until "$@" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || die "$what did not come up within ${WAIT}s; see the logs in $DIR/log"
         sleep 0.25
     done
-    die "$what did not come up within ${WAIT}s; see the logs in $DIR/log"
 }
 
 [[ -s $DIR/munge/munge.key ]] || {
@@ -102,11 +102,11 @@ wait_for() {  # wait_for WHAT COMMAND...: retry COMMAND for $WAIT seconds
     (umask 077 && od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$DB_PASSWORD_FILE")
 }
 
-if [[ ! -s $SLURM_CONF ]]; then
+{
     # e.g. "NodeName=vm CPUs=2 Boards=1 SocketsPerBoard=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=24105"
     node=$(slurmd -C 2>/dev/null | grep '^NodeName=') || die "slurmd -C could not describe this machine"
     node="NodeName=$HOST ${node#NodeName=* }"
-    cat >"$SLURM_CONF" <<EOF
+    cat >"$SLURM_CONF.new" <<EOF
 # Written by .ci/slurm/start.sh: a single-node cluster on 127.0.0.1.
 ClusterName=$CLUSTER
 SlurmctldHost=$HOST(127.0.0.1)
@@ -139,15 +139,21 @@ JobAcctGatherFrequency=30
 AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=127.0.0.1
 AccountingStoragePort=$((PORT + 2))
+# The munge socket for talking to slurmdbd: without it clients use the system default.
+AccountingStoragePass=$MUNGE_SOCKET
 JobCompType=jobcomp/none
+# Keep sbatch --comment in the database: the Snakemake plugin writes rule_<name> there.
+AccountingStoreFlags=job_comment
 $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes=$HOST MaxTime=INFINITE State=UP
 EOF
-fi
+    mv "$SLURM_CONF.new" "$SLURM_CONF"
+}
 
-if [[ ! -s $DIR/etc/slurmdbd.conf ]]; then
-    (umask 077 && cat >"$DIR/etc/slurmdbd.conf" <<EOF
+(
+    umask 077  # slurmdbd refuses a config that others can read (it holds the password)
+    cat >"$DIR/etc/slurmdbd.conf.new" <<EOF
 # Written by .ci/slurm/start.sh. slurmdbd finds this file beside \$SLURM_CONF.
 AuthType=auth/munge
 AuthInfo=socket=$MUNGE_SOCKET
@@ -164,8 +170,8 @@ StorageUser=slurm
 StoragePass=$(cat "$DB_PASSWORD_FILE")
 StorageLoc=slurm_acct_db
 EOF
-    )
-fi
+    mv "$DIR/etc/slurmdbd.conf.new" "$DIR/etc/slurmdbd.conf"
+)
 
 # --- 3. daemons ----------------------------------------------------------------------
 if ! alive "$DIR/run/munged.pid"; then
@@ -203,7 +209,7 @@ if ! alive "$DIR/run/slurmdbd.pid"; then
     log "starting slurmdbd"
     slurmdbd  # daemonizes; finds slurmdbd.conf beside $SLURM_CONF
 fi
-wait_for slurmdbd sacctmgr -n list cluster
+wait_for slurmdbd timeout 10 sacctmgr -n list cluster
 
 # Registration: `sacctmgr -i add` fails when the entity exists, so ask first.
 [[ -n $(sacctmgr -n -P list cluster "$CLUSTER" format=cluster) ]] ||
@@ -218,7 +224,7 @@ if ! alive "$DIR/run/slurmctld.pid"; then
     log "starting slurmctld"
     slurmctld
 fi
-wait_for slurmctld scontrol ping
+wait_for slurmctld timeout 10 scontrol ping
 if ! alive "$DIR/run/slurmd.pid"; then
     log "starting slurmd"
     slurmd -N "$HOST"
@@ -226,7 +232,7 @@ fi
 # Idle on a fresh start; mix/alloc when called again while jobs run.
 node_up() { [[ $(sinfo -h -N -n "$HOST" -p debug -o %t) =~ ^(idle|mix|alloc)$ ]]; }
 wait_for "node $HOST" node_up
-wait_for sacct sacct -n -X
+wait_for sacct timeout 10 sacct -n -X
 
 echo "export SLURM_CONF=$SLURM_CONF" | tee "$DIR/env"
 log "cluster $CLUSTER is up: node $HOST, partitions debug (default) and gpu; stop it with .ci/slurm/stop.sh"

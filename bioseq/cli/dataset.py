@@ -2,11 +2,10 @@
 
 Builds labelled windows from a genome and its annotation (and, for splice
 sites, RNA-seq alignments), splits them by chromosome, removes exact
-duplicate sequences across the splits, and writes ``train.csv``,
-``valid.csv``, ``test.csv`` (columns ``name,sequence,label``; names are the
-windows, ``chrom:start-end(strand)``, 0-based half-open) and
-``summary.json`` into ``--out``. Each file is written atomically and
-``summary.json`` last.
+duplicate sequences across the splits, and writes train.csv, valid.csv,
+test.csv (columns name,sequence,label; names are the windows,
+chrom:start-end(strand), 0-based half-open) and summary.json into --out.
+Each file is written atomically and summary.json last.
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     _common(splice)
     splice.add_argument("--annotation", help="GTF or GFF3 whose introns give the sites")
     splice.add_argument("--bam", help="spliced RNA-seq alignments (SAM/BAM/CRAM) whose junctions give sites")
-    splice.add_argument("--min-support", type=int, default=3, help="reads a junction needs (default 3)")
+    splice.add_argument("--min-support", type=int, default=3, help="with --bam: reads a junction needs (default 3)")
     splice.add_argument("--site", choices=("donor", "acceptor", "both"), required=True,
                         help="donor or acceptor against decoys, or both (three classes)")
     splice.add_argument("--length", type=int, default=60, help="window width, even (default 60)")

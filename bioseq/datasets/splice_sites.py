@@ -8,7 +8,7 @@ dinucleotide at an intron end, on the transcript strand (see
 Real sites
     From annotated introns (:meth:`~bioseq.io.annotation.Annotation.donor_sites`,
     :meth:`~bioseq.io.annotation.Annotation.acceptor_sites`) and/or from
-    RNA-seq junctions (:func:`bioseq.io.junctions.junctions` with
+    RNA-seq junctions (:func:`bioseq.io.splice_junctions.junctions` with
     ``min_support`` reads; strand from the ``XS``/``ts`` tags, else the
     intron motif; junctions without a strand are left out), as the union of
     both when both are given. Sites on contigs the genome lacks are left out
@@ -114,7 +114,7 @@ def splice_site_dataset(
         On bad arguments, neither ``annotation`` nor ``bam``, no real site of
         the kind asked, or fewer decoy positions than asked for (the message
         says which limit to relax); BAM errors as
-        :func:`bioseq.io.junctions.junctions` raises them.
+        :func:`bioseq.io.splice_junctions.junctions` raises them.
     MissingContigError
         When no site lies on a contig of the genome.
     """
@@ -177,7 +177,7 @@ def _real_sites(reference, annotation, bam, min_support) -> dict[str, list[Inter
             kept = on_reference(reference, sites, what=f"{kind} sites", source="the annotation") if sites else []
             found[kind].update(Interval(s.chrom, s.start, s.end, s.strand) for s in kept)
     if bam is not None:
-        from bioseq.io.junctions import junctions
+        from bioseq.io.splice_junctions import junctions
 
         support = _integer(min_support, "min_support", 1)
         stranded = [j for j in junctions(bam, min_support=support, reference=reference) if j.strand != "."]

@@ -47,7 +47,7 @@ from bioseq.io.reference import Reference
 
 __all__ = [
     "SPLITS", "window_name", "chromosome_of", "window_codes", "on_reference", "chromosome_quotas",
-    "split_by_chromosome", "split_counts", "write_split",
+    "split_by_chromosome", "write_split",
 ]
 
 SPLITS = ("train", "valid", "test")
@@ -63,11 +63,18 @@ logger = logging.getLogger(__name__)
 def window_name(window: Interval) -> str:
     """The name of a window: ``chrom:start-end(strand)``, 0-based half-open.
 
+    Raises
+    ------
+    InputError
+        When ``window`` is not an :class:`~bioseq.io.interval.Interval`.
+
     Examples
     --------
     >>> window_name(Interval("chr2L", 7428, 7628, "+"))
     'chr2L:7428-7628(+)'
     """
+    if not isinstance(window, Interval):
+        raise InputError(f"window must be an Interval, got {type(window).__name__}")
     return f"{window.chrom}:{window.start}-{window.end}({window.strand})"
 
 
@@ -176,17 +183,25 @@ def chromosome_quotas(windows: Sequence[Interval], n: int) -> dict[str, int]:
     windows : sequence of Interval
         At least one.
     n : int
+        The total to share, >= 0.
 
     Returns
     -------
     dict of str to int
         Chromosome -> quota, in order of first appearance.
 
+    Raises
+    ------
+    InputError
+        On no window or a bad ``n``.
+
     Examples
     --------
     >>> chromosome_quotas([Interval("a", 0, 1), Interval("a", 5, 6), Interval("b", 0, 1)], 4)
     {'a': 3, 'b': 1}
     """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise InputError(f"n must be an integer >= 0, got {n!r}")
     chroms = Counter(w.chrom for w in windows)
     if not chroms:
         raise InputError("no window to share the quota by", fix="Pass at least one window")
@@ -250,12 +265,13 @@ def split_by_chromosome(
     if not isinstance(examples, LabelledSequences):
         raise InputError(f"examples must be LabelledSequences, got {type(examples).__name__}")
     fractions = _check_fractions(fractions)
-    rng = np.random.default_rng(_seed(seed))
+    seed = _seed(seed)
+    rng = np.random.default_rng(seed)
     chroms = _chromosomes(examples)
     counts = Counter(chroms)
     if len(counts) < 2:
-        raise InputError(f"all {len(examples)} examples lie on {chroms[0] if chroms else 'no'} chromosome; "
-                         "a chromosome split needs at least two",
+        where = f"one chromosome ({chroms[0]})" if chroms else "no chromosome"
+        raise InputError(f"all {len(examples)} examples lie on {where}; a chromosome split needs at least two",
                          fix="Build the dataset from a genome with more contigs")
     given = {"valid": _resolve(valid, counts, "valid"), "test": _resolve(test, counts, "test")}
     place, stratified = _assign(counts, given, fractions, rng, len(examples))
@@ -273,12 +289,12 @@ def split_by_chromosome(
     if stratified:
         how = (f"{len(counts)} chromosomes: train and test get whole chromosomes, valid is a "
                f"stratified random {fractions[1]:g} of the train chromosomes' examples")
-    summary = {"how": how, "chromosomes": chromosomes, "counts": split_counts(splits),
+    summary = {"how": how, "chromosomes": chromosomes, "counts": _split_counts(splits),
                "duplicates_removed": removed, "fractions": list(fractions), "seed": seed}
     return splits, summary
 
 
-def split_counts(splits: dict[str, LabelledSequences]) -> dict[str, dict]:
+def _split_counts(splits: dict[str, LabelledSequences]) -> dict[str, dict]:
     """Examples per split: ``{"train": {"total": n, "per_class": {class: n}}, ...}``."""
     out = {}
     for split, data in splits.items():
@@ -448,7 +464,7 @@ def write_split(directory: str | os.PathLike, splits: dict[str, LabelledSequence
             or len({v.classes for v in splits.values()}) != 1:
         raise InputError("every split must be LabelledSequences with the same classes",
                          fix="Pass what split_by_chromosome returns")
-    record = {**summary, "counts": split_counts(splits), "bioseq_version": __version__}
+    record = {**summary, "counts": _split_counts(splits), "bioseq_version": __version__}
     try:
         text = json.dumps(record, indent=2) + "\n"
     except (TypeError, ValueError) as exc:

@@ -25,7 +25,7 @@ _EXPORTS = {
     # alignments
     "DEFAULT_EXCLUDE_FLAGS": "alignments", "Alignment": "alignments", "read_alignments": "alignments",
     "count_reads": "alignments", "coverage": "alignments", "coverage_many": "alignments",
-    "Junction": "junctions", "junctions": "junctions", "write_junctions_bed": "junctions",
+    "Junction": "splice_junctions", "junctions": "splice_junctions", "write_junctions_bed": "splice_junctions",
     # labelled data
     "LabelledSequences": "labels", "read_table": "tables", "read_fasta_labelled": "tables",
     "read_fasta_classes": "tables", "read_folder": "tables", "read_labelled": "tables",

@@ -1,7 +1,7 @@
 """Opening SAM/BAM/CRAM files with bioseq's checks, indexes and error messages.
 
 :class:`AlignmentSource` is the building block of :mod:`bioseq.io.alignments`
-and :mod:`bioseq.io.junctions`: it checks that a file is an alignment file,
+and :mod:`bioseq.io.splice_junctions`: it checks that a file is an alignment file,
 builds a missing index where it may, turns regions into checked 0-based
 half-open ``(chrom, start, end)`` and translates htslib's terse errors into
 one :class:`~bioseq.errors.InputError` that names the file.
@@ -54,7 +54,7 @@ def read_filter(min_mapq: int, exclude_flags: int, require_flags: int):
 class AlignmentSource:
     """An open SAM/BAM/CRAM file with bioseq's checks and error messages.
 
-    The building block of the readers here and in :mod:`bioseq.io.junctions`:
+    The building block of the readers here and in :mod:`bioseq.io.splice_junctions`:
     opens ``source`` with pysam after checking that it is an alignment file,
     builds a missing index when ``indexed`` (see the module docstring), turns
     regions into checked 0-based half-open ``(chrom, start, end)`` and

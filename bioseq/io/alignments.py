@@ -23,7 +23,7 @@ compressed against (``reference=``); bioseq never lets htslib download one.
 Region queries need an index (``.bai``, ``.csi`` or ``.crai``); when it is
 missing and the file is coordinate-sorted in a writable folder, the index is
 built next to it, otherwise the error names the ``samtools`` commands to run.
-Splice junctions are in :mod:`bioseq.io.junctions`.
+Splice junctions are in :mod:`bioseq.io.splice_junctions`.
 """
 
 from __future__ import annotations

@@ -73,7 +73,9 @@ def read_table(
     sequence_column, name_column : str or int
         Column names, or 0-based column numbers (required when
         ``header=False``). Sequences are stripped of surrounding whitespace.
-        Without ``name_column`` a record is named ``"<file name>:<line>"``.
+        Without ``name_column`` the header's ``name`` column is used when
+        there is one (as :func:`write_table` writes), else a record is named
+        ``"<file name>:<line>"``.
     label_column : str, int or list of them
         One column: a class label per row (multi-label when
         ``label_separator`` is given). A list: one 0/1 column per class
@@ -116,7 +118,10 @@ def read_table(
     with open_input(source) as stream:
         _check_head(stream, path, "a table")
         specs = [sequence_column, *label_columns] + ([] if name_column is None else [name_column])
-        columns, cells, lines = _read_columns(stream, path, specs, delimiter=delimiter, header=header)
+        columns, cells, lines = _read_columns(stream, path, specs, delimiter=delimiter, header=header,
+                                              names_if_present=name_column is None)
+    if name_column is None and len(cells) > len(specs):
+        name_column = "name"  # the header has a 'name' column (as write_table writes)
     sequences = [s.strip() for s in cells[0]]
     base = os.path.basename(path)
     names = ([s.strip() for s in cells[-1]] if name_column is not None
@@ -155,8 +160,11 @@ def _indicator_columns(cells, header_names, where) -> np.ndarray:
     return ones.astype(np.uint8)
 
 
-def _read_columns(stream, path, specs, *, delimiter, header):
-    """The cells of the columns ``specs``: ``(column names, [cells per spec], lines)``."""
+def _read_columns(stream, path, specs, *, delimiter, header, names_if_present=False):
+    """The cells of the columns ``specs``: ``(column names, [cells per spec], lines)``.
+
+    With ``names_if_present``, a header column called ``name`` is read too, as an extra last spec.
+    """
     with _text(stream, path) as text:
         sample = list(itertools.islice(iter(text.readline, ""), _SAMPLE_LINES))
         delim = delimiter if delimiter is not None else _guess_delimiter(path, sample)
@@ -168,6 +176,8 @@ def _read_columns(stream, path, specs, *, delimiter, header):
                                  fix="Check that it was written completely")
             width, first_line = len(first), reader.line_num
             columns = [c.strip() for c in first] if header else [str(i) for i in range(width)]
+            if names_if_present and header and "name" in columns and "name" not in specs:
+                specs = [*specs, "name"]
             picks = [_column_index(s, columns, header, first, path, first_line) for s in specs]
             get = operator.itemgetter(*picks)
             rows, lines = ([] if header else [get(first)]), ([] if header else [first_line])

@@ -29,7 +29,7 @@ from bioseq.io.labels import LabelledSequences
 
 __all__ = ["SequenceSet", "split_validation", "make_loader", "chromosomes_of"]
 
-_COORDINATE = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>\d+)-(?P<end>\d+)(?:\([+-.]\))?$")
+_COORDINATE = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>-?\d+)-(?P<end>-?\d+)(?:\([+\-.]\))?(?:_shuf\d+)?$")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -566,3 +566,12 @@ def test_splice42_dm_donors_vs_decoys(shared_data):
     assert {len(s) for s in data.sequences} == {42}
     donors = data.subset(data.labels == 1)
     assert all(s[20:22].upper() == "GT" for s in donors.sequences)  # GT at the centre
+
+
+def test_name_column_is_used_when_the_header_has_one(tmp_path):
+    table = tmp_path / "named.csv"
+    table.write_text("name,sequence,label\nchr1:0-4(+),ACGT,1\nchr2:5-9(-),TTTT,0\n")
+    assert read_table(table).names == ("chr1:0-4(+)", "chr2:5-9(-)")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("sequence,label\nACGT,1\nTTTT,0\n")
+    assert read_table(plain).names == ("plain.csv:2", "plain.csv:3")

@@ -11,7 +11,7 @@ import pytest
 
 import bioseq.cli.main as cli_main
 from bioseq.errors import InputError
-from bioseq.io.junctions import junctions
+from bioseq.io.splice_junctions import junctions
 from bioseq.simulate.genome import SimulatedGenome, simulate_genome
 from bioseq.simulate.reads import simulate_rnaseq
 

@@ -263,7 +263,7 @@ def scan_options(wildcards):
     spec = DATASETS[wildcards.dataset]
     scan = spec["scan"]
     return flags(step=scan.get("step"), chroms=scan.get("chroms"),
-                 class_name=None if wildcards.track == "score" else wildcards.track)
+                 **{"class": None if wildcards.track == "score" else wildcards.track})
 
 
 def predict_inputs(wildcards):

@@ -1,4 +1,4 @@
-"""Tests for bioseq.io.junctions: introns from CIGAR N, strand from XS/ts/motif, BED output."""
+"""Tests for bioseq.io.splice_junctions: introns from CIGAR N, strand from XS/ts/motif, BED output."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from bioseq.errors import InputError, MissingContigError
 from bioseq.io.gff import read_gtf
-from bioseq.io.junctions import Junction, _introns, junctions, write_junctions_bed
+from bioseq.io.splice_junctions import Junction, _introns, junctions, write_junctions_bed
 from bioseq.io.reference import Reference
 
 HEADER = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr1", "LN": 80}]}
