@@ -13,7 +13,7 @@ _EXPORTS = {
     "promoter_dataset": "promoters", "NEGATIVES": "promoters", "PROMOTER_CLASSES": "promoters",
     "splice_site_dataset": "splice_sites", "SITES": "splice_sites",
     "SPLITS": "splits", "split_by_chromosome": "splits", "write_split": "splits",
-    "window_name": "splits", "chromosome_of": "splits", "chromosome_quotas": "splits",
+    "chromosome_quotas": "windows",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -14,7 +14,7 @@ Positives
     ``max_n_fraction`` ambiguous bases are left out (logged).
 Negatives (``round(ratio * positives)`` of them)
     Each chromosome gets negatives in proportion to its positives
-    (:func:`~bioseq.datasets.splits.chromosome_quotas`), so that every
+    (:func:`~bioseq.datasets.windows.chromosome_quotas`), so that every
     chromosome split keeps the class ratio.
     ``"gc"``: genomic windows of the same chromosome whose GC-content
     histogram matches its positives'
@@ -45,7 +45,8 @@ import operator
 
 import numpy as np
 
-from bioseq.datasets.splits import chromosome_quotas, on_reference, window_codes, window_name
+from bioseq.datasets.windows import chromosome_quotas, on_reference, window_codes
+from bioseq.io.interval import window_name
 from bioseq.encode.codes import decode
 from bioseq.encode.gc import n_fraction
 from bioseq.errors import InputError

@@ -47,7 +47,8 @@ import os
 import numpy as np
 
 from bioseq.alphabet import A, C, G, T
-from bioseq.datasets.splits import chromosome_quotas, on_reference, window_codes, window_name
+from bioseq.datasets.windows import chromosome_quotas, on_reference, window_codes
+from bioseq.io.interval import window_name
 from bioseq.encode.codes import decode
 from bioseq.errors import InputError
 from bioseq.io.annotation import Annotation
@@ -210,7 +211,7 @@ def _decoys(reference, sites, wanted, length, min_distance, rng) -> list[tuple[I
     """``(window, kind)`` of ``wanted[kind]`` decoys of each kind, in genome order.
 
     Each chromosome gets decoys of a kind in proportion to its real sites of
-    that kind (:func:`~bioseq.datasets.splits.chromosome_quotas`), drawn
+    that kind (:func:`~bioseq.datasets.windows.chromosome_quotas`), drawn
     uniformly without repeats: every candidate gets a random key and the
     smallest keys win. Where a chromosome has too few candidates, the
     shortfall goes to the smallest keys left on any chromosome. One pass,

@@ -22,9 +22,11 @@ from typing import Literal
 
 from bioseq.errors import InputError
 
-__all__ = ["Interval", "parse_region"]
+__all__ = ["Interval", "parse_region", "window_name", "chromosome_of"]
 
 _STRANDS = ("+", "-", ".")
+# chrom:start-end(strand), 0-based half-open, optionally _shuf<k> for a shuffle of that window
+_WINDOW_NAME = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>-?\d+)-(?P<end>-?\d+)(?:\([+\-.]\))?(?:_shuf\d+)?$")
 _REGION = re.compile(r"^(?P<chrom>[^\s:]+(?::[^\s:]+)*?)(?::(?P<start>[\d,]+)(?:-(?P<end>[\d,]+))?)?$")
 
 
@@ -186,3 +188,37 @@ def parse_region(region: str) -> tuple[str, int, int | None]:
             fix="Region strings are 1-based and inclusive, e.g. chr1:11-20",
         )
     return chrom, start - 1, end
+
+
+def window_name(window: Interval) -> str:
+    """The name of a window: ``chrom:start-end(strand)``, 0-based half-open.
+
+    Raises
+    ------
+    InputError
+        When ``window`` is not an :class:`~bioseq.io.interval.Interval`.
+
+    Examples
+    --------
+    >>> window_name(Interval("chr2L", 7428, 7628, "+"))
+    'chr2L:7428-7628(+)'
+    """
+    if not isinstance(window, Interval):
+        raise InputError(f"window must be an Interval, got {type(window).__name__}")
+    return f"{window.chrom}:{window.start}-{window.end}({window.strand})"
+
+
+def chromosome_of(name: str) -> str | None:
+    """The chromosome of an example named by its window, or None when the name is no window name.
+
+    Window names are ``chrom:start-end(strand)`` (:func:`window_name`); a
+    dinucleotide shuffle of a window is ``<window>_shuf<k>`` and parses as
+    its source window.
+
+    Examples
+    --------
+    >>> chromosome_of("chr2L:-20-180(-)"), chromosome_of("chr2L:10-210(+)_shuf2"), chromosome_of("seq7")
+    ('chr2L', 'chr2L', None)
+    """
+    match = _WINDOW_NAME.match(name) if isinstance(name, str) else None
+    return None if match is None else match["chrom"]

@@ -17,7 +17,6 @@ chromosome is seen in training.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,11 +24,11 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from bioseq.errors import InputError
+from bioseq.io.interval import chromosome_of
 from bioseq.io.labels import LabelledSequences
 
 __all__ = ["SequenceSet", "split_validation", "make_loader", "chromosomes_of"]
 
-_COORDINATE = re.compile(r"^(?P<chrom>[^:\s]+):(?P<start>-?\d+)-(?P<end>-?\d+)(?:\([+\-.]\))?(?:_shuf\d+)?$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,13 +75,8 @@ class SequenceSet:
 
 def chromosomes_of(names: Sequence[str]) -> list[str] | None:
     """The chromosome of each name when every name is a coordinate (``chr1:100-200``), else None."""
-    chroms = []
-    for name in names:
-        match = _COORDINATE.match(name)
-        if match is None:
-            return None
-        chroms.append(match["chrom"])
-    return chroms
+    chroms = [chromosome_of(name) for name in names]
+    return None if any(c is None for c in chroms) else chroms
 
 
 def split_validation(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import bioseq.cli.main as cli
-from bioseq.datasets.splits import chromosome_of
+from bioseq.io.interval import chromosome_of
 from bioseq.io.tables import read_labelled
 
 

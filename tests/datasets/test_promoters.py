@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bioseq.datasets.promoters import PROMOTER_CLASSES, promoter_dataset
-from bioseq.datasets.splits import chromosome_of
+from bioseq.io.interval import chromosome_of
 from bioseq.encode.gc import gc_content
 from bioseq.encode.codes import encode
 from bioseq.errors import InputError, MissingContigError

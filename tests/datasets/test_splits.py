@@ -9,14 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bioseq.datasets.splits import (
-    SPLITS,
-    chromosome_of,
-    chromosome_quotas,
-    split_by_chromosome,
-    window_name,
-    write_split,
-)
+from bioseq.datasets.splits import SPLITS, split_by_chromosome, write_split
+from bioseq.datasets.windows import chromosome_quotas
+from bioseq.io.interval import chromosome_of, window_name
 from bioseq.errors import InputError, MissingContigError
 from bioseq.io.interval import Interval
 from bioseq.io.labels import LabelledSequences
