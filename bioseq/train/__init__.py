@@ -9,7 +9,7 @@ _EXPORTS = {
     "TrainConfig": "config", "load_config": "config", "config_from_options": "config",
     "train": "fit", "TrainResult": "fit",
     "SequenceSet": "data", "split_validation": "data", "make_loader": "data",
-    "ClassifierModule": "module",
+    "ClassifierModule": "module", "check_ranks": "cluster",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -134,9 +134,12 @@ def train(config: TrainConfig) -> TrainResult | None:
     """
     import lightning.pytorch as pl
 
+    from bioseq.train.cluster import check_ranks
     from bioseq.train.progress import quiet_lightning
 
     started = time.perf_counter()
+    if config.model != "kmer_logistic":
+        check_ranks(config.devices, config.num_nodes)  # before any data is read
     pl.seed_everything(config.seed, workers=True, verbose=False)
     run = Path(config.out)
     train_set, valid_set, test_set, how = _datasets(config)
@@ -254,7 +257,7 @@ def _train_baseline(config, run, train_set, valid_set, test_set, how, started) -
     from bioseq.models.kmer_baseline import KmerLogisticBaseline
 
     baseline = KmerLogisticBaseline(seed=config.seed, **config.model_options)
-    baseline.fit(train_set.codes, train_set.labels, train_set.task)
+    baseline.fit(train_set.codes, train_set.labels, train_set.task, n_classes=len(train_set.classes))
     bundle_dir = run / "bundle"
     save_bundle(
         bundle_dir, model=baseline, model_name="kmer_logistic", model_options=dict(config.model_options),
