@@ -11,8 +11,9 @@
 #      they are missing (their packaged start scripts are never used: daemons
 #      are started by hand, so a policy-rc.d that blocks services is fine);
 #   2. writes every config file, key, database, spool, log and pid file under
-#      one directory, $BIOSEQ_SLURM_DIR (default /tmp/bioseq-slurm), and
-#      touches nothing in /etc;
+#      one directory, $BIOSEQ_SLURM_DIR (default /tmp/bioseq-slurm); the only
+#      file outside it is the link /etc/slurm/slurm.conf -> $SLURM_CONF, made
+#      when no slurm.conf is there (see below why) and removed by stop.sh;
 #   3. starts munged, mariadbd (database slurm_acct_db and user slurm),
 #      slurmdbd, slurmctld and slurmd, all bound to 127.0.0.1, registers the
 #      cluster, an account "bioseq" and the current user with sacctmgr, and
@@ -53,9 +54,11 @@ ACCOUNT=bioseq
 
 log() { echo "slurm-ci: $*" >&2; }
 die() { log "error: $*"; exit 1; }
+# Exit status 3: this machine cannot host the cluster (tests skip on it); 1: a real failure.
+unable() { log "error: $*"; exit 3; }
 
-[[ $(uname -s) == Linux ]] || die "a SLURM cluster needs Linux; this is $(uname -s)"
-[[ $(id -u) == 0 ]] || die "start.sh must run as root (the daemons run as root); run it with sudo"
+[[ $(uname -s) == Linux ]] || unable "a SLURM cluster needs Linux; this is $(uname -s)"
+[[ $(id -u) == 0 ]] || unable "start.sh must run as root (the daemons run as root); run it with sudo"
 
 # --- 1. packages ---------------------------------------------------------------
 need=()
@@ -64,11 +67,11 @@ for pair in slurmctld:slurm-wlm slurmd:slurm-wlm sacct:slurm-client slurmdbd:slu
     command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if ((${#need[@]})); then
-    command -v apt-get >/dev/null 2>&1 || die "missing ${need[*]} and no apt-get to install them"
+    command -v apt-get >/dev/null 2>&1 || unable "missing ${need[*]} and no apt-get to install them"
     log "installing slurm-wlm munge slurmdbd mariadb-server with apt-get"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends slurm-wlm munge slurmdbd mariadb-server >&2
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+        slurm-wlm munge slurmdbd mariadb-server; } >&2 || unable "apt-get could not install SLURM"
 fi
 
 # --- 2. layout and configs --------------------------------------------------------
@@ -173,6 +176,19 @@ EOF
     mv "$DIR/etc/slurmdbd.conf.new" "$DIR/etc/slurmdbd.conf"
 )
 
+# The one file outside $DIR: Snakemake's slurm-jobstep plugin (0.6) drops SLURM_CONF from the
+# environment of the `srun` it runs inside each job, so srun must find the config at the
+# compiled-in path. A slurm.conf that is already there and not ours is left alone.
+SYSTEM_CONF=/etc/slurm/slurm.conf
+if [[ -L $SYSTEM_CONF && $(readlink "$SYSTEM_CONF") == "$SLURM_CONF" ]]; then
+    :
+elif [[ -e $SYSTEM_CONF || -L $SYSTEM_CONF ]]; then
+    log "warning: $SYSTEM_CONF exists and is not ours; srun inside Snakemake jobs will use it"
+else
+    mkdir -p "$(dirname "$SYSTEM_CONF")"
+    ln -s "$SLURM_CONF" "$SYSTEM_CONF"
+fi
+
 # --- 3. daemons ----------------------------------------------------------------------
 if ! alive "$DIR/run/munged.pid"; then
     log "starting munged"
@@ -212,13 +228,14 @@ fi
 wait_for slurmdbd timeout 10 sacctmgr -n list cluster
 
 # Registration: `sacctmgr -i add` fails when the entity exists, so ask first.
-[[ -n $(sacctmgr -n -P list cluster "$CLUSTER" format=cluster) ]] ||
-    sacctmgr -i add cluster "$CLUSTER" >&2
-[[ -n $(sacctmgr -n -P list account "$ACCOUNT" format=account) ]] ||
-    sacctmgr -i add account "$ACCOUNT" Cluster="$CLUSTER" Description="bioseq CI" Organization=bioseq >&2
+acctmgr() { timeout 30 sacctmgr "$@"; }
+[[ -n $(acctmgr -n -P list cluster "$CLUSTER" format=cluster) ]] ||
+    acctmgr -i add cluster "$CLUSTER" >&2
+[[ -n $(acctmgr -n -P list account "$ACCOUNT" format=account) ]] ||
+    acctmgr -i add account "$ACCOUNT" Cluster="$CLUSTER" Description="bioseq CI" Organization=bioseq >&2
 user=$(id -un)
-sacctmgr -n -P list association cluster="$CLUSTER" account="$ACCOUNT" user="$user" format=user | grep -qx "$user" ||
-    sacctmgr -i add user "$user" Account="$ACCOUNT" DefaultAccount="$ACCOUNT" Cluster="$CLUSTER" >&2
+acctmgr -n -P list association cluster="$CLUSTER" account="$ACCOUNT" user="$user" format=user | grep -qx "$user" ||
+    acctmgr -i add user "$user" Account="$ACCOUNT" DefaultAccount="$ACCOUNT" Cluster="$CLUSTER" >&2
 
 if ! alive "$DIR/run/slurmctld.pid"; then
     log "starting slurmctld"

@@ -7,7 +7,8 @@
 # slurmd), then stops slurmd, slurmctld, slurmdbd, mariadbd and munged, each
 # by the pid file start.sh left in $BIOSEQ_SLURM_DIR/run (default
 # /tmp/bioseq-slurm/run): SIGTERM, then SIGKILL after 15 s. Processes are
-# never looked up by name. Safe to call twice or when nothing runs; state
+# never looked up by name; the link /etc/slurm/slurm.conf is removed when it
+# points into $BIOSEQ_SLURM_DIR. Safe to call twice or when nothing runs; state
 # (database, job ids, configs) stays in $BIOSEQ_SLURM_DIR for the next start.
 set -uo pipefail
 
@@ -54,4 +55,8 @@ fi
 for daemon in slurmd slurmctld slurmdbd mariadbd munged; do
     stop "$daemon"
 done
+# The link start.sh made, only when it still points at this cluster's config.
+if [[ -L /etc/slurm/slurm.conf && $(readlink /etc/slurm/slurm.conf) == "$SLURM_CONF" ]]; then
+    rm -f /etc/slurm/slurm.conf
+fi
 exit 0

@@ -42,8 +42,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     promoters.add_argument("--ratio", type=float, default=1.0, help="negatives per positive (default 1)")
     promoters.add_argument("--max-n-fraction", type=float, default=0.05,
                            help="largest share of N in a window (default 0.05)")
-    promoters.add_argument("--genebody-distance", type=int, default=1000,
-                           help="with --negatives genebody: least distance in bp from any TSS (default 1000)")
+    promoters.add_argument("--tss-distance", type=int, default=1000,
+                           help="with --negatives gc or genebody: least distance in bp between a negative "
+                                "window and any annotated TSS (default 1000)")
     splice = kinds.add_parser(
         "splice-sites", help="windows centred on real donor/acceptor sites against GT/AG decoys",
         description="Windows centred on annotated and/or RNA-seq splice sites (the GT/AG at the centre) "
@@ -106,8 +107,8 @@ def _build(args, reference, annotation):
 
         options = {"length": args.length, "upstream": args.upstream, "negatives": args.negatives,
                    "ratio": args.ratio, "seed": args.seed, "max_n_fraction": args.max_n_fraction}
-        if args.negatives == "genebody":
-            options["genebody_distance"] = args.genebody_distance
+        if args.negatives != "shuffle":
+            options["tss_distance"] = args.tss_distance
         return promoter_dataset(reference, annotation, **options), options
     from bioseq.datasets.splice_sites import splice_site_dataset
 

@@ -20,14 +20,16 @@ Negatives (``round(ratio * positives)`` of them)
     histogram matches its positives'
     (:func:`bioseq.encode.background.sample_gc_matched`; a chromosome that
     cannot supply them draws from the whole genome, with a warning), not
-    overlapping any TSS window, with at most ``max_n_fraction`` ambiguous
+    overlapping any TSS window and with every base at least ``tss_distance``
+    bp from every annotated TSS (either strand: the GC-richest genomic
+    windows are otherwise the flanks of real promoters), with at most ``max_n_fraction`` ambiguous
     bases, each read on a random (seeded) strand, since promoters come on
     both strands. ``"shuffle"``: dinucleotide shuffles of the positives
     (:func:`bioseq.encode.transforms.dinucleotide_shuffle`), ``ceil(ratio)``
     per positive, the first rounds kept; each is named ``<positive>_shuf<k>``
     and so falls in its positive's chromosome split. ``"genebody"``: windows
     inside stranded gene bodies, on the gene's strand, whose every base is at
-    least ``genebody_distance`` bp from every annotated TSS (either strand),
+    least ``tss_distance`` bp from every annotated TSS (either strand),
     not overlapping a positive window (a chromosome whose genes fall short
     gives its share to the others).
 
@@ -79,7 +81,7 @@ def promoter_dataset(
     ratio: float = 1.0,
     seed: int = 0,
     max_n_fraction: float = 0.05,
-    genebody_distance: int = 1000,
+    tss_distance: int = 1000,
 ) -> LabelledSequences:
     """Labelled promoter windows (0-based half-open) and negatives (see the module docstring).
 
@@ -102,9 +104,9 @@ def promoter_dataset(
         The same seed gives the same dataset.
     max_n_fraction : float, default 0.05
         Largest share of N (and other ambiguous codes) in any window.
-    genebody_distance : int, default 1000
-        For ``negatives="genebody"``: the least distance in bp between a
-        window base and any TSS.
+    tss_distance : int, default 1000
+        For ``negatives="gc"`` and ``"genebody"``: the least distance in bp
+        between a negative window's bases and any annotated TSS.
 
     Returns
     -------
@@ -132,7 +134,7 @@ def promoter_dataset(
     ratio = _positive_number(ratio, "ratio")
     max_n_fraction = _share(max_n_fraction, "max_n_fraction")
     seed = _integer(seed, "seed", 0)
-    distance = _integer(genebody_distance, "genebody_distance", 0)
+    distance = _integer(tss_distance, "tss_distance", 0)
     rng = np.random.default_rng(seed)
     tss = annotation.tss(unique=True)
     if not tss:
@@ -157,7 +159,8 @@ def promoter_dataset(
         names, negative_codes = _shuffles(positives, codes, n, rng)
     else:
         if negatives == "gc":
-            windows = _gc_matched(reference, positives, every, n, max_n_fraction, seed, rng)
+            near = [Interval(t.chrom, max(0, t.start - distance), t.start + distance + 1) for t in tss]
+            windows = _gc_matched(reference, positives, every + near, n, max_n_fraction, seed, rng)
         else:
             windows = _gene_body(reference, annotation, tss, every, positives, n, length, distance,
                                  max_n_fraction, rng)
@@ -217,7 +220,7 @@ def _shuffles(positives, codes, n, rng) -> tuple[list[str], np.ndarray]:
 
 
 def _gc_matched(reference, positives, every, n, max_n_fraction, seed, rng) -> list[Interval]:
-    """GC-matched windows, drawn per chromosome; a chromosome's shortfall is drawn genome-wide."""
+    """GC-matched windows not overlapping ``every``, drawn per chromosome; a shortfall is drawn genome-wide."""
     from bioseq.encode.background import sample_gc_matched
 
     windows: list[Interval] = []
@@ -226,13 +229,14 @@ def _gc_matched(reference, positives, every, n, max_n_fraction, seed, rng) -> li
         mine = [w for w in positives if w.chrom == chrom]
         try:
             windows += sample_gc_matched(reference, mine, n=quota, max_n_fraction=max_n_fraction,
-                                         exclude=every, chroms=[chrom], seed=seed + k) if quota else []
+                                         exclude=every, chroms=[chrom], seed=seed + k,
+                                         shortfall="nearest") if quota else []
         except InputError as exc:
             logger.warning("%s: drawing its %d background windows genome-wide (%s)", chrom, quota, exc.problem)
             short.append((mine, quota))
     for k, (mine, quota) in enumerate(short):
         windows += sample_gc_matched(reference, mine, n=quota, max_n_fraction=max_n_fraction,
-                                     exclude=every + windows, seed=seed + len(positives) + k)
+                                     exclude=every + windows, seed=seed + len(positives) + k, shortfall="nearest")
     strands = rng.choice(["+", "-"], size=len(windows)).tolist()
     rank = {c: i for i, c in enumerate(reference.references)}
     windows = sorted(windows, key=lambda w: (rank[w.chrom], w.start))
@@ -275,7 +279,7 @@ def _gene_body(reference, annotation, tss, every, positives, n, length, distance
             f"only {len(chosen)} of the {n} gene-body windows asked for were found among {order.size:,} "
             f"window starts inside stranded genes at least {distance} bp from every TSS (at most "
             f"{max_n_fraction:g} N)",
-            path=reference.path, fix="Lower ratio or genebody_distance, or use negatives='gc'",
+            path=reference.path, fix="Lower ratio or tss_distance, or use negatives='gc'",
         )
     rank = {c: i for i, c in enumerate(reference.references)}
     return sorted(chosen, key=lambda w: (rank[w.chrom], w.start, w.strand))

@@ -17,6 +17,7 @@ the memory-mapped fast path (:meth:`~bioseq.io.reference.Reference.windows`).
 
 from __future__ import annotations
 
+import logging
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -32,6 +33,10 @@ __all__ = ["sample_gc_matched"]
 _MIN_CANDIDATES = 1_000_000  # candidate windows drawn before giving up, at least ...
 _CANDIDATES_PER_WINDOW = 200  # ... or this many per requested window
 _BATCH_BYTES = 1 << 25  # bases gathered per batch of candidates
+SHORTFALLS = ("raise", "nearest")
+"""What :func:`sample_gc_matched` does when the genome cannot fill a GC bin."""
+
+logger = logging.getLogger(__name__)
 
 
 def sample_gc_matched(
@@ -45,6 +50,7 @@ def sample_gc_matched(
     exclude: Iterable[Interval] | None = None,
     chroms: Sequence[str] | None = None,
     seed: int = 0,
+    shortfall: str = "raise",
 ) -> list[Interval]:
     """Random genomic windows whose GC-content histogram matches the positives'.
 
@@ -79,6 +85,12 @@ def sample_gc_matched(
         Draw only from these contigs (e.g. the training chromosomes).
     seed : int, default 0
         Seed of the random generator; the same seed gives the same windows.
+    shortfall : {"raise", "nearest"}, default "raise"
+        When the genome cannot fill a GC bin (e.g. GC-rich promoters once
+        the promoter flanks are excluded): ``"raise"`` an InputError;
+        ``"nearest"`` fill the bin from unused candidates of the nearest
+        bins (closest GC first) and log a warning that says how many
+        windows were moved and how far.
 
     Returns
     -------
@@ -91,12 +103,15 @@ def sample_gc_matched(
     InputError
         On bad arguments, a positive without any A/C/G/T base, or when the
         genome does not supply enough windows for some GC bin after
-        ``max(1,000,000, 200 * n)`` candidates (the message names the bin,
-        the shortfall and the fixes).
+        ``max(1,000,000, 200 * n)`` candidates with ``shortfall="raise"``,
+        or too few candidates at all with ``"nearest"`` (the message names
+        the bin, the shortfall and the fixes).
     MissingContigError
         A positive or a ``chroms`` entry names a contig the reference lacks.
     """
     positives = _check_arguments(reference, positives, n_bins, max_n_fraction)
+    if shortfall not in SHORTFALLS:
+        raise InputError(f"shortfall must be one of {', '.join(SHORTFALLS)}, got {shortfall!r}")
     n = len(positives) if n is None else _count(n, "n", minimum=0)
     width = _width(positives, width)
     rng = _generator(seed)
@@ -113,6 +128,9 @@ def sample_gc_matched(
     budget = max(_MIN_CANDIDATES, _CANDIDATES_PER_WINDOW * n)
     missing = targets.copy()
     kept: list[np.ndarray] = []
+    spare_draws: list[np.ndarray] = []
+    spare_bins: list[np.ndarray] = []
+    spare_room = np.full(n_bins, n) if shortfall == "nearest" else None
     drawn = 0
     for draw in _candidate_batches(rng, int(offsets[-1]), budget, width):
         if not missing.any():
@@ -125,10 +143,21 @@ def sample_gc_matched(
         gc = gc_content(codes)
         ok &= ~np.isnan(gc)
         rows = np.flatnonzero(ok)
-        take = rows[_first_per_bin(_bins(gc[rows], n_bins), missing)]
-        missing -= np.bincount(_bins(gc[take], n_bins), minlength=n_bins)
+        row_bins = _bins(gc[rows], n_bins)
+        taken = _first_per_bin(row_bins, missing)
+        take = rows[taken]
+        missing -= np.bincount(row_bins[taken], minlength=n_bins)
         kept.append(draw[take])
-    if missing.any():
+        if spare_room is not None:  # up to n unused candidates per bin, so that rare bins keep theirs
+            unused = np.setdiff1d(np.arange(rows.size), taken)
+            unused = unused[_first_per_bin(row_bins[unused], spare_room)]
+            spare_draws.append(draw[rows[unused]])
+            spare_bins.append(row_bins[unused])
+            spare_room -= np.bincount(row_bins[unused], minlength=n_bins)
+    if missing.any() and shortfall == "nearest":
+        where = ", ".join(names) if len(names) <= 3 else f"{len(names)} contigs"
+        kept.append(_nearest_fill(reference, missing, spare_draws, spare_bins, targets, n_bins, where))
+    elif missing.any():
         _raise_short(reference, targets, missing, drawn, int(offsets[-1]), n_bins)
     chosen = np.sort(np.concatenate(kept)) if kept else np.zeros(0, np.int64)
     contig = np.searchsorted(offsets, chosen, side="right") - 1
@@ -293,6 +322,30 @@ def _first_per_bin(bins: np.ndarray, missing: np.ndarray) -> np.ndarray:
     ordered = bins[order]
     rank = np.arange(ordered.size) - np.searchsorted(ordered, ordered, side="left")
     return np.sort(order[rank < missing[ordered]])
+
+
+def _nearest_fill(reference, missing, spare_draws, spare_bins, targets, n_bins, where) -> np.ndarray:
+    """Fill each short bin (in ``missing``) with unused candidates of the nearest bins; log what moved."""
+    draws = np.concatenate(spare_draws) if spare_draws else np.zeros(0, np.int64)
+    bins = np.concatenate(spare_bins) if spare_bins else np.zeros(0, np.int64)
+    need = int(missing.sum())
+    if draws.size < need:
+        _raise_short(reference, targets, missing, draws.size, draws.size, n_bins)
+    used = np.zeros(draws.size, dtype=bool)
+    chosen, distances = [], []
+    for k in np.flatnonzero(missing).tolist():
+        distance = np.abs(bins - k) + np.where(used, n_bins + 1, 0)
+        order = np.argsort(distance, kind="stable")[: int(missing[k])]
+        used[order] = True
+        chosen.append(draws[order])
+        distances.append(distance[order])
+    moved = np.concatenate(distances)
+    logger.warning(
+        "%s has too few windows in %d GC bin(s): %d of %d background windows come from the nearest "
+        "bins instead (at most %.2f GC away; mean %.3f)", where, int((missing > 0).sum()), need, int(targets.sum()),
+        moved.max() / n_bins, moved.mean() / n_bins)
+    missing[:] = 0
+    return np.concatenate(chosen)
 
 
 def _raise_short(reference, targets, missing, drawn: int, total: int, n_bins: int) -> None:

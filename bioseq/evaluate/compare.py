@@ -89,13 +89,15 @@ def read_run_metrics(source: str | os.PathLike, *, dataset: str | None = None,
         ``source`` does not exist, holds no ``metrics.json``, or no bundle
         ``config.json`` could be found for it.
     InputError
-        The metrics file is not JSON or lacks the requested split, or the
-        bundle config names no model.
+        A bad ``split`` or ``dataset``, a metrics file that is not JSON or
+        lacks the requested split, or a bundle config that names no model.
     """
     from bioseq.evaluate.report import read_metrics
 
     if split is not None and split not in SPLITS:
         raise InputError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if dataset is not None and (not isinstance(dataset, str) or not dataset.strip()):
+        raise InputError(f"the dataset name must be a non-empty string, got {dataset!r}")
     metrics_path, directory = _metrics_path(Path(source))
     metrics = read_metrics(metrics_path)
     if _is_flat(metrics):

@@ -35,10 +35,8 @@ def make_run(root: Path, model: str, *, valid: dict, test: dict | None = None) -
 
 
 @pytest.fixture()
-def cli(monkeypatch):
-    """``bioseq`` with the compare command registered (the lead adds it to COMMANDS)."""
-    if "compare" not in cli_main.COMMANDS:
-        monkeypatch.setattr(cli_main, "COMMANDS", (*cli_main.COMMANDS, "compare"))
+def cli():
+    """``bioseq`` in-process: ``cli([...])`` returns the exit status."""
     return cli_main.main
 
 
@@ -101,6 +99,10 @@ def test_missing_and_broken_sources(tmp_path):
     with pytest.raises(MissingFileError, match="no model bundle"):
         read_run_metrics(tmp_path / "nobundle")
     run = make_run(tmp_path / "r", "cnn", valid=_metrics(0.1))
+    with pytest.raises(InputError, match="dataset name must be a non-empty string"):
+        read_run_metrics(run, dataset=" ")
+    with pytest.raises(InputError, match="split must be one of test, valid, got 'train'"):
+        read_run_metrics(run, split="train")
     with pytest.raises(InputError, match="has no 'test' metrics \\(it has valid\\)"):
         read_run_metrics(run, split="test")
     (run / "metrics.json").write_text("{not json")

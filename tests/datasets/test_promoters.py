@@ -121,7 +121,7 @@ def test_gene_body_negatives_lie_in_genes_on_their_strand_far_from_tss(tmp_path)
                    + gtf_line("chr1", 11001, 11100, "-", "g2", "b") + gtf_line("chr1", 18901, 19000, "-", "g2", "b"))
     with Reference(fasta) as ref:
         data = promoter_dataset(ref, read_gtf(gtf), length=100, negatives="genebody", ratio=20,
-                                genebody_distance=1000)
+                                tss_distance=1000)
     negatives = [n for n, y in zip(data.names, data.labels.tolist()) if y == 0]
     assert len(negatives) == 40 and len(set(negatives)) == 40
     for name in negatives:
@@ -142,7 +142,8 @@ def test_gc_negatives_match_the_positives_gc(tmp_path):
     gtf.write_text("".join(gtf_line(c, s, s + 50, "+", f"g{c}{s}", f"t{c}{s}")
                            for c in chroms for s in range(5500, 9500, 400)))
     with Reference(fasta, cache=tmp_path / "cache") as ref:
-        data = promoter_dataset(ref, read_gtf(gtf), length=100, negatives="gc", seed=1)
+        # tss_distance=0: here the GC-rich half is all promoters (see the next test for the distance)
+        data = promoter_dataset(ref, read_gtf(gtf), length=100, negatives="gc", seed=1, tss_distance=0)
     codes, _ = encode(list(data.sequences))
     gc = gc_content(codes)
     labels = data.labels
@@ -155,6 +156,24 @@ def test_gc_negatives_match_the_positives_gc(tmp_path):
         assert all(c != chrom or abs(s - start) >= 100 for c, s in starts)  # no overlap with a positive
     # each chromosome gets negatives in proportion to its positives (10 and 10)
     assert collections.Counter(n.split(":")[0] for n in data.names) == {"chr1": 20, "chr2": 20}
+
+
+def test_gc_negatives_keep_away_from_every_tss(tmp_path):
+    rng = np.random.default_rng(6)
+    fasta = tmp_path / "far.fa"
+    fasta.write_text(f">chr1\n{random_bases(rng, 30000)}\n")
+    gtf = tmp_path / "far.gtf"  # TSSs at 0-based 2000 ('+'), 12999 ('-') and 20000 ('+')
+    gtf.write_text(gtf_line("chr1", 2001, 2500, "+", "a", "a") + gtf_line("chr1", 12501, 13000, "-", "b", "b")
+                   + gtf_line("chr1", 20001, 20500, "+", "c", "c"))
+    with Reference(fasta) as ref:
+        data = promoter_dataset(ref, read_gtf(gtf), length=100, negatives="gc", ratio=10, seed=2,
+                                tss_distance=1500)
+    negatives = [n for n, y in zip(data.names, data.labels.tolist()) if y == 0]
+    assert len(negatives) == 30
+    for name in negatives:
+        start, end = (int(x) for x in name.split(":")[1].split("(")[0].split("-"))
+        for tss in (2000, 12999, 20000):  # every base of the window is >= 1500 bp from every TSS
+            assert start - tss >= 1500 or tss - (end - 1) >= 1500, (name, tss)
 
 
 def test_aliases_resolve_and_missing_contigs_are_named(tiny, tmp_path, caplog):
@@ -182,7 +201,7 @@ def test_bad_input_raises_one_clear_error(tiny, tmp_path):
         promoter_dataset(ref, annotation, ratio=0)
     with pytest.raises(InputError, match="bioseq Reference"):
         promoter_dataset(str(folder / "tiny.fa"), annotation)
-    with pytest.raises(InputError, match="gene-body windows.*Lower ratio or genebody_distance"):
+    with pytest.raises(InputError, match="gene-body windows.*Lower ratio or tss_distance"):
         promoter_dataset(ref, annotation, length=20, negatives="genebody")
 
 

@@ -129,6 +129,25 @@ def test_not_enough_windows_names_the_bin(blocks):
     assert "fewer windows (n=)" in text and "fewer GC bins (n_bins=)" in text
 
 
+def test_nearest_fills_a_short_bin_from_the_next_bins(blocks, caplog):
+    # As above, the GC-1 bin holds 854 windows; n=900 asks for 46 more, which come from the
+    # windows that reach furthest into the G/C block (starts 997, 996, ...: GC 0.94, 0.92, ...).
+    positives = [Interval("chrA", 1200, 1250)]
+    with caplog.at_level("WARNING", logger="bioseq.encode.background"):
+        negatives = sample_gc_matched(blocks, positives, n=900, shortfall="nearest")
+    assert len(negatives) == len(set(negatives)) == 900
+    assert not any(overlaps(w, positives[0]) for w in negatives)
+    gc = np.sort(gc_of(blocks, negatives))[::-1]
+    assert (gc >= 0.95).sum() == 854
+    # Bins 18 down to 1 give all 45 of theirs (GC 0.94 ... 0.06, none skipped); the last window
+    # comes from bin 0 (GC below 0.05), whichever of its windows was drawn first.
+    assert np.allclose(gc[854:899], np.arange(47, 2, -1) / 50) and gc[899] < 0.05
+    assert "chrA has too few windows in 1 GC bin(s): 46 of 900 background windows come from the nearest" \
+        in caplog.text
+    with pytest.raises(InputError, match="shortfall must be one of raise, nearest, got 'skip'"):
+        sample_gc_matched(blocks, positives, shortfall="skip")
+
+
 def test_chroms_and_width(gradient):
     positives = [Interval("chr1", s, s + 100) for s in range(10000, 13900, 400)]  # the 50% GC part
     negatives = sample_gc_matched(gradient, positives, chroms=["2"], width=150, n_bins=5)  # alias of chr2

@@ -42,6 +42,12 @@ MODELS = config["models"]
 GPU = config["gpu"]
 SEED = config["seed"]
 TASKS = ("promoters", "splice_sites")
+# Models trained with DDP on several devices in one job (rule train_ddp); the rest use rule train.
+DDP_MODELS = [m for m, options in MODELS.items() if options["devices"] > 1]
+if "kmer_logistic" in DDP_MODELS:
+    raise WorkflowError("Config: models: kmer_logistic has devices: "
+                        f"{MODELS['kmer_logistic']['devices']}, but the k-mer baseline trains in one process. "
+                        "Remove devices: from its block.")
 SPLITS = ("train", "valid", "test")
 
 
@@ -116,6 +122,7 @@ wildcard_constraints:
     genome=_alternatives(config["genomes"]),
     model=_alternatives(MODELS),
     name=_alternatives(config["predict"]),
+    track="[^/]+",
 
 
 # ---------------------------------------------------------------- file names
@@ -208,16 +215,32 @@ def column_flags(dataset):
 
 def train_flags(wildcards):
     """The bioseq train flags of one (dataset, model) run, apart from the input and output paths."""
-    options = MODELS[wildcards.model]
+    options = {**MODELS[wildcards.model]}
+    options.update({k: v for k, v in DATASETS[wildcards.dataset].items() if k in ("epochs", "batch_size")})
     model_options = " ".join(
         f"--model-option {shlex.quote(f'{key}={json.dumps(value)}')}" for key, value in options["options"].items()
     )
     accelerator = "gpu" if uses_gpu(wildcards.model) else "cpu"
+    devices = options["devices"]
     return " ".join(f for f in (
         flags(model=wildcards.model, epochs=options["epochs"], batch_size=options["batch_size"],
               lr=options["lr"], patience=options["patience"], seed=SEED, accelerator=accelerator),
+        flags(devices=devices, strategy="ddp") if devices > 1 else "",
         flags(**options["extra"]), model_options, column_flags(wildcards.dataset),
     ) if f)
+
+
+def launcher(wildcards):
+    """What starts ``bioseq train``: nothing for one device; for DDP, ``srun`` with one task per device
+    inside a SLURM job (the job asked for them with ``tasks_per_node``), else nothing, because
+    Lightning starts the processes of a local run itself."""
+    devices = MODELS[wildcards.model]["devices"]
+    return "" if devices == 1 else f"${{SLURM_JOB_ID:+srun --nodes=1 --ntasks-per-node={devices}}} "
+
+
+def gpu_devices(wildcards):
+    """The ``gpu`` resource of a training job: its devices on a GPU config, else 0."""
+    return MODELS[wildcards.model]["devices"] * gpu_request(wildcards)
 
 
 def model_resource(key):

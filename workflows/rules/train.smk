@@ -2,7 +2,10 @@
 
 The run directory holds the model bundle, checkpoints, logs/metrics.csv,
 metrics.json (valid and test) and plots/; Snakemake deletes it when the job
-fails, so a rerun starts the run afresh.
+fails, so a rerun starts the run afresh. Models with ``devices:`` above 1 train
+with DDP through rule ``train_ddp``: on SLURM its job asks for one task per
+device (``mpi``/``tasks_per_node``) and ``srun`` starts them; bioseq refuses to
+train when the ranks SLURM gave do not match the devices.
 """
 
 
@@ -25,6 +28,9 @@ rule train:
     params:
         valid=lambda wildcards, input: flag("valid", input.get("valid")),
         options=train_flags,
+        launch=launcher,
+    wildcard_constraints:
+        model=_alternatives(m for m in MODELS if m not in DDP_MODELS),
     threads: model_resource("threads")
     resources:
         mem_mb=model_resource("mem_mb"),
@@ -33,5 +39,18 @@ rule train:
     conda:
         "../envs/bioseq.yaml"
     shell:
-        "bioseq train --train {input.train:q} {params.valid} --test {input.test:q} {params.options} "
+        "{params.launch}bioseq train --train {input.train:q} {params.valid} --test {input.test:q} {params.options} "
         "--out {output.run:q} 2> {log:q}"
+
+
+if DDP_MODELS:
+
+    use rule train as train_ddp with:
+        wildcard_constraints:
+            model=_alternatives(DDP_MODELS),
+        resources:
+            mem_mb=model_resource("mem_mb"),
+            runtime=model_resource("runtime"),
+            gpu=gpu_devices,
+            mpi="srun",
+            tasks_per_node=lambda wildcards: MODELS[wildcards.model]["devices"],
