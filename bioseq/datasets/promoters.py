@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import logging
 import math
-import operator
 
 import numpy as np
 
@@ -51,6 +50,7 @@ from bioseq.datasets.windows import chromosome_quotas, on_reference, window_code
 from bioseq.io.interval import window_name
 from bioseq.encode.codes import decode
 from bioseq.encode.gc import n_fraction
+from bioseq.checks import integer, positive_number, share
 from bioseq.errors import InputError
 from bioseq.io.annotation import Annotation
 from bioseq.io.interval import Interval
@@ -124,17 +124,17 @@ def promoter_dataset(
         When no TSS lies on a contig of the genome.
     """
     _check_inputs(reference, annotation)
-    length = _integer(length, "length", 1)
-    upstream = length // 2 if upstream is None else _integer(upstream, "upstream", 0)
+    length = integer(length, "length", 1)
+    upstream = length // 2 if upstream is None else integer(upstream, "upstream", 0)
     if upstream >= length:
         raise InputError(f"upstream ({upstream}) must be smaller than length ({length})",
                          fix="The TSS is at 0-based offset upstream inside the window")
     if negatives not in NEGATIVES:
         raise InputError(f"negatives must be one of {', '.join(NEGATIVES)}, got {negatives!r}")
-    ratio = _positive_number(ratio, "ratio")
-    max_n_fraction = _share(max_n_fraction, "max_n_fraction")
-    seed = _integer(seed, "seed", 0)
-    distance = _integer(tss_distance, "tss_distance", 0)
+    ratio = positive_number(ratio, "ratio")
+    max_n_fraction = share(max_n_fraction, "max_n_fraction")
+    seed = integer(seed, "seed", 0)
+    distance = integer(tss_distance, "tss_distance", 0)
     rng = np.random.default_rng(seed)
     tss = annotation.tss(unique=True)
     if not tss:
@@ -178,30 +178,6 @@ def _check_inputs(reference, annotation) -> None:
     if not isinstance(annotation, Annotation):
         raise InputError(f"annotation must be a bioseq Annotation, got {type(annotation).__name__}",
                          fix="Read the GTF/GFF3 with bioseq.io.read_annotation(path)")
-
-
-def _integer(value, what: str, minimum: int) -> int:
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        value = operator.index(value)
-    except TypeError:
-        raise InputError(f"{what} must be an integer, got {value!r}") from None
-    if value < minimum:
-        raise InputError(f"{what} must be >= {minimum}, got {value}")
-    return value
-
-
-def _positive_number(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise InputError(f"{what} must be a positive number, got {value!r}")
-    return float(value)
-
-
-def _share(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise InputError(f"{what} must be a number in [0, 1], got {value!r}")
-    return float(value)
 
 
 def _tss_window(tss: Interval, length: int, upstream: int) -> Interval:

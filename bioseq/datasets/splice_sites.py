@@ -40,8 +40,6 @@ then decoys. Names are the windows, ``chrom:start-end(strand)`` (see
 from __future__ import annotations
 
 import logging
-import math
-import operator
 import os
 
 import numpy as np
@@ -50,6 +48,7 @@ from bioseq.alphabet import A, C, G, T
 from bioseq.datasets.windows import chromosome_quotas, on_reference, window_codes
 from bioseq.io.interval import window_name
 from bioseq.encode.codes import decode
+from bioseq.checks import integer, positive_number
 from bioseq.errors import InputError
 from bioseq.io.annotation import Annotation
 from bioseq.io.interval import Interval
@@ -120,13 +119,13 @@ def splice_site_dataset(
         When no site lies on a contig of the genome.
     """
     _check(reference, annotation, bam, site)
-    length = _integer(length, "length", 2)
+    length = integer(length, "length", 2)
     if length % 2:
         raise InputError(f"length must be even so that the dinucleotide sits at the centre, got {length}",
                          fix=f"Pass {length + 1} or {length - 1}")
-    decoys_per_site = _positive_number(decoys_per_site, "decoys_per_site")
-    min_distance = _integer(min_distance, "min_distance", 1)
-    rng = np.random.default_rng(_integer(seed, "seed", 0))
+    decoys_per_site = positive_number(decoys_per_site, "decoys_per_site")
+    min_distance = integer(min_distance, "min_distance", 1)
+    rng = np.random.default_rng(integer(seed, "seed", 0))
     sites = _real_sites(reference, annotation, bam, min_support)
     kinds = _KINDS if site == "both" else (site,)
     for kind in kinds:
@@ -180,7 +179,7 @@ def _real_sites(reference, annotation, bam, min_support) -> dict[str, list[Inter
     if bam is not None:
         from bioseq.io.splice_junctions import junctions
 
-        support = _integer(min_support, "min_support", 1)
+        support = integer(min_support, "min_support", 1)
         stranded = [j for j in junctions(bam, min_support=support, reference=reference) if j.strand != "."]
         introns = [Interval(j.chrom, j.start, j.end, j.strand) for j in stranded]
         introns = on_reference(reference, introns, what="junctions", source=os.fspath(bam)) if introns else []
@@ -296,19 +295,3 @@ def _allowed(codes: np.ndarray, site_starts: list[int], length: int, min_distanc
     return ok
 
 
-def _integer(value, what: str, minimum: int) -> int:
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        value = operator.index(value)
-    except TypeError:
-        raise InputError(f"{what} must be an integer, got {value!r}") from None
-    if value < minimum:
-        raise InputError(f"{what} must be >= {minimum}, got {value}")
-    return value
-
-
-def _positive_number(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
-        raise InputError(f"{what} must be a positive number, got {value!r}")
-    return float(value)

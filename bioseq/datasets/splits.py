@@ -1,4 +1,4 @@
-"""Window examples named by their coordinates, chromosome splits, and writing them.
+"""Train/valid/test splits: by chromosome for genome windows, stratified at random for tables.
 
 Examples contract
 -----------------
@@ -18,6 +18,9 @@ so that no region of a held-out chromosome is seen in training, then removes
 exact duplicate sequences (compared case-insensitively): a sequence is kept
 once within a split, a valid sequence that also occurs in train is dropped,
 and a test sequence that also occurs in train or valid is dropped.
+:func:`split_stratified` splits examples without coordinates (a labelled
+table) at random, stratified by class (multi-label: unstratified), and
+removes duplicates the same way.
 :func:`write_split` writes ``train.csv``, ``valid.csv``, ``test.csv``
 (columns ``name,sequence,label``, read by
 :func:`bioseq.io.tables.read_labelled`) and ``summary.json``, each file
@@ -42,7 +45,7 @@ from bioseq.io.handles import atomic_output
 from bioseq.io.interval import chromosome_of
 from bioseq.io.labels import LabelledSequences
 
-__all__ = ["SPLITS", "split_by_chromosome", "write_split"]
+__all__ = ["SPLITS", "split_by_chromosome", "split_stratified", "write_split"]
 
 SPLITS = ("train", "valid", "test")
 """Split names, in the order they are filled and written."""
@@ -233,6 +236,75 @@ def _closest(free: list[str], counts: Counter, target: float, keep: int, rng) ->
     return chosen
 
 
+def split_stratified(
+    examples: LabelledSequences,
+    *,
+    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    seed: int = 0,
+) -> tuple[dict[str, LabelledSequences], dict]:
+    """Split examples at random into train, valid and test, stratified by class, then drop duplicates.
+
+    Each class (each distinct label row, for multi-label data, which is
+    split unstratified when that leaves a class with fewer than three
+    members) gives ``round(fraction * members)`` examples to test and to
+    valid, at least one each when it has three or more members; the rest go
+    to train. Duplicates are then removed as :func:`split_by_chromosome`
+    does. Sequences need no coordinates.
+
+    Parameters
+    ----------
+    examples : LabelledSequences
+    fractions : (float, float, float), default (0.8, 0.1, 0.1)
+        Shares of train, valid and test; positive, summing to 1.
+    seed : int, default 0
+
+    Returns
+    -------
+    splits : dict of str to LabelledSequences
+        Keys ``"train"``, ``"valid"``, ``"test"``; rows in their original order.
+    summary : dict
+        ``how``, ``counts``, ``duplicates_removed``, ``fractions``, ``seed``.
+
+    Raises
+    ------
+    InputError
+        On bad fractions or seed, or a split left empty (too few examples).
+    """
+    if not isinstance(examples, LabelledSequences):
+        raise InputError(f"examples must be LabelledSequences, got {type(examples).__name__}")
+    fractions = _check_fractions(fractions)
+    seed = _seed(seed)
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(examples.labels).reshape(len(examples), -1)
+    _, group = np.unique(labels, axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    stratify = examples.task != "multilabel" or np.bincount(group).min() >= 3
+    if not stratify:
+        group = np.zeros(len(examples), dtype=np.int64)
+    rows: dict[str, list[int]] = {split: [] for split in SPLITS}
+    for k in np.unique(group).tolist():
+        members = rng.permutation(np.flatnonzero(group == k))
+        n_test, n_valid = (_share_of(members.size, f) for f in fractions[2:0:-1])
+        rows["test"] += members[:n_test].tolist()
+        rows["valid"] += members[n_test:n_test + n_valid].tolist()
+        rows["train"] += members[n_test + n_valid:].tolist()
+    kept, removed = _deduplicate(examples, {split: sorted(r) for split, r in rows.items()})
+    splits = {split: examples.subset(np.asarray(kept[split], dtype=np.int64)) for split in SPLITS}
+    for split in SPLITS:
+        if not len(splits[split]):
+            raise InputError(f"the {split} split of {len(examples)} examples is empty",
+                             fix="Give more examples, or train/valid/test files that are already split")
+    how = "random, stratified by class" if stratify else "random (unstratified: multi-label)"
+    summary = {"how": how, "counts": _split_counts(splits), "duplicates_removed": removed,
+               "fractions": list(fractions), "seed": seed}
+    return splits, summary
+
+
+def _share_of(members: int, fraction: float) -> int:
+    """Examples of a class for a valid or test split: rounded, at least 1 when the class has 3 or more."""
+    return max(int(round(fraction * members)), 1 if members >= 3 else 0)
+
+
 def _stratified(examples, train: list[int], fraction: float, rng) -> tuple[list[int], list[int]]:
     """Move a random ``fraction`` of each class of ``train`` to valid."""
     labels = np.asarray(examples.labels)[train]
@@ -284,7 +356,7 @@ def write_split(directory: str | os.PathLike, splits: dict[str, LabelledSequence
         Created if missing; files of an earlier run are replaced.
     splits : dict of str to LabelledSequences
         Keys ``"train"``, ``"valid"``, ``"test"``, as
-        :func:`split_by_chromosome` returns them.
+        :func:`split_by_chromosome` or :func:`split_stratified` return them.
     summary : dict
         JSON-serialisable facts to record (options, sources, ...).
 

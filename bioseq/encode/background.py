@@ -18,12 +18,12 @@ the memory-mapped fast path (:meth:`~bioseq.io.reference.Reference.windows`).
 from __future__ import annotations
 
 import logging
-import operator
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from bioseq.encode.gc import gc_content, n_fraction
+from bioseq.checks import integer
 from bioseq.errors import InputError, MissingContigError
 from bioseq.io.interval import Interval
 from bioseq.io.reference import Reference
@@ -112,7 +112,7 @@ def sample_gc_matched(
     positives = _check_arguments(reference, positives, n_bins, max_n_fraction)
     if shortfall not in SHORTFALLS:
         raise InputError(f"shortfall must be one of {', '.join(SHORTFALLS)}, got {shortfall!r}")
-    n = len(positives) if n is None else _count(n, "n", minimum=0)
+    n = len(positives) if n is None else integer(n, "n", 0)
     width = _width(positives, width)
     rng = _generator(seed)
     positive_bins = _bins(_positive_gc(reference, positives), n_bins, positives)
@@ -176,28 +176,16 @@ def _check_arguments(reference, positives, n_bins, max_n_fraction) -> list[Inter
     for i, interval in enumerate(positives):
         if not isinstance(interval, Interval):
             raise InputError(f"positive {i} is a {type(interval).__name__}, not an Interval")
-    _count(n_bins, "n_bins", minimum=1)
+    integer(n_bins, "n_bins", 1)
     if isinstance(max_n_fraction, bool) or not isinstance(max_n_fraction, (int, float)) \
             or not 0 <= max_n_fraction <= 1:
         raise InputError(f"max_n_fraction must be a number in [0, 1], got {max_n_fraction!r}")
     return positives
 
 
-def _count(value, what: str, *, minimum: int) -> int:
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        value = operator.index(value)
-    except TypeError:
-        raise InputError(f"{what} must be an integer, got {value!r}") from None
-    if value < minimum:
-        raise InputError(f"{what} must be >= {minimum}, got {value}")
-    return value
-
-
 def _width(positives: list[Interval], width) -> int:
     if width is not None:
-        return _count(width, "width", minimum=1)
+        return integer(width, "width", 1)
     widths = {len(p) for p in positives}
     if len(widths) > 1:
         raise InputError(
@@ -205,11 +193,11 @@ def _width(positives: list[Interval], width) -> int:
             f"({min(widths)} to {max(widths)} bases)",
             fix="Pass width= for the background windows, or resize the positives first",
         )
-    return _count(widths.pop(), "width (the positives' width)", minimum=1)
+    return integer(widths.pop(), "width (the positives' width)", 1)
 
 
 def _generator(seed) -> np.random.Generator:
-    seed = _count(seed, "seed", minimum=0)
+    seed = integer(seed, "seed", 0)
     return np.random.default_rng(seed)
 
 

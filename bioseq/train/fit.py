@@ -209,21 +209,26 @@ def _evaluate(bundle, data: SequenceSet | None) -> dict | None:
 
 def _finish(config, run, model, train_set, valid_set, test_set, info, started) -> TrainResult:
     """Rank 0: save the bundle, evaluate the best weights, write metrics, plots and the config."""
+    return _save_and_evaluate(
+        config, run, train_set, valid_set, test_set, started, model=model, model_name=config.model,
+        model_options={**config.model_options, "n_outputs": train_set.n_outputs},
+        length=int(train_set.codes.shape[1]), training={**_hyperparameters(config), **info})
+
+
+def _save_and_evaluate(config, run, train_set, valid_set, test_set, started, **bundle) -> TrainResult:
+    """Save the bundle (``bundle``: model, name, options, length, training), evaluate it, write the run."""
     from bioseq.bundle import data_hash, load_bundle, save_bundle
 
     bundle_dir = run / "bundle"
     save_bundle(
-        bundle_dir, model=model, model_name=config.model,
-        model_options={**config.model_options, "n_outputs": train_set.n_outputs},
-        task=train_set.task, classes=list(train_set.classes), length=int(train_set.codes.shape[1]),
-        training={**_hyperparameters(config), **info},
+        bundle_dir, task=train_set.task, classes=list(train_set.classes), **bundle,
         data={"sha256": data_hash(train_set.codes, train_set.labels), "n_train": len(train_set),
               "n_valid": len(valid_set), "n_test": None if test_set is None else len(test_set)},
     )
-    bundle = load_bundle(bundle_dir)
-    metrics = {"valid": _evaluate(bundle, valid_set), "test": _evaluate(bundle, test_set)}
+    loaded = load_bundle(bundle_dir)
+    metrics = {"valid": _evaluate(loaded, valid_set), "test": _evaluate(loaded, test_set)}
     metrics = {k: v for k, v in metrics.items() if v is not None}
-    _write_outputs(run, bundle_dir, metrics, bundle, valid_set, config)
+    _write_outputs(run, bundle_dir, metrics, loaded, valid_set, config)
     return TrainResult(run, bundle_dir, metrics, time.perf_counter() - started)
 
 
@@ -253,21 +258,10 @@ def _hyperparameters(config: TrainConfig) -> dict:
 
 def _train_baseline(config, run, train_set, valid_set, test_set, how, started) -> TrainResult:
     """The k-mer logistic regression reference point: fit, bundle, evaluate."""
-    from bioseq.bundle import data_hash, load_bundle, save_bundle
     from bioseq.models.kmer_baseline import KmerLogisticBaseline
 
     baseline = KmerLogisticBaseline(seed=config.seed, **config.model_options)
     baseline.fit(train_set.codes, train_set.labels, train_set.task, n_classes=len(train_set.classes))
-    bundle_dir = run / "bundle"
-    save_bundle(
-        bundle_dir, model=baseline, model_name="kmer_logistic", model_options=dict(config.model_options),
-        task=train_set.task, classes=list(train_set.classes), length=None,
-        training={"split": how, "seed": config.seed},
-        data={"sha256": data_hash(train_set.codes, train_set.labels), "n_train": len(train_set),
-              "n_valid": len(valid_set), "n_test": None if test_set is None else len(test_set)},
-    )
-    bundle = load_bundle(bundle_dir)
-    metrics = {"valid": _evaluate(bundle, valid_set), "test": _evaluate(bundle, test_set)}
-    metrics = {k: v for k, v in metrics.items() if v is not None}
-    _write_outputs(run, bundle_dir, metrics, bundle, valid_set, config)
-    return TrainResult(run, bundle_dir, metrics, time.perf_counter() - started)
+    return _save_and_evaluate(
+        config, run, train_set, valid_set, test_set, started, model=baseline, model_name="kmer_logistic",
+        model_options=dict(config.model_options), length=None, training={"split": how, "seed": config.seed})

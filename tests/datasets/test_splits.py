@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bioseq.datasets.splits import SPLITS, split_by_chromosome, write_split
+from bioseq.datasets.splits import SPLITS, split_by_chromosome, split_stratified, write_split
 from bioseq.datasets.windows import chromosome_quotas
 from bioseq.io.interval import chromosome_of, window_name
 from bioseq.errors import InputError, MissingContigError
@@ -145,3 +145,34 @@ def test_write_split_leaves_nothing_behind_on_bad_input(tmp_path):
     with pytest.raises(InputError, match="keys train, valid, test"):
         write_split(tmp_path / "out", {"train": splits["train"]}, summary)
     assert not (tmp_path / "out").exists()
+
+
+def test_stratified_split_keeps_class_shares_and_covers_every_example():
+    data = examples({"chr1": 200})  # 100 per class; coordinates are not used
+    three = LabelledSequences(data.sequences, np.arange(200) % 4 // 2 + (np.arange(200) % 4 == 3),
+                              ("a", "b", "c"), "multiclass", data.names)  # classes 100, 50, 50
+    splits, summary = split_stratified(three, fractions=(0.8, 0.1, 0.1), seed=4)
+    assert summary["how"] == "random, stratified by class"
+    assert {s: summary["counts"][s]["per_class"] for s in SPLITS} == {
+        "train": {"a": 80, "b": 40, "c": 40}, "valid": {"a": 10, "b": 5, "c": 5}, "test": {"a": 10, "b": 5, "c": 5}}
+    names = [n for s in SPLITS for n in splits[s].names]
+    assert sorted(names) == sorted(three.names)  # a partition: every example once
+    again, _ = split_stratified(three, fractions=(0.8, 0.1, 0.1), seed=4)
+    assert all(again[s].names == splits[s].names for s in SPLITS)  # seeded
+    other, _ = split_stratified(three, fractions=(0.8, 0.1, 0.1), seed=5)
+    assert other["test"].names != splits["test"].names
+
+
+def test_stratified_split_drops_duplicates_and_gives_small_classes_a_member_each():
+    seqs = ["ACGTACGT", "acgtacgt", "TTTTCCCC", "GGGGAAAA", "CCCCAAAA", "ATATATAT", "GCGCGCGC"]
+    data = LabelledSequences(seqs, np.array([0, 0, 0, 1, 1, 1, 1]), ("x", "y"), "binary",
+                             [f"s{i}" for i in range(7)])
+    splits, summary = split_stratified(data, seed=0)
+    everywhere = [s.upper() for split in SPLITS for s in splits[split].sequences]
+    assert len(everywhere) == len(set(everywhere)) == 6  # one copy of ACGTACGT is gone
+    assert sum(summary["duplicates_removed"].values()) == 1
+    assert len(splits["test"]) >= 1 and len(splits["valid"]) >= 1
+    with pytest.raises(InputError, match="fractions must be three positive numbers summing to 1"):
+        split_stratified(data, fractions=(0.5, 0.5, 0.5))
+    with pytest.raises(InputError, match="the valid split of 2 examples is empty"):
+        split_stratified(LabelledSequences(["AC", "GT"], np.array([0, 1]), ("x", "y"), "binary", ["a", "b"]))

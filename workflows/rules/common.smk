@@ -254,7 +254,8 @@ def model_resource(key):
 def split_flags(wildcards):
     table = DATASETS[wildcards.table]
     split = {"valid": 0.1, "test": 0.1, **table.get("split", {})}  # the schema's defaults
-    return flags(valid=split["valid"], test=split["test"], seed=SEED,
+    fractions = [round(1 - split["valid"] - split["test"], 10), split["valid"], split["test"]]
+    return flags(fractions=fractions, seed=SEED,
                  sequence_column=table["sequence_column"], label_column=table["label_column"])
 
 

@@ -11,12 +11,12 @@ rule split_table:
         lambda wildcards: DATASETS[wildcards.table]["path"],
     output:
         **{split: f"{RESULTS}/data/{{table}}/{split}.csv" for split in SPLITS},
+        summary=f"{RESULTS}/data/{{table}}/summary.json",
     log:
         f"{RESULTS}/logs/split_table/{{table}}.log",
     benchmark:
         f"{RESULTS}/benchmarks/split_table/{{table}}.tsv"
     params:
-        script=os.path.join(workflow.basedir, "scripts", "split_table.py"),
         out=lambda wildcards, output: os.path.dirname(output.train),
         options=split_flags,
     threads: 1
@@ -26,7 +26,7 @@ rule split_table:
     conda:
         "../envs/bioseq.yaml"
     shell:
-        "python {params.script:q} {input:q} --out {params.out:q} {params.options} 2> {log:q}"
+        "bioseq split {input:q} --out {params.out:q} {params.options} 2> {log:q}"
 
 
 rule promoter_dataset:
