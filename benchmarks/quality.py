@@ -5,14 +5,20 @@ Usage::
     python benchmarks/quality.py                         # every dataset and model
     python benchmarks/quality.py --datasets uci_splice --models cnn lstm
     python benchmarks/quality.py --max-folds 2 --epochs 5   # a quicker, partial run
+    python benchmarks/quality.py --seeds 0 1 2 ...          # mean and spread over seeds
+    python benchmarks/quality.py --write-docs               # only rewrite the docs table
 
 Data come from ``../shared/data`` (or ``$BIOSEQ_SHARED_DATA``); see its
 README for provenance and published baselines. Splits follow the data: GUE
 train/dev/test (select on dev, report test once); sets without a split get
 stratified k-fold cross-validation with a fixed seed (10-fold for UCI splice,
 5-fold for splice42 and CNNProm), and the figure is the mean and standard
-deviation over folds. Results are appended to ``benchmarks/results/quality.jsonl``
-and the table is printed as Markdown for ``docs/benchmarks.md``.
+deviation over folds (and seeds). Results are appended to
+``benchmarks/results/quality.jsonl`` (one JSON line per task and model, with
+wall time, hardware, versions and seeds) and the table is printed as
+Markdown; ``--write-docs`` rewrites the accuracy table of ``docs/benchmarks.md``
+(between its ``quality:begin``/``quality:end`` markers) from the latest line
+of each task and model in the JSON lines file.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ from bioseq.train.fit import train
 ROOT = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("BIOSEQ_SHARED_DATA", ROOT.parent.parent / "shared" / "data"))
 RESULTS = ROOT / "results" / "quality.jsonl"
+DOCS = ROOT.parent / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- quality:begin -->", "<!-- quality:end -->"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,45 +109,91 @@ def folds(data: LabelledSequences, k: int, seed: int = 0) -> list[tuple[np.ndarr
     return list(splitter.split(np.zeros(len(data)), data.labels))
 
 
-def run_one(model: str, train_set, valid_set, test_set, work: Path, epochs: int, seed: int) -> dict:
+def run_one(model: str, train_set, valid_set, test_set, work: Path, epochs: int, seed: int,
+            settings: dict | None = None) -> dict:
     paths = {}
     for split, part in (("train", train_set), ("valid", valid_set), ("test", test_set)):
         if part is not None:
             paths[split] = work / f"{split}.csv"
             write_table(part, paths[split])
     options = {"model": model, "epochs": epochs, "batch_size": 128, "patience": 4, "seed": seed,
-               "out": work / "run", **MODELS[model], **paths}
+               "out": work / "run", **(MODELS[model] if settings is None else settings), **paths}
     start = time.perf_counter()
     result = train(config_from_options(options))
     return {"metrics": result.metrics, "seconds": time.perf_counter() - start}
 
 
-def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None, seed: int) -> dict:
+def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None, seeds: list[int],
+                  override: dict | None = None) -> dict:
     train_set, dev_set, test_set = load(task.name)
+    settings = {**MODELS[model], **(override or {})}
+    if "model_options" in MODELS[model] and override and "model_options" in override:
+        settings["model_options"] = {**MODELS[model]["model_options"], **override["model_options"]}
     scores, seconds = [], []
     with tempfile.TemporaryDirectory(prefix="bioseq-quality-") as tmp:
-        if task.folds == 0:
-            out = run_one(model, train_set, dev_set, test_set, Path(tmp), epochs, seed)
-            scores.append(out["metrics"]["test"][task.metric])
-            seconds.append(out["seconds"])
-            protocol = "GUE train/dev/test: select on dev, test once"
-        else:
-            splits = folds(train_set, task.folds, seed)[: max_folds or task.folds]
-            for i, (fit_index, test_index) in enumerate(splits):
-                fold_dir = Path(tmp) / f"fold{i}"
-                fold_dir.mkdir()
-                out = run_one(model, train_set.subset(fit_index), None, train_set.subset(test_index),
-                              fold_dir, epochs, seed)
+        for seed in seeds:
+            if task.folds == 0:
+                out = run_one(model, train_set, dev_set, test_set, Path(tmp) / f"seed{seed}", epochs, seed, settings)
                 scores.append(out["metrics"]["test"][task.metric])
                 seconds.append(out["seconds"])
-            protocol = f"stratified {task.folds}-fold CV (seed {seed}), {len(splits)} fold(s) run"
+                protocol = "GUE train/dev/test: select on dev, test once"
+                continue
+            # The folds stay those of seed 0, so that seeds vary only the training.
+            splits = folds(train_set, task.folds, 0)[: max_folds or task.folds]
+            for i, (fit_index, test_index) in enumerate(splits):
+                fold_dir = Path(tmp) / f"seed{seed}_fold{i}"
+                fold_dir.mkdir(parents=True)
+                out = run_one(model, train_set.subset(fit_index), None, train_set.subset(test_index),
+                              fold_dir, epochs, seed, settings)
+                scores.append(out["metrics"]["test"][task.metric])
+                seconds.append(out["seconds"])
+            protocol = f"stratified {task.folds}-fold CV (fold seed 0), {len(splits)} fold(s) run"
     return {
         "task": task.name, "model": model, "metric": task.metric, "mean": float(np.mean(scores)),
         "sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0, "values": scores,
-        "seconds_per_run": float(np.mean(seconds)), "protocol": protocol, "epochs": epochs, "seed": seed,
+        "seconds_per_run": float(np.mean(seconds)), "protocol": protocol, "epochs": epochs, "seeds": seeds,
+        "settings": {k: v for k, v in settings.items()},
+        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
         "published": task.published, "torch": torch.__version__, "threads": torch.get_num_threads(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "date": time.strftime("%Y-%m-%d"),
     }
+
+
+def latest_rows(path: Path = RESULTS) -> list[dict]:
+    """The last recorded line of each (task, model), in TASKS then MODELS order."""
+    latest: dict[tuple[str, str], dict] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                latest[row["task"], row["model"]] = row
+    order = {name: i for i, name in enumerate(TASKS)}
+    models = {name: i for i, name in enumerate(MODELS)}
+    return sorted(latest.values(), key=lambda r: (order.get(r["task"], 99), models.get(r["model"], 99)))
+
+
+def markdown_table(rows: list[dict]) -> str:
+    lines = ["| data | metric | model | value (mean ± sd, n runs) | protocol | epochs | seeds | s/run | "
+             "published | date |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        seeds = r.get("seeds", [r.get("seed", 0)])
+        lines.append(f"| {r['task']} | {r['metric']} | {r['model']} | {r['mean']:.3f} ± {r['sd']:.3f} "
+                     f"({len(r['values'])}) | {r['protocol']} | {r['epochs']} | {' '.join(map(str, seeds))} | "
+                     f"{r['seconds_per_run']:.0f} | {r['published']} | {r['date']} |")
+    return "\n".join(lines)
+
+
+def write_docs(rows: list[dict], docs: Path = DOCS) -> None:
+    """Replace the table between the markers of ``docs`` (written whole, via a temporary file)."""
+    text = docs.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise SystemExit(f"quality.py: {docs} lacks the markers {BEGIN} and {END}")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    new = f"{head}{BEGIN}\n{markdown_table(rows)}\n{END}{tail}"
+    temporary = docs.with_suffix(".md.tmp")
+    temporary.write_text(new, encoding="utf-8")
+    temporary.replace(docs)
 
 
 def main(argv=None) -> int:
@@ -148,21 +202,31 @@ def main(argv=None) -> int:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--max-folds", type=int, help="run only the first N folds of CV tasks")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (default 0)")
+    parser.add_argument("--override", type=json.loads, default=None, metavar="JSON",
+                        help='training settings over the defaults, e.g. \'{"lr": 5e-4, "model_options": {"d_model": 96}}\'')
+    parser.add_argument("--results", type=Path, default=RESULTS, help=f"JSON lines file to append to (default {RESULTS})")
+    parser.add_argument("--write-docs", action="store_true",
+                        help=f"only rewrite the table in {DOCS.name} from {RESULTS.name}; train nothing")
     args = parser.parse_args(argv)
+    if args.write_docs:
+        write_docs(latest_rows())
+        print(f"quality.py: wrote the accuracy table of {DOCS}", file=sys.stderr)
+        return 0
     if not SHARED.is_dir():
         print(f"quality.py: the shared data folder {SHARED} is absent", file=sys.stderr)
         return 1
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    print("| data | metric | model | value (mean ± sd) | protocol | s/run | published |")
-    print("|---|---|---|---|---|---|---|")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
     for name in args.datasets:
         for model in args.models:
-            row = evaluate_task(TASKS[name], model, epochs=args.epochs, max_folds=args.max_folds, seed=args.seed)
-            with open(RESULTS, "a", encoding="utf-8") as handle:
+            row = evaluate_task(TASKS[name], model, epochs=args.epochs, max_folds=args.max_folds, seeds=args.seeds,
+                                override=args.override)
+            with open(args.results, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(row) + "\n")
-            print(f"| {name} | {row['metric']} | {model} | {row['mean']:.3f} ± {row['sd']:.3f} | "
-                  f"{row['protocol']} | {row['seconds_per_run']:.0f} | {row['published']} |", flush=True)
+            rows.append(row)
+            print(markdown_table([row]).splitlines()[-1], flush=True)
+    print(markdown_table(rows))
     return 0
 
 
