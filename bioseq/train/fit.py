@@ -151,11 +151,15 @@ def train(config: TrainConfig) -> TrainResult | None:
     loaders = [make_loader(part, batch_size=config.batch_size, shuffle=shuffle, seed=config.seed,
                            num_workers=config.num_workers)
                for part, shuffle in ((train_set, True), (valid_set, False))]
+    log_path = run / "logs" / "metrics.csv"
+    earlier = _read_log(log_path) if resume else None  # Lightning's CSV logger clears the file
     with quiet_lightning(not sys.stderr.isatty()):
         trainer = _trainer(config, run)
         trainer.fit(module, *loaders, ckpt_path=resume)
     if not trainer.is_global_zero:
         return None
+    if earlier:
+        _merge_log(log_path, earlier)
     best = trainer.checkpoint_callback.best_model_path
     if best:
         state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]  # our own file
@@ -186,6 +190,37 @@ def _module(config: TrainConfig, model, train_set: SequenceSet):
         label_smoothing=config.label_smoothing, rc_augment=config.rc_augment,
         shift_augment=config.shift_augment,
     )
+
+
+def _read_log(path: Path) -> list[dict] | None:
+    """Rows of a CSV metrics log, or None when there is none."""
+    import csv
+
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _merge_log(path: Path, earlier: list[dict]) -> None:
+    """Put the rows logged before a resume back in front of the new ones (atomically).
+
+    Earlier rows at or past the first step of the resumed run (logged after the
+    checkpoint it resumed from) are dropped, so every step appears once.
+    """
+    import csv
+
+    from bioseq.io.handles import atomic_output
+
+    now = _read_log(path) or []
+    steps = [int(float(row["step"])) for row in now if row.get("step")]
+    first = min(steps) if steps else None
+    kept = [row for row in earlier if first is None or not row.get("step") or int(float(row["step"])) < first]
+    columns = sorted(set().union(*(row.keys() for row in kept + now)))
+    with atomic_output(path, "w") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(kept + now)
 
 
 def _resume_path(config: TrainConfig, run: Path) -> str | None:
