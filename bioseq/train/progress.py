@@ -59,6 +59,9 @@ def quiet_lightning(enabled: bool = True) -> Iterator[None]:
             warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
             warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
             warnings.filterwarnings("ignore", message=r".*litlogger.*")
+            # On a machine with SLURM installed (a login node) Lightning hints at `srun python ...`
+            # for every run; bioseq.train.cluster.check_ranks says what to do when ranks mismatch.
+            warnings.filterwarnings("ignore", message=r".*`srun` command is available on your system.*")
             yield
     finally:
         for logger, level in zip(loggers, levels):
