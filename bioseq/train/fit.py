@@ -20,6 +20,7 @@ import dataclasses
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -153,7 +154,9 @@ def train(config: TrainConfig) -> TrainResult | None:
                for part, shuffle in ((train_set, True), (valid_set, False))]
     log_path = run / "logs" / "metrics.csv"
     earlier = _read_log(log_path) if resume else None  # Lightning's CSV logger clears the file
-    with quiet_lightning(not sys.stderr.isatty()):
+    with quiet_lightning(not sys.stderr.isatty()), warnings.catch_warnings():
+        if earlier:  # the earlier rows are put back after training (_merge_log)
+            warnings.filterwarnings("ignore", message=r".*Previous log files in this directory will be deleted.*")
         trainer = _trainer(config, run)
         trainer.fit(module, *loaders, ckpt_path=resume)
     if not trainer.is_global_zero:
