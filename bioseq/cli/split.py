@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 __all__ = ["add_parser", "run"]
 
@@ -37,13 +36,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from bioseq.datasets.splits import split_stratified, write_split
-    from bioseq.io.sniff import sniff_format
     from bioseq.io.tables import read_labelled
 
-    options = {}
-    if Path(args.input).is_file() and sniff_format(args.input) == "table":
-        options = {"sequence_column": args.sequence_column, "label_column": args.label_column}
-    examples = read_labelled(args.input, **options)
+    columns = {"sequence_column": args.sequence_column, "label_column": args.label_column}
+    examples = read_labelled(args.input, table_options=columns)
     splits, summary = split_stratified(examples, fractions=args.fractions, seed=args.seed)
     write_split(args.out, splits, {"inputs": {"labelled": os.path.abspath(args.input)}, **summary})
     counts = ", ".join(f"{split} {len(data):,}" for split, data in splits.items())

@@ -159,7 +159,9 @@ def promoter_dataset(
         names, negative_codes = _shuffles(positives, codes, n, rng)
     else:
         if negatives == "gc":
-            near = [Interval(t.chrom, max(0, t.start - distance), t.start + distance + 1) for t in tss]
+            # no window base closer than `distance` to a TSS (as the gene-body windows)
+            near = [Interval(t.chrom, max(0, t.start - distance + 1), t.start + distance)
+                    for t in tss] if distance else []
             windows = _gc_matched(reference, positives, every + near, n, max_n_fraction, seed, rng)
         else:
             windows = _gene_body(reference, annotation, tss, every, positives, n, length, distance,

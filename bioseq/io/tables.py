@@ -446,13 +446,15 @@ def _sequences_of(src) -> tuple[list[str], list[str]]:
     return sequences, names
 
 
-def read_labelled(source, **options) -> LabelledSequences:
+def read_labelled(source, *, table_options: Mapping | None = None, **options) -> LabelledSequences:
     """Read labelled sequences from whatever ``source`` is.
 
     ``source`` may be a folder (:func:`read_folder`), a mapping or list of
     files, one per class (:func:`read_fasta_classes`), a FASTA file, told by
     its first character ``>`` (:func:`read_fasta_labelled`), or a table
-    (:func:`read_table`). ``options`` go to the chosen reader.
+    (:func:`read_table`). ``options`` go to the chosen reader;
+    ``table_options`` (e.g. ``sequence_column``, ``label_column``) go to
+    :func:`read_table` only, when ``source`` turns out to be a table.
 
     Returns
     -------
@@ -474,6 +476,8 @@ def read_labelled(source, **options) -> LabelledSequences:
         head = _check_head(stream, input_name(source), "a labelled sequence file")
         fasta = head.lstrip().startswith(b">")
         reader = read_fasta_labelled if fasta else read_table
+        if not fasta and table_options:
+            options = {**options, **table_options}
         if isinstance(source, (str, os.PathLike)):
             return reader(source, **options)  # opened again: cheap, and keeps the file name
         return reader(stream, **options)

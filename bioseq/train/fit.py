@@ -46,13 +46,11 @@ class TrainResult:
 
 def read_split(path: Path, config: TrainConfig, classes: tuple[str, ...] | None = None) -> LabelledSequences:
     """Read one labelled file with the column options when it is a table."""
-    from bioseq.io.sniff import sniff_format
     from bioseq.io.tables import read_labelled
 
     options: dict = {} if classes is None else {"classes": list(classes)}
-    if Path(path).is_file() and sniff_format(path) == "table":
-        options.update(sequence_column=config.sequence_column, label_column=config.label_column)
-    return read_labelled(path, **options)
+    columns = {"sequence_column": config.sequence_column, "label_column": config.label_column}
+    return read_labelled(path, table_options=columns, **options)
 
 
 def _datasets(config: TrainConfig) -> tuple[SequenceSet, SequenceSet, SequenceSet | None, str]:

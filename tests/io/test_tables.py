@@ -374,6 +374,11 @@ def test_read_labelled_dispatch(tmp_path):
     assert read_labelled(handle).labels.tolist() == [0, 1]
     with pytest.raises(TypeError, match="read_table"):
         read_labelled(table, label_pattern="x")
+    # table_options reach read_table only: a FASTA ignores them, a table uses them
+    columns = {"sequence_column": "seq", "label_column": "cls"}
+    assert read_labelled(fasta, table_options=columns).names == ("s1", "s2")
+    renamed = write(tmp_path / "r.csv", "cls,seq\na,AC\nb,GG\n")
+    assert read_labelled(renamed, table_options=columns).sequences == ("AC", "GG")
 
 
 # -------------------------------------------------------------- write_table
