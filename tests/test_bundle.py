@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import json
 import math
+import shutil
 import struct
 
 import numpy as np
@@ -18,7 +19,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from bioseq.alphabet import PAD
-from bioseq.bundle import Bundle, data_hash, load_bundle, save_bundle
+from bioseq.bundle import Bundle, data_hash, load_bundle, save_bundle, save_ensemble
 from bioseq.encode.codes import encode
 from bioseq.encode.transforms import reverse_complement
 from bioseq.errors import InputError, MissingFileError
@@ -392,3 +393,62 @@ def test_rc_average_does_not_see_the_strand(multilabel_bundle, sequences):
     np.testing.assert_allclose(multilabel_bundle.predict_proba(codes, rc_average=True),
                                multilabel_bundle.predict_proba(reverse_complement(codes), rc_average=True),
                                rtol=1e-5)
+
+
+# ---------------------------------------------------------------- ensembles
+
+
+def test_ensemble_predicts_the_mean_of_its_members_and_moves_as_one_directory(tmp_path):
+    codes = _codes()
+    models = [_tiny(n_outputs=3, seed=s) for s in range(3)]
+    for i, model in enumerate(models):
+        _save(tmp_path / f"m{i}", model, task="multiclass", classes=("a", "b", "c"))
+    save_ensemble(tmp_path / "ens", [tmp_path / f"m{i}" for i in range(3)], training={"member_seeds": [0, 1, 2]},
+                  metrics={"accuracy": 0.5})
+    moved = tmp_path / "elsewhere"
+    (tmp_path / "ens").rename(moved)
+    for i in range(3):  # the members were copied in: the originals are not needed
+        shutil.rmtree(tmp_path / f"m{i}")
+    ensemble = load_bundle(moved)
+    expected = np.mean([torch.softmax(torch.from_numpy(_direct(m, codes)), 1).numpy() for m in models], axis=0)
+    got = ensemble.predict_proba(codes, batch_size=7)
+    assert got.shape == (50, 3) and got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    np.testing.assert_allclose(got.sum(1), 1.0, rtol=1e-5)
+    assert (ensemble.task, ensemble.classes, ensemble.length, ensemble.model_name) == \
+        ("multiclass", ("a", "b", "c"), 12, "ensemble")
+    assert ensemble.config["model"]["options"] == {"members": 3, "member_model": TINY}
+    assert ensemble.metrics == {"accuracy": 0.5}
+    # rc averaging reaches every member
+    rc = ensemble.predict_proba(codes, rc_average=True)
+    each = [load_bundle(moved / "members" / str(i)).predict_proba(codes, rc_average=True) for i in range(3)]
+    np.testing.assert_allclose(rc, np.mean(each, axis=0), rtol=1e-5)
+
+
+def test_binary_ensemble_of_identical_members_equals_the_member(tmp_path):
+    model = _tiny()
+    _save(tmp_path / "m", model)
+    save_ensemble(tmp_path / "ens", [tmp_path / "m", tmp_path / "m"])
+    codes = _codes()
+    np.testing.assert_allclose(load_bundle(tmp_path / "ens").predict_proba(codes),
+                               load_bundle(tmp_path / "m").predict_proba(codes), rtol=1e-6)
+
+
+def test_ensemble_refusals_name_the_member(tmp_path):
+    _save(tmp_path / "a")
+    _save(tmp_path / "b", length=20)
+    _save(tmp_path / "c", _tiny(n_outputs=3), task="multiclass", classes=("x", "y", "z"))
+    with pytest.raises(InputError, match="two or more"):
+        save_ensemble(tmp_path / "e", [tmp_path / "a"])
+    with pytest.raises(InputError, match=r"/b.*length 20.*has 12"):
+        save_ensemble(tmp_path / "e", [tmp_path / "a", tmp_path / "b"])
+    with pytest.raises(InputError, match=r"/c.*task 'multiclass'"):
+        save_ensemble(tmp_path / "e", [tmp_path / "a", tmp_path / "c"])
+    assert not (tmp_path / "e").exists()
+    save_ensemble(tmp_path / "e", [tmp_path / "a", tmp_path / "a"])
+    shutil.rmtree(tmp_path / "e" / "members" / "1")
+    with pytest.raises(MissingFileError, match="members/1"):
+        load_bundle(tmp_path / "e")
+    _edit_config(tmp_path / "e", lambda c: c["model"]["options"].update(members=1))
+    with pytest.raises(InputError, match="'members' >= 2"):
+        load_bundle(tmp_path / "e")

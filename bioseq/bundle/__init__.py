@@ -15,6 +15,11 @@ Layout
     trained on, or ``null`` for a model that reads any width.
 ``metrics.json`` (optional)
     Whatever training or evaluation recorded.
+``members/0, 1, ...`` (ensembles only)
+    An ensemble bundle (``model.name == "ensemble"``, ``model.options ==
+    {"members": n, "member_model": name}``) has no weights of its own: it
+    holds ``n`` member bundles and predicts the mean of their probabilities
+    (:func:`save_ensemble`).
 
 Data contract of :meth:`Bundle.predict_proba`
 ---------------------------------------------
@@ -32,7 +37,7 @@ returns : numpy.ndarray, dtype float32
 from bioseq._lazy import lazy_exports
 
 _EXPORTS = {
-    "Bundle": "predictor", "save_bundle": "storage", "load_bundle": "storage", "data_hash": "format",
+    "Bundle": "predictor", "save_bundle": "storage", "save_ensemble": "storage", "load_bundle": "storage", "data_hash": "format",
     "FORMAT": "format", "FORMAT_VERSION": "format", "ALPHABET": "format",
 }
 

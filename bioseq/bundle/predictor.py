@@ -19,7 +19,17 @@ from bioseq.errors import InputError
 from bioseq.models.kmer_baseline import MODEL_NAME as KMER_MODEL, KmerLogisticBaseline
 from bioseq.models.outputs import probabilities
 
-__all__ = ["Bundle", "as_device"]
+__all__ = ["Bundle", "Ensemble", "ENSEMBLE", "as_device"]
+
+ENSEMBLE = "ensemble"
+"""``model.name`` of an ensemble bundle (see :func:`bioseq.bundle.save_ensemble`)."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Ensemble:
+    """The model of an ensemble bundle: member bundles whose probabilities are averaged."""
+
+    members: tuple["Bundle", ...]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -28,8 +38,9 @@ class Bundle:
 
     Attributes
     ----------
-    model : torch.nn.Module or KmerLogisticBaseline
-        In eval mode, on the device given to :func:`load_bundle`.
+    model : torch.nn.Module, KmerLogisticBaseline or Ensemble
+        In eval mode, on the device given to :func:`load_bundle`; an
+        :class:`Ensemble` holds the member bundles.
     config : dict
         The parsed ``config.json``.
     path : pathlib.Path
@@ -38,7 +49,7 @@ class Bundle:
         The parsed ``metrics.json``, if the bundle has one.
     """
 
-    model: nn.Module | KmerLogisticBaseline
+    model: nn.Module | KmerLogisticBaseline | Ensemble
     config: dict
     path: Path
     metrics: dict | None = None
@@ -103,7 +114,8 @@ class Bundle:
         rc_average : bool, default False
             Average each sequence's logits with those of its reverse
             complement (padding stays at the right); for the baseline, the
-            probabilities.
+            probabilities. An ensemble averages its members' probabilities
+            (each computed with ``rc_average``).
 
         Returns
         -------
@@ -123,7 +135,13 @@ class Bundle:
             raise InputError(f"rc_average must be True or False, got {rc_average!r}")
         n_out = len(self.classes) if self.task != "binary" else 1
         out = np.empty((codes.shape[0], n_out), dtype=np.float32)
-        if isinstance(self.model, KmerLogisticBaseline):
+        if isinstance(self.model, Ensemble):  # the mean of the members' probabilities
+            out[:] = 0.0
+            for member in self.model.members:
+                proba = member.predict_proba(codes, batch_size=batch_size, device=device, rc_average=rc_average)
+                out += proba.reshape(codes.shape[0], n_out)
+            out /= len(self.model.members)
+        elif isinstance(self.model, KmerLogisticBaseline):
             if device is not None and as_device(device).type != "cpu":
                 raise InputError(f"the {KMER_MODEL} model runs on the CPU, not {device!r}", fix="Leave device unset")
             for start in range(0, codes.shape[0], batch_size):

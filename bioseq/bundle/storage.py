@@ -23,9 +23,9 @@ from bioseq.bundle.format import (
     ALPHABET, CONFIG, FORMAT, FORMAT_VERSION, INCONSISTENT, METRICS, WEIGHTS, check_classes, check_config,
     check_length, compare_shapes, plain, read_json, read_weights,
 )
-from bioseq.bundle.predictor import Bundle, as_device
+from bioseq.bundle.predictor import ENSEMBLE, Bundle, Ensemble, as_device
 
-__all__ = ["save_bundle", "load_bundle"]
+__all__ = ["save_bundle", "save_ensemble", "load_bundle"]
 
 
 def save_bundle(directory: str | os.PathLike, *, model: nn.Module | KmerLogisticBaseline, model_name: str,
@@ -80,13 +80,75 @@ def save_bundle(directory: str | os.PathLike, *, model: nn.Module | KmerLogistic
         options, weights = _baseline_weights(model, model_options, task, n_outputs)
     else:
         options, weights = _torch_weights(model, model_name, model_options, n_outputs)
+    config = _bundle_config({"name": model_name, "options": options}, task, classes, length, training, data)
+    texts = {CONFIG: json.dumps(config, indent=2, allow_nan=False) + "\n"}
+    if metrics is not None:
+        texts[METRICS] = json.dumps(plain(metrics, "metrics"), indent=2, allow_nan=False) + "\n"
+    _write_directory(target, weights, texts)
+    return target
+
+
+def save_ensemble(directory: str | os.PathLike, members: Sequence[str | os.PathLike], *,
+                  training: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
+                  metrics: Mapping[str, Any] | None = None) -> Path:
+    """Save bundles of one model trained with different seeds as one bundle that averages them.
+
+    The member bundles are copied into ``directory/members/0, 1, ...``, so
+    the ensemble moves as one directory; it is written atomically like
+    :func:`save_bundle`. :meth:`Bundle.predict_proba` of the loaded ensemble
+    is the mean of its members' probabilities.
+
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        The ensemble bundle to create or replace.
+    members : sequence of path
+        Two or more bundle (or run) directories with the same task, classes
+        and input length.
+    training, data, metrics : mapping, optional
+        As for :func:`save_bundle`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``directory``.
+
+    Raises
+    ------
+    InputError
+        On fewer than two members, a member that does not load, or members
+        that disagree on task, classes or length (the member is named).
+    """
+    target = Path(directory)
+    if isinstance(members, (str, os.PathLike)) or len(members) < 2:
+        raise InputError(f"an ensemble needs two or more member bundles, got {members!r}")
+    loaded = [load_bundle(member) for member in members]
+    first = loaded[0]
+    for bundle in loaded[1:]:
+        _check_member(first, bundle)
+    model = {"name": ENSEMBLE, "options": {"members": len(loaded), "member_model": first.model_name}}
+    config = _bundle_config(model, first.task, first.classes, first.length, training, data)
+
+    def fill(tmp: Path) -> None:
+        for i, bundle in enumerate(loaded):
+            shutil.copytree(bundle.path, tmp / "members" / str(i))
+        (tmp / CONFIG).write_text(json.dumps(config, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        if metrics is not None:
+            (tmp / METRICS).write_text(json.dumps(plain(metrics, "metrics"), indent=2, allow_nan=False) + "\n",
+                                       encoding="utf-8")
+
+    _replace_directory(target, fill)
+    return target
+
+
+def _bundle_config(model: dict, task: str, classes, length, training, data) -> dict:
+    """The ``config.json`` of a bundle (see :mod:`bioseq.bundle`)."""
     versions = {"bioseq": __version__, "torch": torch.__version__, "python": platform.python_version()}
-    if model_name == KMER_MODEL:
+    if model["name"] == KMER_MODEL:
         import sklearn
         versions["scikit-learn"] = sklearn.__version__
-    config = {
-        "format": FORMAT, "format_version": FORMAT_VERSION,
-        "model": {"name": model_name, "options": options},
+    return {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "model": model,
         "task": task, "classes": list(classes),
         "input": {"encoding": "codes", "length": length, "alphabet": ALPHABET},
         "training": plain(training or {}, "training"),
@@ -94,11 +156,14 @@ def save_bundle(directory: str | os.PathLike, *, model: nn.Module | KmerLogistic
         "versions": versions,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    texts = {CONFIG: json.dumps(config, indent=2, allow_nan=False) + "\n"}
-    if metrics is not None:
-        texts[METRICS] = json.dumps(plain(metrics, "metrics"), indent=2, allow_nan=False) + "\n"
-    _write_directory(target, weights, texts)
-    return target
+
+
+def _check_member(first: Bundle, other: Bundle) -> None:
+    for what in ("task", "classes", "length"):
+        if getattr(other, what) != getattr(first, what):
+            raise InputError(f"this ensemble member has {what} {getattr(other, what)!r}, but "
+                             f"{first.path} has {getattr(first, what)!r}", path=other.path,
+                             fix="Ensemble only bundles trained on the same data")
 
 
 def _baseline_weights(model, model_options, task: str, n_outputs: int):
@@ -148,7 +213,23 @@ def _shapes_of(model_name: str, options: dict) -> dict[str, tuple]:
 
 
 def _write_directory(target: Path, weights: tuple[str, dict], texts: dict[str, str]) -> None:
-    """Write the bundle into a temporary sibling, then rename it over ``target``."""
+    """Write the bundle files into a temporary sibling, then rename it over ``target``."""
+
+    def fill(tmp: Path) -> None:
+        kind, tensors = weights
+        if kind == "pt":
+            from safetensors.torch import save_file
+        else:
+            from safetensors.numpy import save_file
+        save_file(tensors, tmp / WEIGHTS, metadata={"format": kind})
+        for name, text in texts.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+
+    _replace_directory(target, fill)
+
+
+def _replace_directory(target: Path, fill) -> None:
+    """Run ``fill(tmp)`` on a temporary sibling of ``target``, then rename it over ``target``."""
     if target.exists() and not target.is_dir():
         raise InputError("this is a file; a bundle is a directory", path=target, fix="Choose another path")
     if target.is_dir() and any(target.iterdir()) and not (target / CONFIG).is_file():
@@ -158,14 +239,7 @@ def _write_directory(target: Path, weights: tuple[str, dict], texts: dict[str, s
     tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.part"
     tmp.mkdir()  # the usual permissions (mkdtemp would make it private)
     try:
-        kind, tensors = weights
-        if kind == "pt":
-            from safetensors.torch import save_file
-        else:
-            from safetensors.numpy import save_file
-        save_file(tensors, tmp / WEIGHTS, metadata={"format": kind})
-        for name, text in texts.items():
-            (tmp / name).write_text(text, encoding="utf-8")
+        fill(tmp)
         if target.exists():
             old = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
             os.rename(target, old)
@@ -219,6 +293,8 @@ def load_bundle(directory: str | os.PathLike, *, device: str | torch.device = "c
     name, options = check_config(config, root)
     metrics = read_json(root, METRICS) if (root / METRICS).exists() else None
     n_outputs = 1 if config["task"] == "binary" else len(config["classes"])
+    if name == ENSEMBLE:
+        return _load_ensemble(root, config, options, metrics, target)
     if name == KMER_MODEL:
         arrays = read_weights(root, "np")
         try:
@@ -243,3 +319,18 @@ def load_bundle(directory: str | os.PathLike, *, device: str | torch.device = "c
         model.load_state_dict(tensors, strict=True)
         model.to(target).eval()
     return Bundle(model=model, config=config, path=root, metrics=metrics)
+
+
+def _load_ensemble(root: Path, config: dict, options: dict, metrics, target) -> Bundle:
+    count = options.get("members")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 2:
+        raise InputError(f"config.json: an ensemble needs 'members' >= 2, got {count!r}", path=root)
+    members = tuple(load_bundle(root / "members" / str(i), device=target) for i in range(count))
+    for member in members:
+        if member.model_name == ENSEMBLE:
+            raise InputError("an ensemble member is itself an ensemble", path=member.path)
+        if (member.task, member.classes, member.length) != (config["task"], tuple(config["classes"]),
+                                                              config["input"]["length"]):
+            raise InputError("this ensemble member's task, classes or length differ from the ensemble's "
+                             "config.json", path=member.path, fix="Save the ensemble again with save_ensemble")
+    return Bundle(model=Ensemble(members), config=config, path=root, metrics=metrics)

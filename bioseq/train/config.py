@@ -20,6 +20,9 @@ from bioseq.errors import InputError
 
 __all__ = ["TrainConfig", "load_config", "config_from_options"]
 
+DEFAULT_LR = {"transformer": 1e-3, "lstm": 2e-3, "cnn": 2e-3}
+"""Peak learning rate of each model when ``lr`` is not given (the winners of benchmarks/quality.py)."""
+
 MONITORS = ("mcc", "auroc", "auprc", "accuracy", "balanced_accuracy", "f1", "loss")
 
 
@@ -49,7 +52,8 @@ class TrainConfig(BaseModel):
     # optimisation
     epochs: int = Field(20, ge=1)
     batch_size: int = Field(128, ge=1)
-    lr: float = Field(1e-3, gt=0)
+    lr: float | None = Field(None, gt=0, description="peak learning rate; default the model's "
+                             "(transformer 1e-3, lstm and cnn 2e-3)")
     weight_decay: float = Field(0.01, ge=0)
     warmup_fraction: float = Field(0.05, ge=0, lt=1)
     gradient_clip: float | None = Field(1.0, gt=0)
@@ -67,6 +71,8 @@ class TrainConfig(BaseModel):
     precision: Literal["auto", "32-true", "bf16-mixed", "16-mixed"] = "auto"
     num_workers: int = Field(0, ge=0)
     seed: int = 0
+    split_seed: int | None = Field(None, description="seed of the validation split carved from train; default seed")
+    ensemble: int = Field(1, ge=1, description="train this many models (seeds seed, seed+1, ...) and average them")
     compile: bool = False
     # output
     out: Path = Field(description="run directory: logs, checkpoints and the model bundle")
@@ -95,7 +101,15 @@ class TrainConfig(BaseModel):
     def _consistent(self) -> TrainConfig:
         if self.monitor == "loss" and self.model == "kmer_logistic":
             raise ValueError("monitor='loss' has no meaning for the kmer_logistic baseline")
+        if self.ensemble > 1 and self.model == "kmer_logistic":
+            raise ValueError("the kmer_logistic baseline fits the same model for every seed, so an ensemble "
+                             "of it adds nothing; leave ensemble at 1")
         return self
+
+    @property
+    def learning_rate(self) -> float:
+        """``lr``, or the model's default peak learning rate when it is not set."""
+        return self.lr if self.lr is not None else DEFAULT_LR.get(self.model, 1e-3)
 
     @property
     def monitor_mode(self) -> str:

@@ -9,6 +9,8 @@ A run directory (``config.out``) ends up holding::
     metrics.json, metrics.tsv     validation (and test) metrics of the best weights
     plots/               ROC, PR, confusion matrix and training curves (PNG)
     config.yaml          the validated configuration that produced the run
+    members/<i>/         with ``ensemble: n``: the run of each member (seed + i), the same
+                         validation split for all; bundle/ then averages them (save_ensemble)
 
 Only rank 0 writes the bundle, metrics and plots; in a DDP run every rank
 trains and the others return ``None``.
@@ -28,6 +30,7 @@ import yaml
 
 from bioseq.errors import InputError
 from bioseq.io.labels import LabelledSequences
+from bioseq.bundle.format import data_hash
 from bioseq.train.config import TrainConfig
 from bioseq.train.data import SequenceSet, make_loader, split_validation
 
@@ -66,7 +69,8 @@ def _datasets(config: TrainConfig) -> tuple[SequenceSet, SequenceSet, SequenceSe
     train_set = encode(train)
     if valid is None:
         train_set, valid_set, how = split_validation(
-            train_set, fraction=config.valid_fraction, by=config.split_by, seed=config.seed)
+            train_set, fraction=config.valid_fraction, by=config.split_by,
+            seed=config.seed if config.split_seed is None else config.split_seed)
     else:
         valid_set, how = encode(valid), f"validation = {config.valid}"
     return train_set, valid_set, None if test is None else encode(test), how
@@ -92,7 +96,7 @@ def _loggers(run: Path) -> list:
     return loggers
 
 
-def _trainer(config: TrainConfig, run: Path):
+def _trainer(config: TrainConfig, run: Path, extra_callbacks=()):
     import lightning.pytorch as pl
     from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
 
@@ -105,6 +109,7 @@ def _trainer(config: TrainConfig, run: Path):
         ModelCheckpoint(dirpath=str(run / "checkpoints"), filename="best", monitor=monitor,
                         mode=config.monitor_mode, save_last=True, enable_version_counter=False),
         LearningRateMonitor(logging_interval="step"),
+        *extra_callbacks,
     ]
     strategy = config.strategy
     if strategy == "auto" and (config.num_nodes > 1 or (isinstance(config.devices, int) and config.devices > 1)):
@@ -118,8 +123,16 @@ def _trainer(config: TrainConfig, run: Path):
     )
 
 
-def train(config: TrainConfig) -> TrainResult | None:
+def train(config: TrainConfig, *, callbacks=()) -> TrainResult | None:
     """Train the configured model and write the run directory (see the module docstring).
+
+    Parameters
+    ----------
+    config : TrainConfig
+    callbacks : sequence of lightning.pytorch.Callback, optional
+        Added to bioseq's own (early stopping, checkpoints, logs); e.g. the
+        pruning callback of :func:`bioseq.train.tune.tune`. Ignored by the
+        k-mer baseline, which has no epochs.
 
     Returns
     -------
@@ -139,6 +152,8 @@ def train(config: TrainConfig) -> TrainResult | None:
     started = time.perf_counter()
     if config.model != "kmer_logistic":
         check_ranks(config.devices, config.num_nodes)  # before any data is read
+    if config.ensemble > 1:
+        return _train_ensemble(config, callbacks, started)
     pl.seed_everything(config.seed, workers=True, verbose=False)
     run = Path(config.out)
     train_set, valid_set, test_set, how = _datasets(config)
@@ -155,7 +170,7 @@ def train(config: TrainConfig) -> TrainResult | None:
     with quiet_lightning(not sys.stderr.isatty()), warnings.catch_warnings():
         if earlier:  # the earlier rows are put back after training (_merge_log)
             warnings.filterwarnings("ignore", message=r".*Previous log files in this directory will be deleted.*")
-        trainer = _trainer(config, run)
+        trainer = _trainer(config, run, callbacks)
         trainer.fit(module, *loaders, ckpt_path=resume)
     if not trainer.is_global_zero:
         return None
@@ -169,6 +184,40 @@ def train(config: TrainConfig) -> TrainResult | None:
     info = {"split": how, "epochs_run": trainer.current_epoch, "best_checkpoint": best or None,
             "world_size": trainer.world_size}
     return _finish(config, run, model, train_set, valid_set, test_set, info, started)
+
+
+def _train_ensemble(config: TrainConfig, callbacks, started: float) -> TrainResult | None:
+    """Train ``config.ensemble`` members (seeds seed, seed+1, ...) on one validation split; bundle their mean.
+
+    Members train in ``out/members/<i>`` without the test set; the ensemble
+    bundle in ``out/bundle`` is evaluated on the validation and test sets.
+    With ``resume``, members that finished are kept and the others resume
+    from their last checkpoint (or start).
+    """
+    from bioseq.bundle import save_ensemble
+
+    run = Path(config.out)
+    split_seed = config.seed if config.split_seed is None else config.split_seed
+    members = []
+    for i in range(config.ensemble):
+        out = run / "members" / str(i)
+        done = (out / "bundle" / "metrics.json").is_file() and config.resume is not None
+        if done:
+            members.append(out / "bundle")
+            continue
+        resume = "last" if config.resume is not None and (out / "checkpoints" / "last.ckpt").is_file() else None
+        member = config.model_copy(update={"ensemble": 1, "seed": config.seed + i, "split_seed": split_seed,
+                                           "out": out, "test": None, "resume": resume})
+        result = train(member, callbacks=callbacks)
+        members.append(None if result is None else result.bundle_dir)
+    if any(m is None for m in members):  # a DDP rank other than 0
+        return None
+    train_set, valid_set, test_set, how = _datasets(config)
+    bundle_dir = save_ensemble(
+        run / "bundle", members,
+        training={**_hyperparameters(config), "split": how, "member_seeds": [config.seed + i for i in range(len(members))]},
+        data=_data_summary(train_set, valid_set, test_set))
+    return _evaluate_run(config, run, bundle_dir, valid_set, test_set, started)
 
 
 def _build(config: TrainConfig, train_set: SequenceSet):
@@ -186,7 +235,7 @@ def _module(config: TrainConfig, model, train_set: SequenceSet):
     if config.class_weights == "balanced":
         weights = train_set.class_weights().tolist()
     return ClassifierModule(
-        model, task=train_set.task, classes=train_set.classes, lr=config.lr,
+        model, task=train_set.task, classes=train_set.classes, lr=config.learning_rate,
         weight_decay=config.weight_decay, warmup_fraction=config.warmup_fraction, class_weights=weights,
         label_smoothing=config.label_smoothing, rc_augment=config.rc_augment,
         shift_augment=config.shift_augment,
@@ -253,14 +302,26 @@ def _finish(config, run, model, train_set, valid_set, test_set, info, started) -
 
 def _save_and_evaluate(config, run, train_set, valid_set, test_set, started, **bundle) -> TrainResult:
     """Save the bundle (``bundle``: model, name, options, length, training), evaluate it, write the run."""
-    from bioseq.bundle import data_hash, load_bundle, save_bundle
+    from bioseq.bundle import save_bundle
 
     bundle_dir = run / "bundle"
     save_bundle(
         bundle_dir, task=train_set.task, classes=list(train_set.classes), **bundle,
-        data={"sha256": data_hash(train_set.codes, train_set.labels), "n_train": len(train_set),
-              "n_valid": len(valid_set), "n_test": None if test_set is None else len(test_set)},
+        data=_data_summary(train_set, valid_set, test_set),
     )
+    return _evaluate_run(config, run, bundle_dir, valid_set, test_set, started)
+
+
+def _data_summary(train_set, valid_set, test_set) -> dict:
+    """The bundle's ``data`` record: a hash of the training data and the split sizes."""
+    return {"sha256": data_hash(train_set.codes, train_set.labels), "n_train": len(train_set),
+            "n_valid": len(valid_set), "n_test": None if test_set is None else len(test_set)}
+
+
+def _evaluate_run(config, run: Path, bundle_dir: Path, valid_set, test_set, started: float) -> TrainResult:
+    """Evaluate the saved bundle on the validation (and test) set; write metrics, plots and the config."""
+    from bioseq.bundle import load_bundle
+
     loaded = load_bundle(bundle_dir)
     metrics = {"valid": _evaluate(loaded, valid_set), "test": _evaluate(loaded, test_set)}
     metrics = {k: v for k, v in metrics.items() if v is not None}
@@ -287,9 +348,9 @@ def _write_outputs(run: Path, bundle_dir: Path, metrics: dict, bundle, valid_set
 def _hyperparameters(config: TrainConfig) -> dict:
     keep = ("epochs", "batch_size", "lr", "weight_decay", "warmup_fraction", "gradient_clip",
             "class_weights", "label_smoothing", "rc_augment", "shift_augment", "monitor", "patience",
-            "seed", "precision", "devices", "num_nodes")
+            "seed", "split_seed", "ensemble", "precision", "devices", "num_nodes")
     values = json.loads(config.model_dump_json())
-    return {key: values[key] for key in keep}
+    return {**{key: values[key] for key in keep}, "lr": config.learning_rate}
 
 
 def _train_baseline(config, run, train_set, valid_set, test_set, how, started) -> TrainResult:

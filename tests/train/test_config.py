@@ -12,7 +12,8 @@ def test_yaml_then_flags_override(tmp_path):
     path = tmp_path / "run.yaml"
     path.write_text("train: a.csv\nout: runs/x\nepochs: 3\nmodel: cnn\nmodel_options: {dropout: 0.2}\n")
     config = load_config(path, {"epochs": 7, "lr": None, "model_options": {"n_outputs": 1}})
-    assert config.epochs == 7 and config.lr == 1e-3  # None flags do not override
+    assert config.epochs == 7 and config.lr is None  # None flags do not override
+    assert config.learning_rate == 2e-3  # the CNN's default
     assert config.model == "cnn" and config.model_options == {"dropout": 0.2, "n_outputs": 1}
 
 

@@ -19,6 +19,8 @@ import torch
 
 from bioseq.bundle import load_bundle
 from bioseq.cli.main import main
+from bioseq.encode.codes import encode
+from bioseq.errors import InputError
 from bioseq.evaluate.metrics import trivial_baseline
 from bioseq.io.tables import read_labelled, write_table
 from bioseq.train.config import config_from_options
@@ -160,6 +162,38 @@ def test_resume_continues_from_last_checkpoint(splice_split, tmp_path):
     assert validated == [0, 1, 2], validated
     steps = [int(float(r["step"])) for r in rows if r.get("val_loss")]
     assert steps == sorted(steps)
+
+
+def test_seed_ensemble_shares_one_validation_split_and_averages_its_members(splice_split, tmp_path):
+    train_csv, test_csv = splice_split
+    options = {"train": train_csv, "test": test_csv, "model": "cnn", "epochs": 2, "seed": 3, "ensemble": 2,
+               "out": tmp_path / "e", "model_options": {"channels": [16, 16, 16]}}
+    result = train(config_from_options(options))
+    members = [load_bundle(tmp_path / "e" / "members" / str(i)) for i in range(2)]
+    ensemble = load_bundle(result.bundle_dir)
+    assert ensemble.model_name == "ensemble" and ensemble.config["training"]["member_seeds"] == [3, 4]
+    # the members trained with their own seeds on the same split (the data hash covers train's rows)
+    assert [m.config["training"]["seed"] for m in members] == [3, 4]
+    assert len({m.config["data"]["sha256"] for m in members} | {ensemble.config["data"]["sha256"]}) == 1
+    assert not all(torch.equal(a, b) for a, b in zip(members[0].model.state_dict().values(),
+                                                      members[1].model.state_dict().values()))
+    test = read_labelled(test_csv, classes=list(ensemble.classes))
+    batch, _ = encode(test.sequences, length=ensemble.length)
+    scores = ensemble.predict_proba(batch)
+    np.testing.assert_allclose(scores, np.mean([m.predict_proba(batch) for m in members], axis=0), rtol=1e-5)
+    # the reported test metrics are the ensemble's
+    assert set(result.metrics) == {"valid", "test"}
+    assert result.metrics["test"]["accuracy"] == pytest.approx(float(np.mean(scores.argmax(1) == test.labels)))
+    assert "test" not in json.loads((tmp_path / "e" / "members" / "0" / "metrics.json").read_text())
+    # resuming keeps finished members: nothing is trained again
+    before = (tmp_path / "e" / "members" / "1" / "bundle" / "model.safetensors").stat().st_mtime_ns
+    train(config_from_options({**options, "resume": "last"}))
+    assert (tmp_path / "e" / "members" / "1" / "bundle" / "model.safetensors").stat().st_mtime_ns == before
+
+
+def test_kmer_baseline_ensemble_is_refused(tmp_path):
+    with pytest.raises(InputError, match="adds nothing"):
+        config_from_options({"train": "a.csv", "out": tmp_path, "model": "kmer_logistic", "ensemble": 3})
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="DDP test uses the Linux gloo backend")

@@ -286,3 +286,27 @@ def test_dm6_genome_pipeline_on_real_data(workdir, shared_data, bioseq_commands)
             track.close()
         scored = values[~np.isnan(values)]
         assert scored.size > 0.9 * values.size and ((scored >= 0) & (scored <= 1)).all()
+
+
+def test_a_tune_block_searches_first_and_training_starts_from_the_winner(workdir, bioseq_commands):
+    small_table(workdir / "uci_small.csv")
+    space = {"model_options.k": {"choices": [2, 3]}}
+    config = write_config(workdir, {
+        "results": "out", "models": {"kmer_logistic": {"tune": {"trials": 2, "space": space}}, "cnn": TINY_MODELS["cnn"]},
+        "tables": {"uci": {"path": "uci_small.csv", "split": {"valid": 0.2, "test": 0.2}}},
+    })
+    plan = snakemake(workdir, "--configfile", str(config), "-n")
+    assert plan.returncode == 0, plan.stdout
+    assert job_counts(plan.stdout).get("tune") == 1  # the CNN has no tune block
+    run = snakemake(workdir, "--configfile", str(config), "--cores", "2")
+    assert run.returncode == 0, run.stdout
+    study = workdir / "out" / "tune" / "uci" / "kmer_logistic"
+    with open(study / "trials.tsv", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    assert len(rows) == 2 and {r["state"] for r in rows} == {"complete"}
+    best = json.loads((study / "best.json").read_text())
+    assert best["test"] is None  # the study never reads the test split
+    trained = yaml.safe_load((workdir / "out" / "runs" / "uci" / "kmer_logistic" / "config.yaml").read_text())
+    assert trained["model_options"]["k"] == best["settings"]["model_options.k"]
+    assert trained["test"] == "out/data/uci/test.csv"
+    assert (workdir / "out" / "logs" / "tune" / "uci" / "kmer_logistic.log").is_file()

@@ -44,6 +44,8 @@ SEED = config["seed"]
 TASKS = ("promoters", "splice_sites")
 # Models trained with DDP on several devices in one job (rule train_ddp); the rest use rule train.
 DDP_MODELS = [m for m, options in MODELS.items() if options["devices"] > 1]
+# Models searched with bioseq tune before training (a ``tune:`` block); train starts from the winner.
+TUNED_MODELS = [m for m, options in MODELS.items() if "tune" in options]
 if "kmer_logistic" in DDP_MODELS:
     raise WorkflowError("Config: models: kmer_logistic has devices: "
                         f"{MODELS['kmer_logistic']['devices']}, but the k-mer baseline trains in one process. "
@@ -214,19 +216,62 @@ def column_flags(dataset):
 
 
 def train_flags(wildcards):
-    """The bioseq train flags of one (dataset, model) run, apart from the input and output paths."""
+    """The bioseq train flags of one (dataset, model) run, apart from the input and output paths.
+
+    A tuned model (``tune:`` in its block) takes its settings from the study's best.yaml
+    (``--config``), so only what is not tuned (seed, hardware, columns) is given as flags.
+    """
     options = {**MODELS[wildcards.model]}
     options.update({k: v for k, v in DATASETS[wildcards.dataset].items() if k in ("epochs", "batch_size")})
+    accelerator = "gpu" if uses_gpu(wildcards.model) else "cpu"
+    devices = options["devices"]
+    hardware = " ".join(f for f in (
+        flags(model=wildcards.model, seed=SEED, accelerator=accelerator),
+        flags(devices=devices, strategy="ddp") if devices > 1 else "",
+        column_flags(wildcards.dataset),
+    ) if f)
+    if wildcards.model in TUNED_MODELS:
+        return f"--config {shlex.quote(tuned_config(wildcards.dataset, wildcards.model))} {hardware}"
+    return f"{hardware} {settings_flags(options)}".strip()
+
+
+def settings_flags(options):
+    """Training settings of a model block: epochs, batch size, lr, patience, extra and model options."""
     model_options = " ".join(
         f"--model-option {shlex.quote(f'{key}={json.dumps(value)}')}" for key, value in options["options"].items()
     )
-    accelerator = "gpu" if uses_gpu(wildcards.model) else "cpu"
-    devices = options["devices"]
     return " ".join(f for f in (
-        flags(model=wildcards.model, epochs=options["epochs"], batch_size=options["batch_size"],
-              lr=options["lr"], patience=options["patience"], seed=SEED, accelerator=accelerator),
-        flags(devices=devices, strategy="ddp") if devices > 1 else "",
-        flags(**options["extra"]), model_options, column_flags(wildcards.dataset),
+        flags(epochs=options["epochs"], batch_size=options["batch_size"], lr=options.get("lr"),
+              patience=options["patience"]),
+        flags(**options["extra"]), model_options,
+    ) if f)
+
+
+def tuned_config(dataset, model):
+    return f"{RESULTS}/tune/{dataset}/{model}/best.yaml"
+
+
+def tune_runtime(wildcards):
+    """Minutes for a study: its timeout plus one trial, or one training runtime per trial."""
+    block = MODELS[wildcards.model]
+    search = block["tune"]
+    if "timeout" in search:
+        return search["timeout"] + block["runtime"]
+    return block["runtime"] * search["trials"]
+
+
+def tune_flags(wildcards):
+    """The bioseq tune flags of one (dataset, model) study: the base run's settings and the search."""
+    options = {**MODELS[wildcards.model]}
+    options.update({k: v for k, v in DATASETS[wildcards.dataset].items() if k in ("epochs", "batch_size")})
+    search = options["tune"]
+    accelerator = "gpu" if uses_gpu(wildcards.model) else "cpu"
+    return " ".join(f for f in (
+        flags(model=wildcards.model, seed=SEED, accelerator=accelerator), column_flags(wildcards.dataset),
+        settings_flags(options),
+        flags(trials=search["trials"], timeout=search["timeout"] * 60 if "timeout" in search else None,
+              space=json.dumps(search["space"]) if "space" in search else None),
+        "" if search["pruning"] else "--no-pruning",
     ) if f)
 
 

@@ -9,9 +9,42 @@ train when the ranks SLURM gave do not match the devices.
 """
 
 
+rule tune:
+    """bioseq tune: search the settings of a model with a ``tune:`` block on the validation set.
+
+    The study folder keeps study.db and every trial's run when the job fails, so a
+    rerun resumes the search instead of starting it again; only best.yaml is the output.
+    """
+    input:
+        unpack(lambda wildcards: {k: v for k, v in data_files(wildcards.dataset).items() if k != "test"}),
+    output:
+        best=f"{RESULTS}/tune/{{dataset}}/{{model}}/best.yaml",
+    log:
+        f"{RESULTS}/logs/tune/{{dataset}}/{{model}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/tune/{{dataset}}/{{model}}.tsv"
+    params:
+        valid=lambda wildcards, input: flag("valid", input.get("valid")),
+        options=tune_flags,
+        study=lambda wildcards: f"{RESULTS}/tune/{wildcards.dataset}/{wildcards.model}",
+    wildcard_constraints:
+        model=_alternatives(TUNED_MODELS),
+    threads: model_resource("threads")
+    resources:
+        mem_mb=model_resource("mem_mb"),
+        runtime=tune_runtime,
+        gpu=gpu_request,
+    conda:
+        "../envs/bioseq.yaml"
+    shell:
+        "bioseq tune --train {input.train:q} {params.valid} {params.options} --out {params.study:q} 2> {log:q}"
+
+
 rule train:
     input:
         unpack(lambda wildcards: data_files(wildcards.dataset)),
+        tuned=lambda wildcards: [tuned_config(wildcards.dataset, wildcards.model)]
+        if wildcards.model in TUNED_MODELS else [],
     output:
         run=report(
             directory(f"{RESULTS}/runs/{{dataset}}/{{model}}"),

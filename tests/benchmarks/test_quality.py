@@ -1,0 +1,65 @@
+"""A reduced run of benchmarks/quality.py: the accuracy of bioseq's defaults must not regress.
+
+UCI splice-junction (bundled in data/, so the test runs without ../shared):
+the first 2 of the 10 stratified folds, 8 epochs. The Transformer with bioseq's
+default settings reaches 0.93-0.96 per fold in the full benchmark and the k-mer
+logistic baseline 0.63-0.73; the test asks for 0.90 and a 0.20 margin over the
+baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def quality():
+    spec = importlib.util.spec_from_file_location("bioseq_benchmark_quality", REPO / "benchmarks" / "quality.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(spec.name, None)
+
+
+@pytest.fixture(scope="module")
+def reduced_rows(quality):
+    task = quality.TASKS["uci_splice"]
+    return {model: quality.evaluate_task(task, model, epochs=8, max_folds=2, seeds=[0])
+            for model in ("transformer", "kmer_logistic")}
+
+
+def test_default_transformer_keeps_a_clear_margin_over_the_kmer_baseline(reduced_rows):
+    transformer, kmer = reduced_rows["transformer"], reduced_rows["kmer_logistic"]
+    assert len(transformer["values"]) == 2 and transformer["protocol"].startswith("stratified 10-fold CV")
+    assert transformer["settings"] == {} and transformer["metric"] == "accuracy"  # bioseq's defaults
+    assert min(transformer["values"]) >= 0.90, transformer["values"]
+    assert transformer["mean"] >= kmer["mean"] + 0.20, (transformer["mean"], kmer["mean"])
+    assert 0.55 <= kmer["mean"] <= 0.80, kmer["values"]  # the baseline itself is sane
+
+
+def test_rows_make_the_docs_table(quality, reduced_rows, tmp_path):
+    results = tmp_path / "quality.jsonl"
+    with open(results, "w") as handle:
+        for row in reduced_rows.values():
+            handle.write(json.dumps(row) + "\n")
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text(f"# Benchmarks\n\nbefore\n{quality.BEGIN}\nold table\n{quality.END}\nafter\n")
+    quality.write_docs(quality.latest_rows(results), docs)
+    text = docs.read_text()
+    assert "old table" not in text and text.startswith("# Benchmarks\n\nbefore\n") and text.endswith("after\n")
+    lines = [line for line in text.splitlines() if line.startswith("| uci_splice")]
+    assert [line.split(" | ")[2] for line in lines] == ["transformer", "kmer_logistic"]
+    bad = tmp_path / "plain.md"
+    bad.write_text("no markers\n")
+    with pytest.raises(SystemExit, match="lacks the markers"):
+        quality.write_docs([], bad)
