@@ -28,9 +28,9 @@ from pathlib import Path
 import torch
 import yaml
 
+from bioseq.bundle.format import data_hash
 from bioseq.errors import InputError
 from bioseq.io.labels import LabelledSequences
-from bioseq.bundle.format import data_hash
 from bioseq.train.config import TrainConfig
 from bioseq.train.data import SequenceSet, make_loader, split_validation
 
@@ -198,6 +198,8 @@ def _train_ensemble(config: TrainConfig, callbacks, started: float) -> TrainResu
 
     run = Path(config.out)
     split_seed = config.seed if config.split_seed is None else config.split_seed
+    train_set, valid_set, test_set, how = _datasets(config)
+    length = int(train_set.codes.shape[1])  # members see no test set: give them the ensemble's width
     members = []
     for i in range(config.ensemble):
         out = run / "members" / str(i)
@@ -207,12 +209,11 @@ def _train_ensemble(config: TrainConfig, callbacks, started: float) -> TrainResu
             continue
         resume = "last" if config.resume is not None and (out / "checkpoints" / "last.ckpt").is_file() else None
         member = config.model_copy(update={"ensemble": 1, "seed": config.seed + i, "split_seed": split_seed,
-                                           "out": out, "test": None, "resume": resume})
+                                           "out": out, "test": None, "resume": resume, "length": length})
         result = train(member, callbacks=callbacks)
         members.append(None if result is None else result.bundle_dir)
     if any(m is None for m in members):  # a DDP rank other than 0
         return None
-    train_set, valid_set, test_set, how = _datasets(config)
     bundle_dir = save_ensemble(
         run / "bundle", members,
         training={**_hyperparameters(config), "split": how, "member_seeds": [config.seed + i for i in range(len(members))]},

@@ -165,13 +165,20 @@ def test_resume_continues_from_last_checkpoint(splice_split, tmp_path):
 
 
 def test_seed_ensemble_shares_one_validation_split_and_averages_its_members(splice_split, tmp_path):
-    train_csv, test_csv = splice_split
+    train_csv, original_test = splice_split
+    test_csv = tmp_path / "longer_test.csv"  # 70 bp where training has 60: every member must read 70
+    with open(original_test, newline="") as source, open(test_csv, "w", newline="") as target:
+        rows = list(csv.DictReader(source))
+        writer = csv.DictWriter(target, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, "sequence": row["sequence"] + "ACGTACGTAC"} for row in rows)
     options = {"train": train_csv, "test": test_csv, "model": "cnn", "epochs": 2, "seed": 3, "ensemble": 2,
                "out": tmp_path / "e", "model_options": {"channels": [16, 16, 16]}}
     result = train(config_from_options(options))
     members = [load_bundle(tmp_path / "e" / "members" / str(i)) for i in range(2)]
     ensemble = load_bundle(result.bundle_dir)
     assert ensemble.model_name == "ensemble" and ensemble.config["training"]["member_seeds"] == [3, 4]
+    assert ensemble.length == 70 and [m.length for m in members] == [70, 70]
     # the members trained with their own seeds on the same split (the data hash covers train's rows)
     assert [m.config["training"]["seed"] for m in members] == [3, 4]
     assert len({m.config["data"]["sha256"] for m in members} | {ensemble.config["data"]["sha256"]}) == 1

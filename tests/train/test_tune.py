@@ -170,3 +170,11 @@ def test_cli_bad_space_is_one_line(splice_small, tmp_path, capsys):
     assert status == 1 and "\n" not in error, error
     assert "'dropout' is a model option" in error and "Write it 'model_options.dropout'" in error
     assert not (tmp_path / "s").exists()
+
+
+def test_inline_space_as_the_workflow_passes_it():
+    space = load_space('{"lr": {"low": 1.0e-4, "high": 1.0e-3, "log": true}, "batch_size": {"choices": [32, 64]}}',
+                       "lstm")
+    assert space == {"lr": {"low": 1e-4, "high": 1e-3, "log": True}, "batch_size": {"choices": [32, 64]}}
+    with pytest.raises(InputError, match="inline search space is not valid YAML"):
+        load_space("{lr: {low: 1", "lstm")
