@@ -314,7 +314,7 @@ def tune(config: TrainConfig, *, trials: int = 20, space: str | Path | Mapping |
     done = [t for t in study.trials if t.state.is_finished()]
     remaining = trials - len(done)
     if remaining > 0:
-        log.info("tune: %d trial(s) to run in %s (%d already finished)", remaining, study_dir, len(done))
+        log.info("%d trial(s) to run in %s (%d already finished)", remaining, study_dir, len(done))
         study.optimize(lambda trial: _objective(trial, config, checked, study_dir, pruning),
                        n_trials=remaining, timeout=timeout, catch=(InputError,),
                        callbacks=[lambda study, trial: _record(study, trial, config, study_dir, len(done) + remaining)])
@@ -374,7 +374,7 @@ def _record(study, trial, config: TrainConfig, study_dir: Path, total: int) -> N
     """After each trial: log one line, rewrite trials.tsv and the best config so far."""
     value = "-" if trial.value is None else f"{trial.value:.4f}"
     error = trial.user_attrs.get("error", "")
-    log.info("tune: trial %d/%d %s %s %s%s", trial.number + 1, total, trial.state.name.lower(), value,
+    log.info("trial %d/%d %s %s %s%s", trial.number + 1, total, trial.state.name.lower(), value,
              json.dumps(trial.params), f" ({error})" if error else "")
     _write_trials(study, study_dir)
     if any(t.state.name == "COMPLETE" for t in study.trials):
