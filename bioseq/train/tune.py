@@ -189,15 +189,14 @@ def _check_spec(name: str, spec: Any, model: str, path: str | None) -> dict:
 
 
 def _model_options(model: str) -> list[str]:
+    """The options a search may set: the model config's fields, or the baseline's (not its seed)."""
     if model == "kmer_logistic":
-        return ["k", "canonical", "C", "max_iter"]
+        from bioseq.models.kmer_baseline import KmerLogisticBaseline
+
+        return [name for name in KmerLogisticBaseline().options() if name != "seed"]
     from bioseq.models.registry import make_config
 
     return [f.name for f in dataclasses.fields(make_config(model)) if f.name != "n_outputs"]
-
-
-def _is_model_option(name: str, model: str) -> bool:
-    return name in _model_options(model)
 
 
 def _check_name(name: str, model: str, path: str | None) -> None:
@@ -212,7 +211,7 @@ def _check_name(name: str, model: str, path: str | None) -> None:
         return
     tunable = sorted(set(TrainConfig.model_fields) - _FIXED)
     if name not in tunable:
-        if name not in TrainConfig.model_fields and _is_model_option(name, model):
+        if name not in TrainConfig.model_fields and name in _model_options(model):
             raise InputError(f"{name!r} is a model option, not a training setting", path=path,
                              fix=f"Write it 'model_options.{name}'")
         close = difflib.get_close_matches(name, tunable, n=1)
@@ -431,12 +430,9 @@ def _finish(study, config: TrainConfig, study_dir: Path) -> TuneResult:
 def _test_metrics(config: TrainConfig, bundle_dir: Path) -> dict:
     """The winner's metrics on the test set (read here, once)."""
     from bioseq.bundle import load_bundle
-    from bioseq.evaluate.metrics import classification_metrics
     from bioseq.train.data import SequenceSet
-    from bioseq.train.fit import read_split
+    from bioseq.train.fit import _evaluate, read_split
 
     bundle = load_bundle(bundle_dir)
     test = read_split(config.test, config, bundle.classes)
-    data = SequenceSet.from_labelled(test, length=bundle.length or max(len(s) for s in test.sequences))
-    scores = bundle.predict_proba(data.codes)
-    return classification_metrics(data.labels, scores, task=data.task, classes=data.classes)
+    return _evaluate(bundle, SequenceSet.from_labelled(test, length=bundle.length or max(map(len, test.sequences))))
