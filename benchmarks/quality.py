@@ -6,6 +6,7 @@ Usage::
     python benchmarks/quality.py --datasets uci_splice --models cnn lstm
     python benchmarks/quality.py --max-folds 2 --epochs 5   # a quicker, partial run
     python benchmarks/quality.py --seeds 0 1 2 ...          # mean and spread over seeds
+    python benchmarks/quality.py --models lstm+transformer  # an ensemble of the two (bioseq ensemble)
     python benchmarks/quality.py --write-docs               # only rewrite the docs table
 
 Data come from ``../shared/data`` (or ``$BIOSEQ_SHARED_DATA``); see its
@@ -36,6 +37,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from bioseq.bundle import save_ensemble
+from bioseq.evaluate.bundle_eval import evaluate_bundle
 from bioseq.io.labels import LabelledSequences
 from bioseq.io.tables import read_fasta_classes, read_labelled, write_table
 from bioseq.train.config import config_from_options
@@ -71,14 +74,9 @@ TASKS = {
     "cnnprom_bsubtilis": Task("cnnprom_bsubtilis", "mcc", 5, "CNNProm CC 0.86"),
 }
 
-# Settings per model over bioseq's defaults (none: a user gets what the table shows). Only the
-# epochs (--epochs, or each task's budget that fits 30 minutes on 2 CPU cores) differ.
-MODELS = {
-    "cnn": {},
-    "lstm": {},
-    "transformer": {},
-    "kmer_logistic": {},
-}
+# Every model trains with bioseq's defaults (a user gets what the table shows); only the epochs
+# (--epochs, or each task's budget that fits 30 minutes on 2 CPU cores) and --override differ.
+MODELS = ("cnn", "lstm", "transformer", "kmer_logistic")
 
 
 def load(name: str) -> tuple[LabelledSequences, LabelledSequences | None, LabelledSequences | None]:
@@ -112,26 +110,47 @@ def folds(data: LabelledSequences, k: int, seed: int = 0) -> list[tuple[np.ndarr
     return list(splitter.split(np.zeros(len(data)), data.labels))
 
 
+def model_spec(text: str) -> str:
+    """A ``--models`` entry: a model of MODELS, or several joined by ``+`` (an ensemble of them)."""
+    parts = text.split("+")
+    unknown = [part for part in parts if part not in MODELS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown model {unknown[0]!r} in {text!r}; choose from {', '.join(MODELS)}"
+                                         " or join several with '+' (an ensemble of them)")
+    return text
+
+
 def run_one(model: str, train_set, valid_set, test_set, work: Path, epochs: int, seed: int,
             settings: dict | None = None) -> dict:
+    """Train ``model`` (or each model of ``a+b+...``, then average them) and score the test set.
+
+    The members of an ensemble train with the same seed, so they share the
+    validation split; the ensemble is ``bioseq ensemble`` of their bundles
+    (:func:`bioseq.bundle.save_ensemble`), evaluated like any bundle.
+    """
     paths = {}
     for split, part in (("train", train_set), ("valid", valid_set), ("test", test_set)):
         if part is not None:
             paths[split] = work / f"{split}.csv"
             write_table(part, paths[split])
-    options = {"model": model, "epochs": epochs, "seed": seed,
-               "out": work / "run", **(MODELS[model] if settings is None else settings), **paths}
     start = time.perf_counter()
-    result = train(config_from_options(options))
-    return {"metrics": result.metrics, "seconds": time.perf_counter() - start}
+    members = model.split("+")
+    results = []
+    for name in members:
+        options = {"model": name, "epochs": epochs, "seed": seed, "out": work / (name if len(members) > 1 else "run"),
+                   **(settings or {}), **paths}
+        results.append(train(config_from_options(options)))
+    if len(members) == 1:
+        return {"metrics": results[0].metrics, "seconds": time.perf_counter() - start}
+    bundle = save_ensemble(work / "ensemble", [result.bundle_dir for result in results])
+    test = evaluate_bundle(bundle, paths["test"], out=work / "ensemble_test", plots=False)
+    return {"metrics": {"test": test}, "seconds": time.perf_counter() - start}
 
 
 def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None, seeds: list[int],
                   override: dict | None = None) -> dict:
     train_set, dev_set, test_set = load(task.name)
-    settings = {**MODELS[model], **(override or {})}
-    if "model_options" in MODELS[model] and override and "model_options" in override:
-        settings["model_options"] = {**MODELS[model]["model_options"], **override["model_options"]}
+    settings = dict(override or {})  # over bioseq's defaults
     scores, seconds = [], []
     with tempfile.TemporaryDirectory(prefix="bioseq-quality-") as tmp:
         for seed in seeds:
@@ -211,7 +230,9 @@ def write_docs(rows: list[dict], docs: Path = DOCS) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=list(TASKS), choices=list(TASKS))
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--models", nargs="+", default=list(MODELS), type=model_spec, metavar="MODEL",
+                        help=f"models of {', '.join(MODELS)}; 'a+b' is the ensemble of a and b "
+                             "(each trained, their probabilities averaged)")
     parser.add_argument("--epochs", type=int, help="training epochs (default: each task's budget, see TASKS)")
     parser.add_argument("--max-folds", type=int, help="run only the first N folds of CV tasks")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (default 0)")

@@ -434,13 +434,37 @@ def test_binary_ensemble_of_identical_members_equals_the_member(tmp_path):
                                load_bundle(tmp_path / "m").predict_proba(codes), rtol=1e-6)
 
 
+def test_ensemble_of_different_models_averages_them_at_the_fixed_members_width(tmp_path):
+    codes = _codes(60)
+    labels = (codes[:, 0] < 2).astype(np.int64)  # learnable from the first base
+    baseline = KmerLogisticBaseline(k=2).fit(codes, labels, "binary")
+    save_bundle(tmp_path / "k", model=baseline, model_name="kmer_logistic", model_options={"k": 2}, task="binary",
+                classes=("neg", "pos"), length=None)
+    _save(tmp_path / "t")
+    save_ensemble(tmp_path / "e", [tmp_path / "t", tmp_path / "k"])
+    ensemble = load_bundle(tmp_path / "e")
+    assert ensemble.length == 12  # the baseline reads any width; the tiny model fixes it
+    assert ensemble.config["model"]["options"] == {"members": 2, "member_model": f"{TINY}+kmer_logistic"}
+    expected = (load_bundle(tmp_path / "t").predict_proba(codes) + load_bundle(tmp_path / "k").predict_proba(codes)) / 2
+    np.testing.assert_allclose(ensemble.predict_proba(codes), expected, rtol=1e-6)
+    with pytest.raises(InputError, match="13 positions wide.*exactly 12 bases"):
+        ensemble.predict_proba(_codes(length=13))
+    # all members of any width: so is the ensemble
+    save_ensemble(tmp_path / "kk", [tmp_path / "k", tmp_path / "k"])
+    assert load_bundle(tmp_path / "kk").length is None
+    # an ensemble is not a member: it names the ensemble and says what to pass instead
+    with pytest.raises(InputError, match=r"/e.*itself an ensemble.*members"):
+        save_ensemble(tmp_path / "x", [tmp_path / "t", tmp_path / "e"])
+    assert not (tmp_path / "x").exists()
+
+
 def test_ensemble_refusals_name_the_member(tmp_path):
     _save(tmp_path / "a")
     _save(tmp_path / "b", length=20)
     _save(tmp_path / "c", _tiny(n_outputs=3), task="multiclass", classes=("x", "y", "z"))
     with pytest.raises(InputError, match="two or more"):
         save_ensemble(tmp_path / "e", [tmp_path / "a"])
-    with pytest.raises(InputError, match=r"/b.*length 20.*has 12"):
+    with pytest.raises(InputError, match=r"/b.*windows of 20 bases.*another reads 12"):
         save_ensemble(tmp_path / "e", [tmp_path / "a", tmp_path / "b"])
     with pytest.raises(InputError, match=r"/c.*task 'multiclass'"):
         save_ensemble(tmp_path / "e", [tmp_path / "a", tmp_path / "c"])

@@ -17,9 +17,11 @@ Layout
     Whatever training or evaluation recorded.
 ``members/0, 1, ...`` (ensembles only)
     An ensemble bundle (``model.name == "ensemble"``, ``model.options ==
-    {"members": n, "member_model": name}``) has no weights of its own: it
-    holds ``n`` member bundles and predicts the mean of their probabilities
-    (:func:`save_ensemble`).
+    {"members": n, "member_model": name}``, the name being the members'
+    model names joined by ``+`` when they differ) has no weights of its own:
+    it holds ``n`` member bundles and predicts the mean of their
+    probabilities (:func:`save_ensemble`). A member that reads any width (the
+    k-mer baseline) may join members of a fixed width.
 
 Data contract of :meth:`Bundle.predict_proba`
 ---------------------------------------------

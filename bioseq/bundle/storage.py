@@ -91,20 +91,25 @@ def save_bundle(directory: str | os.PathLike, *, model: nn.Module | KmerLogistic
 def save_ensemble(directory: str | os.PathLike, members: Sequence[str | os.PathLike], *,
                   training: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
                   metrics: Mapping[str, Any] | None = None) -> Path:
-    """Save bundles of one model trained with different seeds as one bundle that averages them.
+    """Save several bundles as one bundle that averages their probabilities.
 
-    The member bundles are copied into ``directory/members/0, 1, ...``, so
-    the ensemble moves as one directory; it is written atomically like
-    :func:`save_bundle`. :meth:`Bundle.predict_proba` of the loaded ensemble
-    is the mean of its members' probabilities.
+    The members are seeds of one model (``bioseq train --ensemble``) or
+    different models trained on the same data (``bioseq ensemble``: say an
+    LSTM, a Transformer and a CNN). They are copied into
+    ``directory/members/0, 1, ...``, so the ensemble moves as one directory;
+    it is written atomically like :func:`save_bundle`.
+    :meth:`Bundle.predict_proba` of the loaded ensemble is the mean of its
+    members' probabilities. ``model.options.member_model`` is the members'
+    model name, or their names joined by ``+`` in member order when they differ.
 
     Parameters
     ----------
     directory : str or os.PathLike
         The ensemble bundle to create or replace.
     members : sequence of path
-        Two or more bundle (or run) directories with the same task, classes
-        and input length.
+        Two or more bundle (or run) directories, none of them an ensemble,
+        with the same task and classes. Their fixed input widths must agree;
+        a member that reads any width (the k-mer baseline) fits any.
     training, data, metrics : mapping, optional
         As for :func:`save_bundle`.
 
@@ -116,18 +121,29 @@ def save_ensemble(directory: str | os.PathLike, members: Sequence[str | os.PathL
     Raises
     ------
     InputError
-        On fewer than two members, a member that does not load, or members
-        that disagree on task, classes or length (the member is named).
+        On fewer than two members, a member that does not load or is itself
+        an ensemble, or members that disagree on task, classes or input
+        width (the member is named).
     """
     target = Path(directory)
     if isinstance(members, (str, os.PathLike)) or len(members) < 2:
         raise InputError(f"an ensemble needs two or more member bundles, got {members!r}")
     loaded = [load_bundle(member) for member in members]
     first = loaded[0]
-    for bundle in loaded[1:]:
+    for bundle in loaded:
+        if bundle.model_name == ENSEMBLE:
+            raise InputError("this ensemble member is itself an ensemble", path=bundle.path,
+                             fix=f"Pass its members ({bundle.path / 'members'}/0, 1, ...) instead")
         _check_member(first, bundle)
-    model = {"name": ENSEMBLE, "options": {"members": len(loaded), "member_model": first.model_name}}
-    config = _bundle_config(model, first.task, first.classes, first.length, training, data)
+    widths = {bundle.length for bundle in loaded} - {None}
+    if len(widths) > 1:
+        wide = next(b for b in loaded if b.length == max(widths))
+        raise InputError(f"this ensemble member reads windows of {wide.length} bases, but another reads "
+                         f"{min(widths)}", path=wide.path, fix="Ensemble only bundles trained on the same data")
+    names = [bundle.model_name for bundle in loaded]
+    member_model = names[0] if len(set(names)) == 1 else "+".join(names)
+    model = {"name": ENSEMBLE, "options": {"members": len(loaded), "member_model": member_model}}
+    config = _bundle_config(model, first.task, first.classes, widths.pop() if widths else None, training, data)
 
     def fill(tmp: Path) -> None:
         for i, bundle in enumerate(loaded):
@@ -159,7 +175,7 @@ def _bundle_config(model: dict, task: str, classes, length, training, data) -> d
 
 
 def _check_member(first: Bundle, other: Bundle) -> None:
-    for what in ("task", "classes", "length"):
+    for what in ("task", "classes"):
         if getattr(other, what) != getattr(first, what):
             raise InputError(f"this ensemble member has {what} {getattr(other, what)!r}, but "
                              f"{first.path} has {getattr(first, what)!r}", path=other.path,
@@ -329,8 +345,8 @@ def _load_ensemble(root: Path, config: dict, options: dict, metrics, target) -> 
     for member in members:
         if member.model_name == ENSEMBLE:
             raise InputError("an ensemble member is itself an ensemble", path=member.path)
-        if (member.task, member.classes, member.length) != (config["task"], tuple(config["classes"]),
-                                                              config["input"]["length"]):
+        if (member.task, member.classes) != (config["task"], tuple(config["classes"])) or \
+                member.length not in (None, config["input"]["length"]):
             raise InputError("this ensemble member's task, classes or length differ from the ensemble's "
                              "config.json", path=member.path, fix="Save the ensemble again with save_ensemble")
     return Bundle(model=Ensemble(members), config=config, path=root, metrics=metrics)

@@ -4,7 +4,7 @@ Each RUN is a training run directory, its ``bundle/``, an evaluation
 written by ``bioseq evaluate`` into ``RUN/evaluation/<name>``, or the
 ``metrics.json`` of any of these. The run's ``test`` metrics are used when
 it has them, else ``valid`` (``--split`` chooses). The model name comes from
-the bundle; the dataset name from ``--labels NAME=PATH`` or else the run
+the bundle (an ensemble's reads ``ensemble(lstm+cnn)``); the dataset name from ``--labels NAME=PATH`` or else the run
 directory's name (its parent's, for runs laid out as ``<dataset>/<model>``).
 
 DIR gets ``comparison.tsv`` (dataset, model, split, accuracy,

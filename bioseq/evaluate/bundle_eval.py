@@ -17,7 +17,7 @@ import numpy as np
 
 from bioseq.errors import InputError
 
-__all__ = ["evaluate_bundle"]
+__all__ = ["evaluate_bundle", "read_for_bundle"]
 
 
 def evaluate_bundle(
@@ -54,19 +54,11 @@ def evaluate_bundle(
     from bioseq.evaluate.metrics import classification_metrics
     from bioseq.evaluate.plots import plot_all
     from bioseq.evaluate.report import write_metrics, write_predictions
-    from bioseq.io.sniff import sniff_format
-    from bioseq.io.tables import read_labelled
     from bioseq.predict import as_bundle
 
     bundle = as_bundle(bundle, device)
-    options: dict = {"classes": list(bundle.classes)}
-    if Path(data).is_file() and sniff_format(data) == "table":
-        options.update(sequence_column=sequence_column, label_column=label_column)
-    labelled = read_labelled(data, **options)
-    if labelled.task != bundle.task:
-        raise InputError(f"the data are {labelled.task} but the model was trained for {bundle.task}",
-                         path=str(data))
-    codes, _ = labelled.codes(bundle.length if bundle.length is not None else None)
+    labelled = read_for_bundle(bundle, data, sequence_column=sequence_column, label_column=label_column)
+    codes, _ = labelled.codes(bundle.length)
     scores = bundle.predict_proba(codes, batch_size=batch_size, device=device, rc_average=rc_average)
     labels = np.asarray(labelled.labels)
     metrics = classification_metrics(labels, scores, task=bundle.task, classes=list(bundle.classes))
@@ -77,3 +69,29 @@ def evaluate_bundle(
     if plots:
         plot_all(labels, scores, bundle.task, list(bundle.classes), directory, metrics=metrics)
     return metrics
+
+
+def read_for_bundle(bundle, data: str | os.PathLike, *, sequence_column: str = "sequence",
+                    label_column: str = "label"):
+    """Read labelled sequences in the class order of ``bundle`` (a loaded :class:`~bioseq.bundle.Bundle`).
+
+    Returns
+    -------
+    bioseq.io.labels.LabelledSequences
+
+    Raises
+    ------
+    InputError
+        On unreadable data, labels the bundle does not know, or another task.
+    """
+    from bioseq.io.sniff import sniff_format
+    from bioseq.io.tables import read_labelled
+
+    options: dict = {"classes": list(bundle.classes)}
+    if Path(data).is_file() and sniff_format(data) == "table":
+        options.update(sequence_column=sequence_column, label_column=label_column)
+    labelled = read_labelled(data, **options)
+    if labelled.task != bundle.task:
+        raise InputError(f"the data are {labelled.task} but the model was trained for {bundle.task}",
+                         path=str(data))
+    return labelled

@@ -191,7 +191,8 @@ def _model_name(config_path: Path) -> str:
     if not isinstance(name, str) or not name:
         raise InputError(f"the bundle config's model name is {name!r}, not a name", path=config_path,
                          fix="Save the bundle again with bioseq train")
-    return name
+    members = (config["model"].get("options") or {}).get("member_model") if name == "ensemble" else None
+    return f"{name}({members})" if isinstance(members, str) and members else name
 
 
 def _dataset_name(run_dir: Path, model: str) -> str:

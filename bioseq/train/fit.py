@@ -162,7 +162,7 @@ def train(config: TrainConfig, *, callbacks=()) -> TrainResult | None:
     model = _build(config, train_set)
     module = _module(config, model, train_set)
     resume = _resume_path(config, run)
-    loaders = [make_loader(part, batch_size=config.batch_size, shuffle=shuffle, seed=config.seed,
+    loaders = [make_loader(part, batch_size=config.batch_size_for(len(train_set)), shuffle=shuffle, seed=config.seed,
                            num_workers=config.num_workers)
                for part, shuffle in ((train_set, True), (valid_set, False))]
     log_path = run / "logs" / "metrics.csv"
@@ -216,7 +216,7 @@ def _train_ensemble(config: TrainConfig, callbacks, started: float) -> TrainResu
         return None
     bundle_dir = save_ensemble(
         run / "bundle", members,
-        training={**_hyperparameters(config), "split": how, "member_seeds": [config.seed + i for i in range(len(members))]},
+        training={**_hyperparameters(config, len(train_set)), "split": how, "member_seeds": [config.seed + i for i in range(len(members))]},
         data=_data_summary(train_set, valid_set, test_set))
     return _evaluate_run(config, run, bundle_dir, valid_set, test_set, started)
 
@@ -298,7 +298,7 @@ def _finish(config, run, model, train_set, valid_set, test_set, info, started) -
     return _save_and_evaluate(
         config, run, train_set, valid_set, test_set, started, model=model, model_name=config.model,
         model_options={**config.model_options, "n_outputs": train_set.n_outputs},
-        length=int(train_set.codes.shape[1]), training={**_hyperparameters(config), **info})
+        length=int(train_set.codes.shape[1]), training={**_hyperparameters(config, len(train_set)), **info})
 
 
 def _save_and_evaluate(config, run, train_set, valid_set, test_set, started, **bundle) -> TrainResult:
@@ -346,12 +346,13 @@ def _write_outputs(run: Path, bundle_dir: Path, metrics: dict, bundle, valid_set
              metrics=metrics["valid"], directory=run / "plots", training_log=log if log.is_file() else None)
 
 
-def _hyperparameters(config: TrainConfig) -> dict:
+def _hyperparameters(config: TrainConfig, n_train: int) -> dict:
     keep = ("epochs", "batch_size", "lr", "weight_decay", "warmup_fraction", "gradient_clip",
             "class_weights", "label_smoothing", "rc_augment", "shift_augment", "monitor", "patience",
             "seed", "split_seed", "ensemble", "precision", "devices", "num_nodes")
     values = json.loads(config.model_dump_json())
-    return {**{key: values[key] for key in keep}, "lr": config.learning_rate}
+    return {**{key: values[key] for key in keep}, "lr": config.learning_rate,
+            "batch_size": config.batch_size_for(n_train)}
 
 
 def _train_baseline(config, run, train_set, valid_set, test_set, how, started) -> TrainResult:

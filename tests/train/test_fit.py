@@ -154,6 +154,7 @@ def test_resume_continues_from_last_checkpoint(splice_split, tmp_path):
     config = json.loads((resumed.bundle_dir / "config.json").read_text())
     # epochs 0 and 1 ran first; resuming from last.ckpt runs only epoch 2
     assert config["training"]["epochs_run"] == 3
+    assert config["training"]["batch_size"] == 32  # the default for a small training set, as it was resolved
     with open(resumed.run_dir / "logs" / "metrics.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     validated = [int(float(r["epoch"])) for r in rows if r.get("val_loss")]

@@ -109,11 +109,12 @@ def test_default_config_dry_run_with_default_profile(workdir):
     result = snakemake(workdir, "--configfile", str(WORKFLOW / "config" / "config.yaml"),
                        "--profile", str(DEFAULT_PROFILE), "-n")
     assert result.returncode == 0, result.stdout
-    # uci_splice x 4 models + sim promoters x 2 + sim splice sites x 2 = 8 runs, each evaluated;
+    # uci_splice x 4 models + sim promoters x 2 + sim splice sites x 2 = 8 runs; each dataset trains
+    # both members of the lstm_transformer ensemble: 3 ensembles; 11 evaluations;
     # tracks: promoters 2 models x 1 + splice sites 2 models x (donor, acceptor) = 6.
     assert job_counts(result.stdout) == {
-        "split_table": 1, "promoter_dataset": 1, "splice_site_dataset": 1, "train": 8, "evaluate": 8,
-        "compare": 1, "scan": 6, "predict": 1, "all": 1}
+        "split_table": 1, "promoter_dataset": 1, "splice_site_dataset": 1, "train": 8, "ensemble": 3,
+        "evaluate": 11, "compare": 1, "scan": 6, "predict": 1, "all": 1}
     assert "--model-option 'channels=[32, 32]'" in result.stdout  # lists reach bioseq train as YAML
     assert "--accelerator gpu" not in result.stdout and "gpu=1" not in result.stdout  # gpu: false
     assert "--device cpu" in result.stdout
@@ -184,6 +185,12 @@ def test_bad_configs_fail_with_a_clear_message(workdir):
          "dataset 't' lists lstm, which is not in models:"),
         ({"models": {"cnn": {}}, "tables": {"t": {"path": str(table), "train": str(table)}}}, "is not valid"),
         ({"models": {"cnn": {}}}, "there is nothing to train on"),
+        ({"models": {"cnn": {}}, "ensembles": {"mix": ["cnn", "lstm"]}, "tables": {"t": {"path": str(table)}}},
+         "the ensemble 'mix' lists lstm, which is not in models:"),
+        ({"models": {"cnn": {}, "lstm": {}}, "ensembles": {"cnn": ["cnn", "lstm"]}, "tables": {"t": {"path": str(table)}}},
+         "the ensemble 'cnn' has the name of a model"),
+        ({"models": {"cnn": {}}, "ensembles": {"mix": ["cnn"]}, "tables": {"t": {"path": str(table)}}},
+         "is too short|should be non-empty|minItems"),
         ({"models": {"kmer_logistic": {"devices": 2}}, "tables": {"t": {"path": str(table)}}},
          "kmer_logistic has devices: 2, but the k-mer baseline trains in one process"),
         ({"models": {"cnn": {}}, "genomes": {"g": {"fasta": "g.fa", "promoters": {"negatives": "random"}}}},
@@ -200,7 +207,8 @@ def test_bad_configs_fail_with_a_clear_message(workdir):
 def test_tiny_run_makes_every_output_then_nothing(workdir, bioseq_commands):
     small_table(workdir / "uci_small.csv")
     config = write_config(workdir, {
-        "results": "out", "models": {"cnn": TINY_MODELS["cnn"]},
+        "results": "out", "models": {"cnn": TINY_MODELS["cnn"], "kmer_logistic": {}},
+        "ensembles": {"mix": ["cnn", "kmer_logistic"]},
         "tables": {"uci": {"path": "uci_small.csv", "split": {"valid": 0.2, "test": 0.2}}},
     })
     first = snakemake(workdir, "--configfile", str(config), "--cores", "2")
@@ -213,12 +221,17 @@ def test_tiny_run_makes_every_output_then_nothing(workdir, bioseq_commands):
     evaluation = {p.name for p in (out / "evaluation" / "uci" / "cnn").iterdir()}
     assert {"metrics.json", "predictions.tsv", "roc.png"} <= evaluation
     with open(out / "comparison" / "comparison.tsv", newline="") as handle:
-        (row,) = list(csv.DictReader(handle, delimiter="\t"))
-    # 20% of ~400 rows are test sequences; the run has a test split, so compare reports it.
-    assert (row["dataset"], row["model"], row["split"]) == ("uci", "cnn", "test")
-    assert 70 <= int(row["n"]) <= 90
+        rows = {row["model"]: row for row in csv.DictReader(handle, delimiter="\t")}
+    # 20% of ~400 rows are test sequences; the runs have a test split, so compare reports it.
+    assert set(rows) == {"cnn", "kmer_logistic", "ensemble(cnn+kmer_logistic)"}
+    for row in rows.values():
+        assert (row["dataset"], row["split"]) == ("uci", "test")
+        assert 70 <= int(row["n"]) == int(rows["cnn"]["n"]) <= 90
+    mix = json.loads((out / "runs" / "uci" / "mix" / "config.json").read_text())
+    assert mix["model"]["options"] == {"members": 2, "member_model": "cnn+kmer_logistic"}
+    assert (out / "evaluation" / "uci" / "mix" / "metrics.json").is_file()
     assert (out / "comparison" / "comparison.png").stat().st_size > 1000
-    for rule in ("split_table", "train", "evaluate", "compare"):
+    for rule in ("split_table", "train", "ensemble", "evaluate", "compare"):
         assert any((out / "logs" / rule).rglob("*.log")), rule
         assert any((out / "benchmarks" / rule).rglob("*.tsv")), rule
     second = snakemake(workdir, "--configfile", str(config), "--cores", "2")

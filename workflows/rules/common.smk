@@ -5,6 +5,7 @@ files carry them, are 0-based half-open:
 
     R/data/<dataset>/{train,valid,test}.csv     split tables and genome datasets
     R/runs/<dataset>/<model>/                   bioseq train run directories
+    R/runs/<dataset>/<ensemble>/                bioseq ensemble bundles (an ensembles: entry)
     R/evaluation/<dataset>/<model>/             bioseq evaluate on the test split
     R/comparison/comparison.{tsv,png}           bioseq compare across every run
     R/tracks/<dataset>/<model>/<track>.<ext>    bioseq scan (bigWig or bedGraph)
@@ -51,6 +52,13 @@ if "kmer_logistic" in DDP_MODELS:
                         f"{MODELS['kmer_logistic']['devices']}, but the k-mer baseline trains in one process. "
                         "Remove devices: from its block.")
 SPLITS = ("train", "valid", "test")
+# Ensembles by name (bioseq ensemble): models whose probabilities are averaged, made on every
+# dataset that trains all of them; evaluated and compared like the models.
+ENSEMBLES = config["ensembles"]
+for _name, _members in ENSEMBLES.items():
+    if _name in ("lstm", "transformer", "cnn", "kmer_logistic"):
+        raise config_error(f"the ensemble {_name!r} has the name of a model",
+                           "Give it another name, e.g. " + "_".join(_members))
 
 
 def _collect_datasets():
@@ -82,6 +90,7 @@ def _check_models(where, names, allowed, allowed_what="in models:"):
 def _check_dataset(name, dataset):
     dataset["models"] = list(dataset.get("models") or MODELS)
     _check_models(f"dataset {name!r}", dataset["models"], list(MODELS))
+    dataset["ensembles"] = [e for e, members in ENSEMBLES.items() if set(members) <= set(dataset["models"])]
     if dataset["kind"] == "table":
         return
     genome = config["genomes"][dataset["genome"]]
@@ -97,6 +106,8 @@ def _check_dataset(name, dataset):
         _check_models(f"the scan of {name!r}", scan["models"], dataset["models"], "trained on it")
 
 
+for _name, _members in ENSEMBLES.items():
+    _check_models(f"the ensemble {_name!r}", _members, list(MODELS))
 DATASETS = _collect_datasets()
 for _name, _dataset in DATASETS.items():
     _check_dataset(_name, _dataset)
@@ -122,7 +133,7 @@ wildcard_constraints:
     dataset=_alternatives(DATASETS),
     table=_alternatives(n for n, d in DATASETS.items() if d["kind"] == "table" and "path" in d),
     genome=_alternatives(config["genomes"]),
-    model=_alternatives(MODELS),
+    model=_alternatives([*MODELS, *ENSEMBLES]),
     name=_alternatives(config["predict"]),
     track="[^/]+",
 
@@ -143,7 +154,8 @@ def run_dir(dataset, model):
 
 
 def all_runs():
-    return [(d, m) for d, spec in DATASETS.items() for m in spec["models"]]
+    """Every (dataset, model or ensemble) pair the workflow trains or combines."""
+    return [(d, m) for d, spec in DATASETS.items() for m in [*spec["models"], *spec["ensembles"]]]
 
 
 def track_names(dataset):
@@ -241,7 +253,7 @@ def settings_flags(options):
         f"--model-option {shlex.quote(f'{key}={json.dumps(value)}')}" for key, value in options["options"].items()
     )
     return " ".join(f for f in (
-        flags(epochs=options["epochs"], batch_size=options["batch_size"], lr=options.get("lr"),
+        flags(epochs=options["epochs"], batch_size=options.get("batch_size"), lr=options.get("lr"),
               patience=options["patience"]),
         flags(**options["extra"]), model_options,
     ) if f)

@@ -76,6 +76,31 @@ rule train:
         "--out {output.run:q} 2> {log:q}"
 
 
+rule ensemble:
+    """bioseq ensemble: average the trained members of an ``ensembles:`` entry, scored on the test split."""
+    input:
+        members=lambda wildcards: [run_dir(wildcards.dataset, m) for m in ENSEMBLES[wildcards.model]],
+        test=lambda wildcards: data_files(wildcards.dataset)["test"],
+    output:
+        run=directory(f"{RESULTS}/runs/{{dataset}}/{{model}}"),
+    log:
+        f"{RESULTS}/logs/ensemble/{{dataset}}/{{model}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/ensemble/{{dataset}}/{{model}}.tsv"
+    params:
+        columns=lambda wildcards: column_flags(wildcards.dataset),
+    wildcard_constraints:
+        model=_alternatives(ENSEMBLES),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../envs/bioseq.yaml"
+    shell:
+        "bioseq ensemble {input.members:q} --out {output.run:q} --test {input.test:q} {params.columns} 2> {log:q}"
+
+
 if DDP_MODELS:
 
     use rule train as train_ddp with:

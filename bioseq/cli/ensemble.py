@@ -1,0 +1,81 @@
+"""``bioseq ensemble MEMBER... --out DIR``: one bundle that averages several trained models.
+
+Each MEMBER is a training run or bundle directory; the members may be
+different models (an LSTM, a Transformer and a CNN trained on the same data
+usually err on different sequences, so their mean is better than each) or
+seeds of one model (``bioseq train --ensemble N`` trains those itself). DIR
+becomes a bundle whose probabilities are the mean of the members'; the
+members are copied into it, so it moves as one directory, and
+``evaluate``, ``predict``, ``scan`` and ``compare`` take it like any bundle.
+The members must share task and classes and, for models of a fixed input
+width, that width; none may be an ensemble itself. With ``--test DATA``
+the ensemble is scored on labelled data and its ``metrics.json`` gets a
+``test`` block, as a training run's does (``bioseq compare`` reads it). DIR
+is replaced atomically, and the test data are read before anything is
+written: a failure leaves an earlier DIR as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+__all__ = ["add_parser", "run"]
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "ensemble", help="combine trained models into one bundle that averages them",
+        description=__doc__.split("\n\n")[1],
+        epilog="Example:\n  bioseq ensemble runs/prom/lstm runs/prom/transformer runs/prom/cnn --out runs/prom/mix\n"
+               "  bioseq evaluate runs/prom/mix --data test.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("members", nargs="+", metavar="MEMBER", help="training run or bundle directory (two or more)")
+    parser.add_argument("--out", required=True, help="the ensemble bundle directory to write")
+    parser.add_argument("--test", metavar="DATA", help="labelled sequences to score the ensemble on (any format "
+                                                       "bioseq evaluate reads)")
+    parser.add_argument("--sequence-column", default="sequence")
+    parser.add_argument("--label-column", default="label")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from bioseq.bundle import load_bundle, save_ensemble
+    from bioseq.errors import InputError
+    from bioseq.evaluate.bundle_eval import read_for_bundle
+    from bioseq.evaluate.metrics import classification_metrics
+
+    if len(args.members) < 2:
+        raise InputError(f"an ensemble needs two or more members, got {len(args.members)}",
+                         fix="Name two or more training run or bundle directories")
+    bundles = [load_bundle(member) for member in args.members]
+    hashes = {(b.config.get("data") or {}).get("sha256") for b in bundles}
+    if len(hashes) == 1:
+        data = dict(bundles[0].config.get("data") or {})
+    else:  # members seeded differently carve different validation splits: a warning, not an error
+        data = {"sha256": None}
+        log.warning("the members were trained on different data (or different validation splits): "
+                    "the ensemble records no data hash")
+    training = {"members": [{"path": str(b.path), "model": b.model_name,
+                             "seed": (b.config.get("training") or {}).get("seed")} for b in bundles]}
+    test = None
+    if args.test:  # read (and check) before anything is written
+        test = read_for_bundle(bundles[0], args.test, sequence_column=args.sequence_column,
+                               label_column=args.label_column)
+    paths = [b.path for b in bundles]
+    metrics = None
+    if test is not None:
+        widths = {b.length for b in bundles} - {None}
+        codes, _ = test.codes(widths.pop() if widths else None)
+        scores = sum(b.predict_proba(codes) for b in bundles) / len(bundles)  # what the saved ensemble predicts
+        metrics = {"test": classification_metrics(test.labels, scores, task=test.task, classes=list(test.classes))}
+    out = save_ensemble(args.out, paths, training=training, data=data, metrics=metrics)
+    names = "+".join(b.model_name for b in bundles)
+    shown = "" if metrics is None else f"; test accuracy {metrics['test']['accuracy']:.4f}, mcc {metrics['test']['mcc']:.4f}"
+    print(f"bioseq ensemble: {out} averages {len(bundles)} members ({names}){shown}", file=sys.stderr)
+    return 0
