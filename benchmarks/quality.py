@@ -140,24 +140,32 @@ def run_one(model: str, train_set, valid_set, test_set, work: Path, epochs: int,
         options = {"model": name, "epochs": epochs, "seed": seed, "out": work / (name if len(members) > 1 else "run"),
                    **(settings or {}), **paths}
         results.append(train(config_from_options(options)))
+    batches = sorted({b for b in (_batch_size(result.bundle_dir) for result in results) if b is not None})
     if len(members) == 1:
-        return {"metrics": results[0].metrics, "seconds": time.perf_counter() - start}
+        return {"metrics": results[0].metrics, "seconds": time.perf_counter() - start, "batch_sizes": batches}
     bundle = save_ensemble(work / "ensemble", [result.bundle_dir for result in results])
     test = evaluate_bundle(bundle, paths["test"], out=work / "ensemble_test", plots=False)
-    return {"metrics": {"test": test}, "seconds": time.perf_counter() - start}
+    return {"metrics": {"test": test}, "seconds": time.perf_counter() - start, "batch_sizes": batches}
+
+
+def _batch_size(bundle_dir: Path) -> int | None:
+    """The batch size a run trained with, as its bundle recorded it (None for the k-mer baseline)."""
+    training = json.loads((Path(bundle_dir) / "config.json").read_text(encoding="utf-8")).get("training") or {}
+    return training.get("batch_size")
 
 
 def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None, seeds: list[int],
                   override: dict | None = None) -> dict:
     train_set, dev_set, test_set = load(task.name)
     settings = dict(override or {})  # over bioseq's defaults
-    scores, seconds = [], []
+    scores, seconds, batches = [], [], set()
     with tempfile.TemporaryDirectory(prefix="bioseq-quality-") as tmp:
         for seed in seeds:
             if task.folds == 0:
                 out = run_one(model, train_set, dev_set, test_set, Path(tmp) / f"seed{seed}", epochs, seed, settings)
                 scores.append(out["metrics"]["test"][task.metric])
                 seconds.append(out["seconds"])
+                batches.update(out["batch_sizes"])
                 protocol = "GUE train/dev/test: select on dev, test once"
                 continue
             # The folds stay those of seed 0, so that seeds vary only the training.
@@ -169,11 +177,13 @@ def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None,
                               fold_dir, epochs, seed, settings)
                 scores.append(out["metrics"]["test"][task.metric])
                 seconds.append(out["seconds"])
+                batches.update(out["batch_sizes"])
             protocol = f"stratified {task.folds}-fold CV (fold seed 0), {len(splits)} fold(s) run"
     return {
         "task": task.name, "model": model, "label": label(model, override), "metric": task.metric, "mean": float(np.mean(scores)),
         "sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0, "values": scores,
-        "seconds_per_run": float(np.mean(seconds)), "protocol": protocol, "epochs": epochs, "seeds": seeds,
+        "seconds_per_run": float(np.mean(seconds)), "protocol": protocol, "epochs": epochs,
+        "batch_sizes": sorted(batches), "seeds": seeds,
         "settings": {k: v for k, v in settings.items()},
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
         "published": task.published, "torch": torch.__version__, "threads": torch.get_num_threads(),
@@ -204,14 +214,23 @@ def latest_rows(path: Path = RESULTS) -> list[dict]:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    lines = ["| data | metric | model | value (mean ± sd, n runs) | protocol | epochs | seeds | s/run | "
-             "published | date |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| data | metric | model | value (mean ± sd, n runs) | protocol | epochs | batch | seeds | s/run | "
+             "published | date |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         seeds = r.get("seeds", [r.get("seed", 0)])
         lines.append(f"| {r['task']} | {r['metric']} | {r.get('label', r['model'])} | {r['mean']:.3f} ± {r['sd']:.3f} "
-                     f"({len(r['values'])}) | {r['protocol']} | {r['epochs']} | {' '.join(map(str, seeds))} | "
-                     f"{r['seconds_per_run']:.0f} | {r['published']} | {r['date']} |")
+                     f"({len(r['values'])}) | {r['protocol']} | {r['epochs']} | {batch_column(r)} | "
+                     f"{' '.join(map(str, seeds))} | {r['seconds_per_run']:.0f} | {r['published']} | {r['date']} |")
     return "\n".join(lines)
+
+
+def batch_column(row: dict) -> str:
+    """The batch size(s) of a row; lines written before quality.py recorded it trained with batch 128
+    (bioseq's only default then) unless their settings gave one. The k-mer baseline has none."""
+    if row["model"] == "kmer_logistic":
+        return "-"
+    sizes = row.get("batch_sizes") or [row.get("settings", {}).get("batch_size", 128)]
+    return " ".join(map(str, sizes))
 
 
 def write_docs(rows: list[dict], docs: Path = DOCS) -> None:

@@ -42,6 +42,7 @@ def test_default_transformer_keeps_a_clear_margin_over_the_kmer_baseline(reduced
     transformer, kmer = reduced_rows["transformer"], reduced_rows["kmer_logistic"]
     assert len(transformer["values"]) == 2 and transformer["protocol"].startswith("stratified 10-fold CV")
     assert transformer["settings"] == {} and transformer["metric"] == "accuracy"  # bioseq's defaults
+    assert transformer["batch_sizes"] == [32] and kmer["batch_sizes"] == []  # ~2,300 training sequences
     assert min(transformer["values"]) >= 0.90, transformer["values"]
     assert transformer["mean"] >= kmer["mean"] + 0.20, (transformer["mean"], kmer["mean"])
     assert 0.55 <= kmer["mean"] <= 0.80, kmer["values"]  # the baseline itself is sane
@@ -59,7 +60,20 @@ def test_rows_make_the_docs_table(quality, reduced_rows, tmp_path):
     assert "old table" not in text and text.startswith("# Benchmarks\n\nbefore\n") and text.endswith("after\n")
     lines = [line for line in text.splitlines() if line.startswith("| uci_splice")]
     assert [line.split(" | ")[2] for line in lines] == ["transformer", "kmer_logistic"]
+    assert [line.split(" | ")[6] for line in lines] == ["32", "-"]  # the batch column
+    assert quality.batch_column({"model": "cnn", "settings": {}}) == "128"  # lines from before it was recorded
     bad = tmp_path / "plain.md"
     bad.write_text("no markers\n")
     with pytest.raises(SystemExit, match="lacks the markers"):
         quality.write_docs([], bad)
+
+
+def test_a_plus_joined_model_is_the_ensemble_of_its_members(quality):
+    import argparse
+
+    assert quality.model_spec("cnn+kmer_logistic") == "cnn+kmer_logistic"
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown model 'cnnn' in 'lstm\\+cnnn'"):
+        quality.model_spec("lstm+cnnn")
+    row = quality.evaluate_task(quality.TASKS["uci_splice"], "cnn+kmer_logistic", epochs=1, max_folds=1, seeds=[0])
+    assert row["label"] == "cnn+kmer_logistic" and len(row["values"]) == 1
+    assert 0.5 <= row["mean"] <= 1.0 and row["batch_sizes"] == [32]
