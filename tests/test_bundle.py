@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from bioseq.alphabet import PAD
-from bioseq.bundle import Bundle, data_hash, load_bundle, save_bundle, save_ensemble
+from bioseq.bundle import Bundle, combine_bundles, data_hash, load_bundle, save_bundle, save_ensemble
 from bioseq.encode.codes import encode
 from bioseq.encode.transforms import reverse_complement
 from bioseq.errors import InputError, MissingFileError
@@ -456,6 +456,24 @@ def test_ensemble_of_different_models_averages_them_at_the_fixed_members_width(t
     with pytest.raises(InputError, match=r"/e.*itself an ensemble.*members"):
         save_ensemble(tmp_path / "x", [tmp_path / "t", tmp_path / "e"])
     assert not (tmp_path / "x").exists()
+
+
+def test_combined_bundles_predict_what_the_saved_ensemble_does_and_write_nothing(tmp_path):
+    codes = _codes()
+    for i in range(2):
+        _save(tmp_path / f"m{i}", _tiny(n_outputs=3, seed=i), task="multiclass", classes=("a", "b", "c"))
+    loaded = [load_bundle(tmp_path / "m0"), tmp_path / "m1"]  # loaded bundles and paths mix
+    combined = combine_bundles(loaded, training={"note": 1}, path=tmp_path / "ens")
+    assert not (tmp_path / "ens").exists()  # in memory only
+    assert combined.path == tmp_path / "ens" and combined.model_name == "ensemble"
+    save_ensemble(tmp_path / "ens", loaded, training={"note": 1})
+    saved = load_bundle(tmp_path / "ens")
+    np.testing.assert_array_equal(combined.predict_proba(codes), saved.predict_proba(codes))
+    for key in ("model", "task", "classes", "input", "data"):
+        assert combined.config[key] == saved.config[key], key
+    assert combined.config["training"] == saved.config["training"] == {"note": 1}
+    with pytest.raises(InputError, match="two or more members, got 1"):
+        combine_bundles(tmp_path / "m0")
 
 
 def test_ensemble_refusals_name_the_member(tmp_path):

@@ -39,9 +39,13 @@ returns : numpy.ndarray, dtype float32
 from bioseq._lazy import lazy_exports
 
 _EXPORTS = {
-    "Bundle": "predictor", "save_bundle": "storage", "save_ensemble": "storage", "load_bundle": "storage", "data_hash": "format",
+    "Bundle": "predictor", "save_bundle": "storage", "save_ensemble": "storage", "combine_bundles": "storage",
+    "load_bundle": "storage", "data_hash": "format",
     "FORMAT": "format", "FORMAT_VERSION": "format", "ALPHABET": "format",
 }
 
-__all__ = sorted(_EXPORTS)
+ENSEMBLE = "ensemble"
+"""``model.name`` of an ensemble bundle (see :func:`save_ensemble`); defined here, free of torch."""
+
+__all__ = sorted([*_EXPORTS, "ENSEMBLE"])
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from bioseq.bundle import ENSEMBLE
 from bioseq.encode.codes import check_codes
 from bioseq.encode.transforms import reverse_complement
 from bioseq.errors import InputError
@@ -20,9 +21,6 @@ from bioseq.models.kmer_baseline import MODEL_NAME as KMER_MODEL, KmerLogisticBa
 from bioseq.models.outputs import probabilities
 
 __all__ = ["Bundle", "Ensemble", "ENSEMBLE", "as_device"]
-
-ENSEMBLE = "ensemble"
-"""``model.name`` of an ensemble bundle (see :func:`bioseq.bundle.save_ensemble`)."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -25,7 +25,7 @@ from bioseq.bundle.format import (
 )
 from bioseq.bundle.predictor import ENSEMBLE, Bundle, Ensemble, as_device
 
-__all__ = ["save_bundle", "save_ensemble", "load_bundle"]
+__all__ = ["save_bundle", "save_ensemble", "combine_bundles", "load_bundle"]
 
 
 def save_bundle(directory: str | os.PathLike, *, model: nn.Module | KmerLogisticBaseline, model_name: str,
@@ -88,7 +88,62 @@ def save_bundle(directory: str | os.PathLike, *, model: nn.Module | KmerLogistic
     return target
 
 
-def save_ensemble(directory: str | os.PathLike, members: Sequence[str | os.PathLike], *,
+def combine_bundles(members: Sequence[str | os.PathLike | Bundle], *, training: Mapping[str, Any] | None = None,
+                    data: Mapping[str, Any] | None = None, path: str | os.PathLike = ".") -> Bundle:
+    """Check several bundles and combine them, in memory, into one that averages them.
+
+    The result predicts exactly what :func:`save_ensemble` followed by
+    :func:`load_bundle` would (score it before writing anything).
+
+    Parameters
+    ----------
+    members : sequence of path or Bundle
+        Two or more bundles (or run directories, loaded on the CPU), none of
+        them an ensemble, with the same task and classes. Their fixed input
+        widths must agree; a member that reads any width (the k-mer baseline)
+        fits any.
+    training, data : mapping, optional
+        As for :func:`save_bundle`.
+    path : str or os.PathLike, default "."
+        The :attr:`Bundle.path` of the result (where it will be saved).
+
+    Returns
+    -------
+    Bundle
+        ``model`` is an :class:`Ensemble` of the member bundles; ``config``
+        is the ``config.json`` :func:`save_ensemble` writes.
+
+    Raises
+    ------
+    InputError
+        On fewer than two members, a member that does not load or is itself
+        an ensemble, or members that disagree on task, classes or input
+        width (the member is named).
+    """
+    if isinstance(members, (str, os.PathLike, Bundle)) or len(members) < 2:
+        count = 1 if isinstance(members, (str, os.PathLike, Bundle)) else len(members)
+        raise InputError(f"an ensemble needs two or more members, got {count}",
+                         fix="Pass two or more training run or bundle directories")
+    loaded = [member if isinstance(member, Bundle) else load_bundle(member) for member in members]
+    first = loaded[0]
+    for bundle in loaded:
+        if bundle.model_name == ENSEMBLE:
+            raise InputError("this ensemble member is itself an ensemble", path=bundle.path,
+                             fix=f"Pass its members ({bundle.path / 'members'}/0, 1, ...) instead")
+        _check_member(first, bundle)
+    widths = {bundle.length for bundle in loaded} - {None}
+    if len(widths) > 1:
+        wide = next(b for b in loaded if b.length == max(widths))
+        raise InputError(f"this ensemble member reads windows of {wide.length} bases, but another reads "
+                         f"{min(widths)}", path=wide.path, fix="Ensemble only bundles trained on the same data")
+    names = [bundle.model_name for bundle in loaded]
+    member_model = names[0] if len(set(names)) == 1 else "+".join(names)
+    model = {"name": ENSEMBLE, "options": {"members": len(loaded), "member_model": member_model}}
+    config = _bundle_config(model, first.task, first.classes, widths.pop() if widths else None, training, data)
+    return Bundle(model=Ensemble(tuple(loaded)), config=config, path=Path(path))
+
+
+def save_ensemble(directory: str | os.PathLike, members: Sequence[str | os.PathLike | Bundle], *,
                   training: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
                   metrics: Mapping[str, Any] | None = None) -> Path:
     """Save several bundles as one bundle that averages their probabilities.
@@ -106,10 +161,9 @@ def save_ensemble(directory: str | os.PathLike, members: Sequence[str | os.PathL
     ----------
     directory : str or os.PathLike
         The ensemble bundle to create or replace.
-    members : sequence of path
-        Two or more bundle (or run) directories, none of them an ensemble,
-        with the same task and classes. Their fixed input widths must agree;
-        a member that reads any width (the k-mer baseline) fits any.
+    members : sequence of path or Bundle
+        As for :func:`combine_bundles` (a loaded member is copied from its
+        :attr:`Bundle.path`).
     training, data, metrics : mapping, optional
         As for :func:`save_bundle`.
 
@@ -121,34 +175,15 @@ def save_ensemble(directory: str | os.PathLike, members: Sequence[str | os.PathL
     Raises
     ------
     InputError
-        On fewer than two members, a member that does not load or is itself
-        an ensemble, or members that disagree on task, classes or input
-        width (the member is named).
+        As :func:`combine_bundles` does.
     """
     target = Path(directory)
-    if isinstance(members, (str, os.PathLike)) or len(members) < 2:
-        raise InputError(f"an ensemble needs two or more member bundles, got {members!r}")
-    loaded = [load_bundle(member) for member in members]
-    first = loaded[0]
-    for bundle in loaded:
-        if bundle.model_name == ENSEMBLE:
-            raise InputError("this ensemble member is itself an ensemble", path=bundle.path,
-                             fix=f"Pass its members ({bundle.path / 'members'}/0, 1, ...) instead")
-        _check_member(first, bundle)
-    widths = {bundle.length for bundle in loaded} - {None}
-    if len(widths) > 1:
-        wide = next(b for b in loaded if b.length == max(widths))
-        raise InputError(f"this ensemble member reads windows of {wide.length} bases, but another reads "
-                         f"{min(widths)}", path=wide.path, fix="Ensemble only bundles trained on the same data")
-    names = [bundle.model_name for bundle in loaded]
-    member_model = names[0] if len(set(names)) == 1 else "+".join(names)
-    model = {"name": ENSEMBLE, "options": {"members": len(loaded), "member_model": member_model}}
-    config = _bundle_config(model, first.task, first.classes, widths.pop() if widths else None, training, data)
+    ensemble = combine_bundles(members, training=training, data=data, path=target)
 
     def fill(tmp: Path) -> None:
-        for i, bundle in enumerate(loaded):
+        for i, bundle in enumerate(ensemble.model.members):
             shutil.copytree(bundle.path, tmp / "members" / str(i))
-        (tmp / CONFIG).write_text(json.dumps(config, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        (tmp / CONFIG).write_text(json.dumps(ensemble.config, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         if metrics is not None:
             (tmp / METRICS).write_text(json.dumps(plain(metrics, "metrics"), indent=2, allow_nan=False) + "\n",
                                        encoding="utf-8")

@@ -45,14 +45,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bioseq.bundle import load_bundle, save_ensemble
-    from bioseq.errors import InputError
+    from bioseq.bundle import combine_bundles, load_bundle, save_ensemble
     from bioseq.evaluate.bundle_eval import read_for_bundle
     from bioseq.evaluate.metrics import classification_metrics
 
-    if len(args.members) < 2:
-        raise InputError(f"an ensemble needs two or more members, got {len(args.members)}",
-                         fix="Name two or more training run or bundle directories")
     bundles = [load_bundle(member) for member in args.members]
     hashes = {(b.config.get("data") or {}).get("sha256") for b in bundles}
     if len(hashes) == 1:
@@ -63,18 +59,14 @@ def run(args: argparse.Namespace) -> int:
                     "the ensemble records no data hash")
     training = {"members": [{"path": str(b.path), "model": b.model_name,
                              "seed": (b.config.get("training") or {}).get("seed")} for b in bundles]}
-    test = None
-    if args.test:  # read (and check) before anything is written
-        test = read_for_bundle(bundles[0], args.test, sequence_column=args.sequence_column,
-                               label_column=args.label_column)
-    paths = [b.path for b in bundles]
+    ensemble = combine_bundles(bundles, training=training, data=data, path=args.out)  # checks before any write
     metrics = None
-    if test is not None:
-        widths = {b.length for b in bundles} - {None}
-        codes, _ = test.codes(widths.pop() if widths else None)
-        scores = sum(b.predict_proba(codes) for b in bundles) / len(bundles)  # what the saved ensemble predicts
+    if args.test:  # read (and check) before anything is written
+        test = read_for_bundle(ensemble, args.test, sequence_column=args.sequence_column,
+                               label_column=args.label_column)
+        scores = ensemble.predict_proba(test.codes(ensemble.length)[0])
         metrics = {"test": classification_metrics(test.labels, scores, task=test.task, classes=list(test.classes))}
-    out = save_ensemble(args.out, paths, training=training, data=data, metrics=metrics)
+    out = save_ensemble(args.out, bundles, training=training, data=data, metrics=metrics)
     names = "+".join(b.model_name for b in bundles)
     shown = "" if metrics is None else f"; test accuracy {metrics['test']['accuracy']:.4f}, mcc {metrics['test']['mcc']:.4f}"
     print(f"bioseq ensemble: {out} averages {len(bundles)} members ({names}){shown}", file=sys.stderr)

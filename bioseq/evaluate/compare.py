@@ -29,6 +29,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from bioseq.bundle import ENSEMBLE
 from bioseq.errors import InputError, MissingFileError
 from bioseq.io.handles import atomic_output
 
@@ -191,7 +192,7 @@ def _model_name(config_path: Path) -> str:
     if not isinstance(name, str) or not name:
         raise InputError(f"the bundle config's model name is {name!r}, not a name", path=config_path,
                          fix="Save the bundle again with bioseq train")
-    members = (config["model"].get("options") or {}).get("member_model") if name == "ensemble" else None
+    members = (config["model"].get("options") or {}).get("member_model") if name == ENSEMBLE else None
     return f"{name}({members})" if isinstance(members, str) and members else name
 
 
