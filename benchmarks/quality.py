@@ -145,7 +145,8 @@ def run_one(model: str, train_set, valid_set, test_set, work: Path, epochs: int,
         return {"metrics": results[0].metrics, "seconds": time.perf_counter() - start, "batch_sizes": batches}
     bundle = save_ensemble(work / "ensemble", [result.bundle_dir for result in results])
     test = evaluate_bundle(bundle, paths["test"], out=work / "ensemble_test", plots=False)
-    return {"metrics": {"test": test}, "seconds": time.perf_counter() - start, "batch_sizes": batches}
+    return {"metrics": {"test": test}, "seconds": time.perf_counter() - start, "batch_sizes": batches,
+            "members": [result.metrics["test"] for result in results]}
 
 
 def _batch_size(bundle_dir: Path) -> int | None:
@@ -159,13 +160,12 @@ def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None,
     train_set, dev_set, test_set = load(task.name)
     settings = dict(override or {})  # over bioseq's defaults
     scores, seconds, batches = [], [], set()
+    members = {name: [] for name in model.split("+")} if "+" in model else {}  # each member's own test scores
     with tempfile.TemporaryDirectory(prefix="bioseq-quality-") as tmp:
         for seed in seeds:
             if task.folds == 0:
                 out = run_one(model, train_set, dev_set, test_set, Path(tmp) / f"seed{seed}", epochs, seed, settings)
-                scores.append(out["metrics"]["test"][task.metric])
-                seconds.append(out["seconds"])
-                batches.update(out["batch_sizes"])
+                _record(out, task.metric, scores, seconds, batches, members)
                 protocol = "GUE train/dev/test: select on dev, test once"
                 continue
             # The folds stay those of seed 0, so that seeds vary only the training.
@@ -175,20 +175,27 @@ def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None,
                 fold_dir.mkdir(parents=True)
                 out = run_one(model, train_set.subset(fit_index), None, train_set.subset(test_index),
                               fold_dir, epochs, seed, settings)
-                scores.append(out["metrics"]["test"][task.metric])
-                seconds.append(out["seconds"])
-                batches.update(out["batch_sizes"])
+                _record(out, task.metric, scores, seconds, batches, members)
             protocol = f"stratified {task.folds}-fold CV (fold seed 0), {len(splits)} fold(s) run"
     return {
         "task": task.name, "model": model, "label": label(model, override), "metric": task.metric, "mean": float(np.mean(scores)),
         "sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0, "values": scores,
         "seconds_per_run": float(np.mean(seconds)), "protocol": protocol, "epochs": epochs,
-        "batch_sizes": sorted(batches), "seeds": seeds,
+        "batch_sizes": sorted(batches), "seeds": seeds, **({"members": members} if members else {}),
         "settings": {k: v for k, v in settings.items()},
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
         "published": task.published, "torch": torch.__version__, "threads": torch.get_num_threads(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "date": time.strftime("%Y-%m-%d"),
     }
+
+
+def _record(out: dict, metric: str, scores: list, seconds: list, batches: set, members: dict) -> None:
+    """Add one run's results (``run_one``'s return) to the lists of a row."""
+    scores.append(out["metrics"]["test"][metric])
+    seconds.append(out["seconds"])
+    batches.update(out["batch_sizes"])
+    for name, test in zip(members, out.get("members", ())):
+        members[name].append(test[metric])
 
 
 def label(model: str, override: dict | None) -> str:
@@ -219,9 +226,17 @@ def markdown_table(rows: list[dict]) -> str:
     for r in rows:
         seeds = r.get("seeds", [r.get("seed", 0)])
         lines.append(f"| {r['task']} | {r['metric']} | {r.get('label', r['model'])} | {r['mean']:.3f} ± {r['sd']:.3f} "
-                     f"({len(r['values'])}) | {r['protocol']} | {r['epochs']} | {batch_column(r)} | "
+                     f"({len(r['values'])}){members_note(r)} | {r['protocol']} | {r['epochs']} | {batch_column(r)} | "
                      f"{' '.join(map(str, seeds))} | {r['seconds_per_run']:.0f} | {r['published']} | {r['date']} |")
     return "\n".join(lines)
+
+
+def members_note(row: dict) -> str:
+    """For an ensemble row that recorded them, its members' own mean scores on the same runs."""
+    members = row.get("members") or {}
+    if not members:
+        return ""
+    return "; members " + ", ".join(f"{name} {np.mean(values):.3f}" for name, values in members.items())
 
 
 def batch_column(row: dict) -> str:

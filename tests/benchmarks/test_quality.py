@@ -77,3 +77,7 @@ def test_a_plus_joined_model_is_the_ensemble_of_its_members(quality):
     row = quality.evaluate_task(quality.TASKS["uci_splice"], "cnn+kmer_logistic", epochs=1, max_folds=1, seeds=[0])
     assert row["label"] == "cnn+kmer_logistic" and len(row["values"]) == 1
     assert 0.5 <= row["mean"] <= 1.0 and row["batch_sizes"] == [32]
+    assert list(row["members"]) == ["cnn", "kmer_logistic"] and all(len(v) == 1 for v in row["members"].values())
+    assert all(0.0 <= v[0] <= 1.0 for v in row["members"].values())
+    table = quality.markdown_table([row])
+    assert f"; members cnn {row['members']['cnn'][0]:.3f}, kmer_logistic " in table
