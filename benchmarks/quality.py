@@ -207,17 +207,48 @@ def label(model: str, override: dict | None) -> str:
 
 
 def latest_rows(path: Path = RESULTS) -> list[dict]:
-    """The last recorded line of each (task, model label), in TASKS then MODELS order."""
+    """The last recorded line of each (task, model label), in TASKS then MODELS order.
+
+    A line that repeats the run of the line before it under other seeds (same
+    protocol, epochs, batch sizes and settings; no seed in common), as
+    ``--seeds 1 2`` after ``--seeds 0`` does, is pooled with it into one row.
+    """
     latest: dict[tuple[str, str], dict] = {}
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
-                latest[row["task"], row.get("label", row["model"])] = row
+                key = row["task"], row.get("label", row["model"])
+                latest[key] = pool(latest[key], row) if key in latest and poolable(latest[key], row) else row
     order = {name: i for i, name in enumerate(TASKS)}
     models = {name: i for i, name in enumerate(MODELS)}
     return sorted(latest.values(), key=lambda r: (order.get(r["task"], 99), models.get(r["model"], 99),
                                                   r.get("label", r["model"])))
+
+
+SAME_RUN = ("protocol", "epochs", "batch_sizes", "settings", "metric")
+"""The fields two lines must share to be seeds of one row."""
+
+
+def poolable(earlier: dict, later: dict) -> bool:
+    """Whether ``later`` repeats ``earlier``'s runs under new seeds only."""
+    return (all(earlier.get(field) == later.get(field) for field in SAME_RUN)
+            and not set(earlier.get("seeds", [0])) & set(later.get("seeds", [0])))
+
+
+def pool(earlier: dict, later: dict) -> dict:
+    """One row holding the runs of both lines (mean, sd and s/run over all runs; the later line's date)."""
+    values = list(earlier["values"]) + list(later["values"])
+    n_early, n_late = len(earlier["values"]), len(later["values"])
+    row = {**later, "values": values, "seeds": list(earlier.get("seeds", [0])) + list(later.get("seeds", [0])),
+           "mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+           "seconds_per_run": (earlier["seconds_per_run"] * n_early + later["seconds_per_run"] * n_late)
+           / (n_early + n_late)}
+    row.pop("members", None)
+    if earlier.get("members") and later.get("members") and list(earlier["members"]) == list(later["members"]):
+        row["members"] = {name: list(earlier["members"][name]) + list(later["members"][name])
+                          for name in later["members"]}
+    return row
 
 
 def markdown_table(rows: list[dict]) -> str:

@@ -81,3 +81,37 @@ def test_a_plus_joined_model_is_the_ensemble_of_its_members(quality):
     assert all(0.0 <= v[0] <= 1.0 for v in row["members"].values())
     table = quality.markdown_table([row])
     assert f"; members cnn {row['members']['cnn'][0]:.3f}, kmer_logistic " in table
+
+
+def test_new_seeds_of_the_same_runs_pool_into_one_row(quality, tmp_path):
+    base = {"task": "uci_splice", "model": "lstm+cnn", "label": "lstm+cnn", "metric": "accuracy",
+            "protocol": "stratified 10-fold CV (fold seed 0), 1 fold(s) run", "epochs": 20, "batch_sizes": [32],
+            "settings": {}, "date": "2026-11-27", "published": "-"}
+    lines = [
+        {**base, "seeds": [0], "values": [0.90], "mean": 0.90, "sd": 0.0, "seconds_per_run": 10.0,
+         "members": {"lstm": [0.8], "cnn": [0.85]}},
+        {**base, "seeds": [1, 2], "values": [0.92, 0.94], "mean": 0.93, "sd": 0.014, "seconds_per_run": 40.0,
+         "members": {"lstm": [0.82, 0.84], "cnn": [0.86, 0.88]}},
+        {**base, "model": "lstm", "label": "lstm", "seeds": [0], "values": [0.8], "mean": 0.8, "sd": 0.0,
+         "seconds_per_run": 5.0},
+        {**base, "model": "lstm", "label": "lstm", "seeds": [0, 1], "values": [0.7, 0.9], "mean": 0.8, "sd": 0.14,
+         "seconds_per_run": 5.0},  # seed 0 again: a new measurement, which replaces the line before
+        {**base, "model": "cnn", "label": "cnn", "seeds": [0], "values": [0.8], "mean": 0.8, "sd": 0.0,
+         "seconds_per_run": 5.0},
+        {**base, "model": "cnn", "label": "cnn", "seeds": [1], "values": [0.9], "mean": 0.9, "sd": 0.0,
+         "seconds_per_run": 5.0, "epochs": 10},  # other epochs: not the same runs
+    ]
+    results = tmp_path / "q.jsonl"
+    results.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    rows = {row["label"]: row for row in quality.latest_rows(results)}
+    pooled = rows["lstm+cnn"]
+    assert pooled["seeds"] == [0, 1, 2] and pooled["values"] == [0.90, 0.92, 0.94]
+    assert pooled["mean"] == pytest.approx(0.92) and pooled["sd"] == pytest.approx(0.02)
+    assert pooled["seconds_per_run"] == pytest.approx((10 + 40 + 40) / 3)
+    assert pooled["members"] == {"lstm": [0.8, 0.82, 0.84], "cnn": [0.85, 0.86, 0.88]}
+    assert rows["lstm"]["values"] == [0.7, 0.9] and rows["cnn"]["values"] == [0.9]
+    assert "; members lstm 0.820, cnn 0.863" in quality.markdown_table([pooled])
+    # a line without member scores pools, but the row then claims none
+    lines[0].pop("members")
+    results.write_text("".join(json.dumps(line) + "\n" for line in lines[:2]))
+    assert "members" not in quality.latest_rows(results)[0]
