@@ -110,11 +110,12 @@ def test_default_config_dry_run_with_default_profile(workdir):
                        "--profile", str(DEFAULT_PROFILE), "-n")
     assert result.returncode == 0, result.stdout
     # uci_splice x 4 models + sim promoters x 2 + sim splice sites x 2 = 8 runs; each dataset trains
-    # both members of the lstm_transformer ensemble: 3 ensembles; 11 evaluations;
+    # both members of the lstm_transformer ensemble, uci_splice also those of lstm_transformer_cnn:
+    # 4 ensembles; 12 evaluations;
     # tracks: promoters 2 models x 1 + splice sites 2 models x (donor, acceptor) = 6.
     assert job_counts(result.stdout) == {
-        "split_table": 1, "promoter_dataset": 1, "splice_site_dataset": 1, "train": 8, "ensemble": 3,
-        "evaluate": 11, "compare": 1, "scan": 6, "predict": 1, "all": 1}
+        "split_table": 1, "promoter_dataset": 1, "splice_site_dataset": 1, "train": 8, "ensemble": 4,
+        "evaluate": 12, "compare": 1, "scan": 6, "predict": 1, "all": 1}
     assert "--model-option 'channels=[32, 32]'" in result.stdout  # lists reach bioseq train as YAML
     assert "--accelerator gpu" not in result.stdout and "gpu=1" not in result.stdout  # gpu: false
     assert "--device cpu" in result.stdout
