@@ -226,13 +226,14 @@ def latest_rows(path: Path = RESULTS) -> list[dict]:
                                                   r.get("label", r["model"])))
 
 
-SAME_RUN = ("protocol", "epochs", "batch_sizes", "settings", "metric")
-"""The fields two lines must share to be seeds of one row."""
+SAME_RUN = ("protocol", "epochs", "settings", "metric")
+"""The fields two lines must share to be seeds of one row (and the batch size, see :func:`batch_column`)."""
 
 
 def poolable(earlier: dict, later: dict) -> bool:
     """Whether ``later`` repeats ``earlier``'s runs under new seeds only."""
     return (all(earlier.get(field) == later.get(field) for field in SAME_RUN)
+            and batch_column(earlier) == batch_column(later)
             and not set(earlier.get("seeds", [0])) & set(later.get("seeds", [0])))
 
 

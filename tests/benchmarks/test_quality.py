@@ -111,7 +111,14 @@ def test_new_seeds_of_the_same_runs_pool_into_one_row(quality, tmp_path):
     assert pooled["members"] == {"lstm": [0.8, 0.82, 0.84], "cnn": [0.85, 0.86, 0.88]}
     assert rows["lstm"]["values"] == [0.7, 0.9] and rows["cnn"]["values"] == [0.9]
     assert "; members lstm 0.820, cnn 0.863" in quality.markdown_table([pooled])
-    # a line without member scores pools, but the row then claims none
+    # a line without member scores pools, but the row then claims none; a line from before batch
+    # sizes were recorded trained with 128
     lines[0].pop("members")
     results.write_text("".join(json.dumps(line) + "\n" for line in lines[:2]))
     assert "members" not in quality.latest_rows(results)[0]
+    lines[0].pop("batch_sizes")
+    results.write_text("".join(json.dumps(line) + "\n" for line in lines[:2]))
+    assert quality.latest_rows(results)[0]["values"] == [0.92, 0.94]  # 128 then 32: not the same runs
+    lines[1]["batch_sizes"] = [128]
+    results.write_text("".join(json.dumps(line) + "\n" for line in lines[:2]))
+    assert quality.latest_rows(results)[0]["seeds"] == [0, 1, 2]
