@@ -120,8 +120,8 @@ def combine_bundles(members: Sequence[str | os.PathLike | Bundle], *, training: 
         an ensemble, or members that disagree on task, classes or input
         width (the member is named).
     """
-    if isinstance(members, (str, os.PathLike, Bundle)) or len(members) < 2:
-        count = 1 if isinstance(members, (str, os.PathLike, Bundle)) else len(members)
+    count = 1 if isinstance(members, (str, os.PathLike, Bundle)) else len(members)
+    if count < 2:
         raise InputError(f"an ensemble needs two or more members, got {count}",
                          fix="Pass two or more training run or bundle directories")
     loaded = [member if isinstance(member, Bundle) else load_bundle(member) for member in members]
