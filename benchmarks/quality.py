@@ -15,8 +15,9 @@ train/dev/test (select on dev, report test once); sets without a split get
 stratified k-fold cross-validation with a fixed seed (10-fold for UCI splice,
 5-fold for splice42 and CNNProm), and the figure is the mean and standard
 deviation over folds (and seeds). Results are appended to
-``benchmarks/results/quality.jsonl`` (one JSON line per task and model, with
-wall time, hardware, versions and seeds) and the table is printed as
+``benchmarks/results/quality.jsonl`` (one JSON line per task, model and
+seed, as each seed finishes, with wall time, hardware and versions; lines that
+only add seeds pool into one row) and the table is printed as
 Markdown; ``--write-docs`` rewrites the accuracy table of ``docs/benchmarks.md``
 (between its ``quality:begin``/``quality:end`` markers) from the latest line
 of each task and model in the JSON lines file.
@@ -319,12 +320,15 @@ def main(argv=None) -> int:
     rows = []
     for name in args.datasets:
         for model in args.models:
-            row = evaluate_task(TASKS[name], model, epochs=args.epochs or TASKS[name].epochs, max_folds=args.max_folds, seeds=args.seeds,
-                                override=args.override)
-            with open(args.results, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(row) + "\n")
-            rows.append(row)
-            print(markdown_table([row]).splitlines()[-1], flush=True)
+            pooled = None
+            for seed in args.seeds:  # a line per seed: a run stopped early keeps the seeds it finished
+                row = evaluate_task(TASKS[name], model, epochs=args.epochs or TASKS[name].epochs,
+                                    max_folds=args.max_folds, seeds=[seed], override=args.override)
+                with open(args.results, "a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(row) + "\n")
+                print(markdown_table([row]).splitlines()[-1], flush=True)
+                pooled = row if pooled is None else pool(pooled, row)
+            rows.append(pooled)
     print(markdown_table(rows))
     return 0
 

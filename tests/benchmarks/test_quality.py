@@ -122,3 +122,27 @@ def test_new_seeds_of_the_same_runs_pool_into_one_row(quality, tmp_path):
     lines[1]["batch_sizes"] = [128]
     results.write_text("".join(json.dumps(line) + "\n" for line in lines[:2]))
     assert quality.latest_rows(results)[0]["seeds"] == [0, 1, 2]
+
+
+def test_each_seed_is_written_as_it_finishes_so_a_stopped_run_keeps_them(quality, tmp_path, monkeypatch, capsys):
+    def fake_evaluate(task, model, *, epochs, max_folds, seeds, override=None):
+        if seeds == [2]:
+            raise KeyboardInterrupt  # the run is stopped during seed 2
+        return {"task": task.name, "model": model, "label": model, "metric": "accuracy", "mean": 0.9 + seeds[0] / 100,
+                "sd": 0.0, "values": [0.9 + seeds[0] / 100], "seconds_per_run": 1.0, "protocol": "p", "epochs": epochs,
+                "batch_sizes": [32], "seeds": seeds, "settings": {}, "published": "-", "date": "2026-11-27"}
+
+    monkeypatch.setattr(quality, "SHARED", tmp_path)
+    monkeypatch.setattr(quality, "evaluate_task", fake_evaluate)
+    results = tmp_path / "q.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        quality.main(["--datasets", "uci_splice", "--models", "cnn", "--seeds", "0", "1", "2", "--results", str(results)])
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    assert [line["seeds"] for line in lines] == [[0], [1]]
+    (row,) = quality.latest_rows(results)
+    assert row["seeds"] == [0, 1] and row["mean"] == pytest.approx(0.905)
+    # run to the end, the printed table pools the seeds of this run into one row
+    monkeypatch.setattr(quality, "evaluate_task", lambda *a, seeds, **k: fake_evaluate(*a, seeds=[s + 3 for s in seeds], **k))
+    capsys.readouterr()
+    assert quality.main(["--datasets", "uci_splice", "--models", "cnn", "--seeds", "0", "1", "--results", str(results)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("| uci_splice | accuracy | cnn | 0.935 ± 0.007 (2)")
