@@ -156,19 +156,19 @@ def _batch_size(bundle_dir: Path) -> int | None:
     return training.get("batch_size")
 
 
-def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None, seeds: list[int],
+def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None, seed: int,
                   override: dict | None = None) -> dict:
+    """One JSON line: ``model`` on ``task`` trained with ``seed`` (on the test split, or on every fold)."""
     train_set, dev_set, test_set = load(task.name)
     settings = dict(override or {})  # over bioseq's defaults
     scores, seconds, batches = [], [], set()
     members = {name: [] for name in model.split("+")} if "+" in model else {}  # each member's own test scores
     with tempfile.TemporaryDirectory(prefix="bioseq-quality-") as tmp:
-        for seed in seeds:
-            if task.folds == 0:
-                out = run_one(model, train_set, dev_set, test_set, Path(tmp) / f"seed{seed}", epochs, seed, settings)
-                _record(out, task.metric, scores, seconds, batches, members)
-                protocol = "GUE train/dev/test: select on dev, test once"
-                continue
+        if task.folds == 0:
+            out = run_one(model, train_set, dev_set, test_set, Path(tmp) / f"seed{seed}", epochs, seed, settings)
+            _record(out, task.metric, scores, seconds, batches, members)
+            protocol = "GUE train/dev/test: select on dev, test once"
+        else:
             # The folds stay those of seed 0, so that seeds vary only the training.
             splits = folds(train_set, task.folds, 0)[: max_folds or task.folds]
             for i, (fit_index, test_index) in enumerate(splits):
@@ -182,7 +182,7 @@ def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None,
         "task": task.name, "model": model, "label": label(model, override), "metric": task.metric, "mean": float(np.mean(scores)),
         "sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0, "values": scores,
         "seconds_per_run": float(np.mean(seconds)), "protocol": protocol, "epochs": epochs,
-        "batch_sizes": sorted(batches), "seeds": seeds, **({"members": members} if members else {}),
+        "batch_sizes": sorted(batches), "seeds": [seed], **({"members": members} if members else {}),
         "settings": {k: v for k, v in settings.items()},
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
         "published": task.published, "torch": torch.__version__, "threads": torch.get_num_threads(),
@@ -323,7 +323,7 @@ def main(argv=None) -> int:
             pooled = None
             for seed in args.seeds:  # a line per seed: a run stopped early keeps the seeds it finished
                 row = evaluate_task(TASKS[name], model, epochs=args.epochs or TASKS[name].epochs,
-                                    max_folds=args.max_folds, seeds=[seed], override=args.override)
+                                    max_folds=args.max_folds, seed=seed, override=args.override)
                 with open(args.results, "a", encoding="utf-8") as handle:
                     handle.write(json.dumps(row) + "\n")
                 print(markdown_table([row]).splitlines()[-1], flush=True)

@@ -34,7 +34,7 @@ def quality():
 @pytest.fixture(scope="module")
 def reduced_rows(quality):
     task = quality.TASKS["uci_splice"]
-    return {model: quality.evaluate_task(task, model, epochs=8, max_folds=2, seeds=[0])
+    return {model: quality.evaluate_task(task, model, epochs=8, max_folds=2, seed=0)
             for model in ("transformer", "kmer_logistic")}
 
 
@@ -74,7 +74,7 @@ def test_a_plus_joined_model_is_the_ensemble_of_its_members(quality):
     assert quality.model_spec("cnn+kmer_logistic") == "cnn+kmer_logistic"
     with pytest.raises(argparse.ArgumentTypeError, match="unknown model 'cnnn' in 'lstm\\+cnnn'"):
         quality.model_spec("lstm+cnnn")
-    row = quality.evaluate_task(quality.TASKS["uci_splice"], "cnn+kmer_logistic", epochs=1, max_folds=1, seeds=[0])
+    row = quality.evaluate_task(quality.TASKS["uci_splice"], "cnn+kmer_logistic", epochs=1, max_folds=1, seed=0)
     assert row["label"] == "cnn+kmer_logistic" and len(row["values"]) == 1
     assert 0.5 <= row["mean"] <= 1.0 and row["batch_sizes"] == [32]
     assert list(row["members"]) == ["cnn", "kmer_logistic"] and all(len(v) == 1 for v in row["members"].values())
@@ -125,12 +125,12 @@ def test_new_seeds_of_the_same_runs_pool_into_one_row(quality, tmp_path):
 
 
 def test_each_seed_is_written_as_it_finishes_so_a_stopped_run_keeps_them(quality, tmp_path, monkeypatch, capsys):
-    def fake_evaluate(task, model, *, epochs, max_folds, seeds, override=None):
-        if seeds == [2]:
+    def fake_evaluate(task, model, *, epochs, max_folds, seed, override=None):
+        if seed == 2:
             raise KeyboardInterrupt  # the run is stopped during seed 2
-        return {"task": task.name, "model": model, "label": model, "metric": "accuracy", "mean": 0.9 + seeds[0] / 100,
-                "sd": 0.0, "values": [0.9 + seeds[0] / 100], "seconds_per_run": 1.0, "protocol": "p", "epochs": epochs,
-                "batch_sizes": [32], "seeds": seeds, "settings": {}, "published": "-", "date": "2026-11-27"}
+        return {"task": task.name, "model": model, "label": model, "metric": "accuracy", "mean": 0.9 + seed / 100,
+                "sd": 0.0, "values": [0.9 + seed / 100], "seconds_per_run": 1.0, "protocol": "p", "epochs": epochs,
+                "batch_sizes": [32], "seeds": [seed], "settings": {}, "published": "-", "date": "2026-11-27"}
 
     monkeypatch.setattr(quality, "SHARED", tmp_path)
     monkeypatch.setattr(quality, "evaluate_task", fake_evaluate)
@@ -142,7 +142,7 @@ def test_each_seed_is_written_as_it_finishes_so_a_stopped_run_keeps_them(quality
     (row,) = quality.latest_rows(results)
     assert row["seeds"] == [0, 1] and row["mean"] == pytest.approx(0.905)
     # run to the end, the printed table pools the seeds of this run into one row
-    monkeypatch.setattr(quality, "evaluate_task", lambda *a, seeds, **k: fake_evaluate(*a, seeds=[s + 3 for s in seeds], **k))
+    monkeypatch.setattr(quality, "evaluate_task", lambda *a, seed, **k: fake_evaluate(*a, seed=seed + 3, **k))
     capsys.readouterr()
     assert quality.main(["--datasets", "uci_splice", "--models", "cnn", "--seeds", "0", "1", "--results", str(results)]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("| uci_splice | accuracy | cnn | 0.935 ± 0.007 (2)")
