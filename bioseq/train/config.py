@@ -68,6 +68,8 @@ class TrainConfig(BaseModel):
     label_smoothing: float = Field(0.0, ge=0, lt=0.5)
     rc_augment: bool = False
     shift_augment: int = Field(0, ge=0, description="random shifts of up to this many bases")
+    ema_epochs: float = Field(0.0, ge=0, description="validate, checkpoint and keep an exponential moving "
+                              "average of the weights with this time constant in epochs; 0 = off")
     monitor: Literal[MONITORS] = "mcc"
     patience: int = Field(5, ge=1)
     # hardware and reproducibility

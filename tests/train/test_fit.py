@@ -165,6 +165,37 @@ def test_resume_continues_from_last_checkpoint(splice_split, tmp_path):
     assert steps == sorted(steps)
 
 
+def test_ema_keeps_the_averaged_weights_in_the_checkpoints_and_the_bundle(splice_split, tmp_path):
+    train_csv, test_csv = splice_split
+    options = {"train": train_csv, "valid": test_csv, "model": "cnn", "epochs": 2, "ema_epochs": 1.0,
+               "out": tmp_path / "ema", "model_options": {"channels": [16, 16, 16]}, "patience": 10}
+    result = train(config_from_options(options))
+    last = torch.load(result.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    averaged, current = last["state_dict"], last["current_model_state"]
+    weights = [k for k in averaged if k.endswith("weight")]
+    # the average trails the raw weights, so the two differ, and the bundle holds the average
+    assert weights and not all(torch.equal(averaged[k], current[k]) for k in weights)
+    best = torch.load(result.run_dir / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=False)
+    bundled = load_bundle(result.bundle_dir).model.state_dict()
+    for name, value in bundled.items():
+        torch.testing.assert_close(value, best["state_dict"][f"model.{name}"])
+    assert json.loads((result.bundle_dir / "config.json").read_text())["training"]["ema_epochs"] == 1.0
+    # resuming restores the raw weights and the average (not the average twice)
+    resumed = train(config_from_options({**options, "epochs": 3, "resume": "last"}))
+    assert json.loads((resumed.bundle_dir / "config.json").read_text())["training"]["epochs_run"] == 3
+
+
+def test_ema_decay_follows_the_time_constant_in_epochs(tmp_path):
+    from bioseq.train.fit import _weight_average, ema_decay
+
+    assert ema_decay(2.0, 50) == pytest.approx(0.99)  # 100 steps
+    assert ema_decay(0.5, 1000) == pytest.approx(0.998)  # the same setting adapts to the set's size
+    assert ema_decay(0.01, 10) == 0.0  # under one step: the average is the last weights
+    assert _weight_average(config_from_options({"train": "a.csv", "out": tmp_path}), 100) == []  # off by default
+    with pytest.raises(InputError, match="ema_epochs"):
+        config_from_options({"train": "a.csv", "out": tmp_path, "ema_epochs": -1})
+
+
 def test_seed_ensemble_shares_one_validation_split_and_averages_its_members(splice_split, tmp_path):
     train_csv, original_test = splice_split
     test_csv = tmp_path / "longer_test.csv"  # 70 bp where training has 60: every member must read 70
