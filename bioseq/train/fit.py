@@ -196,7 +196,8 @@ def train(config: TrainConfig, *, callbacks=()) -> TrainResult | None:
     with quiet_lightning(not sys.stderr.isatty()), warnings.catch_warnings():
         if earlier:  # the earlier rows are put back after training (_merge_log)
             warnings.filterwarnings("ignore", message=r".*Previous log files in this directory will be deleted.*")
-        trainer = _trainer(config, run, callbacks, steps_per_epoch=len(loaders[0]))
+        ranks = config.devices * config.num_nodes if isinstance(config.devices, int) else 1
+        trainer = _trainer(config, run, callbacks, steps_per_epoch=-(-len(loaders[0]) // ranks))  # per rank
         trainer.fit(module, *loaders, ckpt_path=resume)
     if not trainer.is_global_zero:
         return None

@@ -180,9 +180,11 @@ def test_ema_keeps_the_averaged_weights_in_the_checkpoints_and_the_bundle(splice
     for name, value in bundled.items():
         torch.testing.assert_close(value, best["state_dict"][f"model.{name}"])
     assert json.loads((result.bundle_dir / "config.json").read_text())["training"]["ema_epochs"] == 1.0
-    # resuming restores the raw weights and the average (not the average twice)
+    # a run with an average resumes from last.ckpt (Lightning restores the raw weights and the average)
     resumed = train(config_from_options({**options, "epochs": 3, "resume": "last"}))
     assert json.loads((resumed.bundle_dir / "config.json").read_text())["training"]["epochs_run"] == 3
+    after = torch.load(resumed.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert after["epoch"] > last["epoch"] and not torch.equal(after["state_dict"][weights[0]], averaged[weights[0]])
 
 
 def test_ema_decay_follows_the_time_constant_in_epochs(tmp_path):
