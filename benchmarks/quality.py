@@ -5,6 +5,7 @@ Usage::
     python benchmarks/quality.py                         # every dataset and model
     python benchmarks/quality.py --datasets uci_splice --models cnn lstm
     python benchmarks/quality.py --max-folds 2 --epochs 5   # a quicker, partial run
+    python benchmarks/quality.py --folds 2 3 4 ...          # only these folds (0-based) of CV tasks
     python benchmarks/quality.py --seeds 0 1 2 ...          # mean and spread over seeds
     python benchmarks/quality.py --models lstm+transformer  # an ensemble of the two (bioseq ensemble)
     python benchmarks/quality.py --write-docs               # only rewrite the docs table
@@ -15,9 +16,9 @@ train/dev/test (select on dev, report test once); sets without a split get
 stratified k-fold cross-validation with a fixed seed (10-fold for UCI splice,
 5-fold for splice42 and CNNProm), and the figure is the mean and standard
 deviation over folds (and seeds). Results are appended to
-``benchmarks/results/quality.jsonl`` (one JSON line per task, model and
-seed, as each seed finishes, with wall time, hardware and versions; lines that
-only add seeds pool into one row) and the table is printed as
+``benchmarks/results/quality.jsonl`` (one JSON line per task, model, seed and
+fold, as each run finishes, with wall time, hardware and versions; lines that
+only add seeds or folds pool into one row) and the table is printed as
 Markdown; ``--write-docs`` rewrites the accuracy table of ``docs/benchmarks.md``
 (between its ``quality:begin``/``quality:end`` markers) from the latest line
 of each task and model in the JSON lines file.
@@ -30,6 +31,7 @@ import dataclasses
 import json
 import os
 import platform
+import re
 import sys
 import tempfile
 import time
@@ -103,7 +105,7 @@ def load(name: str) -> tuple[LabelledSequences, LabelledSequences | None, Labell
     raise KeyError(name)
 
 
-def folds(data: LabelledSequences, k: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def stratified_folds(data: LabelledSequences, k: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified k-fold (train index, test index) pairs with a fixed seed."""
     from sklearn.model_selection import StratifiedKFold
 
@@ -156,31 +158,39 @@ def _batch_size(bundle_dir: Path) -> int | None:
     return training.get("batch_size")
 
 
-def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None, seed: int,
-                  override: dict | None = None) -> dict:
-    """One JSON line: ``model`` on ``task`` trained with ``seed`` (on the test split, or on every fold)."""
+def evaluate_task(task: Task, model: str, *, epochs: int, seed: int, max_folds: int | None = None,
+                  folds: list[int] | None = None, override: dict | None = None) -> dict:
+    """One JSON line: ``model`` on ``task`` trained with ``seed`` (on the test split, or on CV folds).
+
+    CV tasks run ``folds`` (0-based fold numbers), else the first
+    ``max_folds``, else every fold; the folds are always those of fold seed 0,
+    so that seeds vary only the training. The line's ``runs`` gives the
+    ``[seed, fold]`` of each value (fold None for a fixed split).
+    """
     train_set, dev_set, test_set = load(task.name)
     settings = dict(override or {})  # over bioseq's defaults
-    scores, seconds, batches = [], [], set()
+    scores, seconds, batches, runs = [], [], set(), []
     members = {name: [] for name in model.split("+")} if "+" in model else {}  # each member's own test scores
     with tempfile.TemporaryDirectory(prefix="bioseq-quality-") as tmp:
         if task.folds == 0:
             out = run_one(model, train_set, dev_set, test_set, Path(tmp) / f"seed{seed}", epochs, seed, settings)
             _record(out, task.metric, scores, seconds, batches, members)
+            runs.append([seed, None])
             protocol = "GUE train/dev/test: select on dev, test once"
         else:
-            # The folds stay those of seed 0, so that seeds vary only the training.
-            splits = folds(train_set, task.folds, 0)[: max_folds or task.folds]
-            for i, (fit_index, test_index) in enumerate(splits):
+            splits = stratified_folds(train_set, task.folds, 0)
+            for i in fold_numbers(task, max_folds, folds):
+                fit_index, test_index = splits[i]
                 fold_dir = Path(tmp) / f"seed{seed}_fold{i}"
                 fold_dir.mkdir(parents=True)
                 out = run_one(model, train_set.subset(fit_index), None, train_set.subset(test_index),
                               fold_dir, epochs, seed, settings)
                 _record(out, task.metric, scores, seconds, batches, members)
-            protocol = f"stratified {task.folds}-fold CV (fold seed 0), {len(splits)} fold(s) run"
+                runs.append([seed, i])
+            protocol = cv_protocol(task)
     return {
         "task": task.name, "model": model, "label": label(model, override), "metric": task.metric, "mean": float(np.mean(scores)),
-        "sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0, "values": scores,
+        "sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0, "values": scores, "runs": runs,
         "seconds_per_run": float(np.mean(seconds)), "protocol": protocol, "epochs": epochs,
         "batch_sizes": sorted(batches), "seeds": [seed], **({"members": members} if members else {}),
         "settings": {k: v for k, v in settings.items()},
@@ -188,6 +198,30 @@ def evaluate_task(task: Task, model: str, *, epochs: int, max_folds: int | None,
         "published": task.published, "torch": torch.__version__, "threads": torch.get_num_threads(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "date": time.strftime("%Y-%m-%d"),
     }
+
+
+def cv_protocol(task: Task) -> str:
+    """The protocol of a CV task, without which folds ran (:func:`protocol_column` adds those)."""
+    return f"stratified {task.folds}-fold CV (fold seed 0)"
+
+
+def fold_numbers(task: Task, max_folds: int | None = None, folds: list[int] | None = None) -> list[int]:
+    """The 0-based folds of a CV task to run: ``folds``, else the first ``max_folds``, else all.
+
+    Raises
+    ------
+    ValueError
+        On a fold number outside ``0 .. task.folds - 1``, or ``max_folds < 1``.
+    """
+    if folds is not None:
+        wrong = [i for i in folds if not 0 <= i < task.folds]
+        if wrong:
+            raise ValueError(f"fold {wrong[0]} does not exist in {task.name}: its {task.folds} folds are "
+                             f"numbered 0 to {task.folds - 1}")
+        return list(dict.fromkeys(folds))
+    if max_folds is not None and max_folds < 1:
+        raise ValueError(f"--max-folds must be at least 1, got {max_folds}")
+    return list(range(min(max_folds or task.folds, task.folds)))
 
 
 def _record(out: dict, metric: str, scores: list, seconds: list, batches: set, members: dict) -> None:
@@ -210,9 +244,10 @@ def label(model: str, override: dict | None) -> str:
 def latest_rows(path: Path = RESULTS) -> list[dict]:
     """The last recorded line of each (task, model label), in TASKS then MODELS order.
 
-    A line that repeats the run of the line before it under other seeds (same
-    protocol, epochs, batch sizes and settings; no seed in common), as
-    ``--seeds 1 2`` after ``--seeds 0`` does, is pooled with it into one row.
+    A line that repeats the runs of the line before it under other seeds or
+    folds (same protocol, epochs, batch sizes and settings; no (seed, fold)
+    run in common), as ``--seeds 1 2`` after ``--seeds 0`` or ``--folds 2 3 4``
+    after ``--max-folds 2`` does, is pooled with it into one row.
     """
     latest: dict[tuple[str, str], dict] = {}
     if path.is_file():
@@ -227,22 +262,48 @@ def latest_rows(path: Path = RESULTS) -> list[dict]:
                                                   r.get("label", r["model"])))
 
 
-SAME_RUN = ("protocol", "epochs", "settings", "metric")
-"""The fields two lines must share to be seeds of one row (and the batch size, see :func:`batch_column`)."""
+SAME_RUN = ("epochs", "settings", "metric")
+"""The fields two lines must share to be runs of one row (with the protocol and the batch size, see
+:func:`base_protocol` and :func:`batch_column`)."""
+
+_FOLDS_RUN = re.compile(r", \d+ fold\(s\) run$")
+
+
+def base_protocol(row: dict) -> str:
+    """The protocol without which folds ran (lines before per-fold lines ended in ", N fold(s) run")."""
+    return _FOLDS_RUN.sub("", row["protocol"])
+
+
+def run_ids(row: dict) -> list[tuple[int, int | None]]:
+    """The (seed, fold) of each value of a line; fold None on a fixed split.
+
+    Lines written before ``runs`` was recorded ran the first ``len(values) /
+    len(seeds)`` folds of each of their seeds, in that order.
+    """
+    if "runs" in row:
+        return [(seed, fold) for seed, fold in row["runs"]]
+    seeds = row.get("seeds", [row.get("seed", 0)])
+    if not _FOLDS_RUN.search(row["protocol"]):
+        return [(seed, None) for seed in seeds]
+    per_seed = len(row["values"]) // len(seeds)
+    return [(seed, fold) for seed in seeds for fold in range(per_seed)]
 
 
 def poolable(earlier: dict, later: dict) -> bool:
-    """Whether ``later`` repeats ``earlier``'s runs under new seeds only."""
+    """Whether ``later`` repeats ``earlier``'s runs under new seeds or folds only."""
     return (all(earlier.get(field) == later.get(field) for field in SAME_RUN)
+            and base_protocol(earlier) == base_protocol(later)
             and batch_column(earlier) == batch_column(later)
-            and not set(earlier.get("seeds", [0])) & set(later.get("seeds", [0])))
+            and not set(run_ids(earlier)) & set(run_ids(later)))
 
 
 def pool(earlier: dict, later: dict) -> dict:
     """One row holding the runs of both lines (mean, sd and s/run over all runs; the later line's date)."""
     values = list(earlier["values"]) + list(later["values"])
+    runs = run_ids(earlier) + run_ids(later)
     n_early, n_late = len(earlier["values"]), len(later["values"])
-    row = {**later, "values": values, "seeds": list(earlier.get("seeds", [0])) + list(later.get("seeds", [0])),
+    row = {**later, "values": values, "runs": [list(run) for run in runs],
+           "seeds": list(dict.fromkeys(seed for seed, _ in runs)), "protocol": base_protocol(later),
            "mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
            "seconds_per_run": (earlier["seconds_per_run"] * n_early + later["seconds_per_run"] * n_late)
            / (n_early + n_late)}
@@ -253,13 +314,42 @@ def pool(earlier: dict, later: dict) -> dict:
     return row
 
 
+def protocol_column(row: dict) -> str:
+    """The protocol, and for CV which folds ran: "5 fold(s) run" when every seed ran folds 0 to 4, else
+    the fold numbers (per seed where the seeds differ)."""
+    runs = run_ids(row)
+    if all(fold is None for _, fold in runs):
+        return row["protocol"]
+    per_seed: dict[int, list[int]] = {}
+    for seed, fold in runs:
+        per_seed.setdefault(seed, []).append(fold)
+    sets = {tuple(sorted(set(folds))) for folds in per_seed.values()}
+    if len(sets) == 1:
+        (folds,) = sets
+        ran = f"{len(folds)} fold(s) run" if folds == tuple(range(len(folds))) else f"folds {_spans(folds)} run"
+    else:
+        ran = "; ".join(f"seed {seed}: folds {_spans(sorted(set(folds)))}" for seed, folds in per_seed.items())
+    return f"{base_protocol(row)}, {ran}"
+
+
+def _spans(numbers) -> str:
+    """Sorted integers as spans: [0, 1, 2, 4] -> "0-2, 4"."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
 def markdown_table(rows: list[dict]) -> str:
     lines = ["| data | metric | model | value (mean ± sd, n runs) | protocol | epochs | batch | seeds | s/run | "
              "published | date |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         seeds = r.get("seeds", [r.get("seed", 0)])
         lines.append(f"| {r['task']} | {r['metric']} | {r.get('label', r['model'])} | {r['mean']:.3f} ± {r['sd']:.3f} "
-                     f"({len(r['values'])}){members_note(r)} | {r['protocol']} | {r['epochs']} | {batch_column(r)} | "
+                     f"({len(r['values'])}){members_note(r)} | {protocol_column(r)} | {r['epochs']} | {batch_column(r)} | "
                      f"{' '.join(map(str, seeds))} | {r['seconds_per_run']:.0f} | {r['published']} | {r['date']} |")
     return "\n".join(lines)
 
@@ -301,7 +391,11 @@ def main(argv=None) -> int:
                         help=f"models of {', '.join(MODELS)}; 'a+b' is the ensemble of a and b "
                              "(each trained, their probabilities averaged)")
     parser.add_argument("--epochs", type=int, help="training epochs (default: each task's budget, see TASKS)")
-    parser.add_argument("--max-folds", type=int, help="run only the first N folds of CV tasks")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--max-folds", type=int, help="run only the first N folds of CV tasks")
+    which.add_argument("--folds", type=int, nargs="+", metavar="I",
+                       help="run only these folds (numbered from 0) of CV tasks, e.g. the ones a stopped run "
+                            "had not reached")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (default 0)")
     parser.add_argument("--override", type=json.loads, default=None, metavar="JSON",
                         help='training settings over the defaults, e.g. \'{"lr": 5e-4, "model_options": {"d_model": 96}}\'')
@@ -316,14 +410,22 @@ def main(argv=None) -> int:
     if not SHARED.is_dir():
         print(f"quality.py: the shared data folder {SHARED} is absent", file=sys.stderr)
         return 1
+    tasks = [TASKS[name] for name in args.datasets]
+    try:  # every fold number checked before anything trains
+        plans = {task.name: fold_numbers(task, args.max_folds, args.folds) if task.folds else [None]
+                 for task in tasks}
+    except ValueError as error:
+        print(f"quality.py: {error}", file=sys.stderr)
+        return 2
     args.results.parent.mkdir(parents=True, exist_ok=True)
     rows = []
-    for name in args.datasets:
+    for task in tasks:
         for model in args.models:
             pooled = None
-            for seed in args.seeds:  # a line per seed: a run stopped early keeps the seeds it finished
-                row = evaluate_task(TASKS[name], model, epochs=args.epochs or TASKS[name].epochs,
-                                    max_folds=args.max_folds, seed=seed, override=args.override)
+            # a line per seed and fold, written as it finishes: a run stopped early keeps what it finished
+            for seed, fold in [(seed, fold) for seed in args.seeds for fold in plans[task.name]]:
+                row = evaluate_task(task, model, epochs=args.epochs or task.epochs, seed=seed,
+                                    folds=None if fold is None else [fold], override=args.override)
                 with open(args.results, "a", encoding="utf-8") as handle:
                     handle.write(json.dumps(row) + "\n")
                 print(markdown_table([row]).splitlines()[-1], flush=True)

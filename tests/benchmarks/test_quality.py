@@ -125,18 +125,20 @@ def test_new_seeds_of_the_same_runs_pool_into_one_row(quality, tmp_path):
 
 
 def test_each_seed_is_written_as_it_finishes_so_a_stopped_run_keeps_them(quality, tmp_path, monkeypatch, capsys):
-    def fake_evaluate(task, model, *, epochs, max_folds, seed, override=None):
+    def fake_evaluate(task, model, *, epochs, seed, folds=None, override=None):
         if seed == 2:
             raise KeyboardInterrupt  # the run is stopped during seed 2
-        return {"task": task.name, "model": model, "label": model, "metric": "accuracy", "mean": 0.9 + seed / 100,
-                "sd": 0.0, "values": [0.9 + seed / 100], "seconds_per_run": 1.0, "protocol": "p", "epochs": epochs,
-                "batch_sizes": [32], "seeds": [seed], "settings": {}, "published": "-", "date": "2026-11-27"}
+        return {"task": task.name, "model": model, "label": model, "metric": "mcc", "mean": 0.9 + seed / 100,
+                "sd": 0.0, "values": [0.9 + seed / 100], "runs": [[seed, None]], "seconds_per_run": 1.0,
+                "protocol": "p", "epochs": epochs, "batch_sizes": [32], "seeds": [seed], "settings": {},
+                "published": "-", "date": "2026-11-27"}
 
     monkeypatch.setattr(quality, "SHARED", tmp_path)
     monkeypatch.setattr(quality, "evaluate_task", fake_evaluate)
     results = tmp_path / "q.jsonl"
     with pytest.raises(KeyboardInterrupt):
-        quality.main(["--datasets", "uci_splice", "--models", "cnn", "--seeds", "0", "1", "2", "--results", str(results)])
+        quality.main(["--datasets", "gue_prom_core_tata", "--models", "cnn", "--seeds", "0", "1", "2",
+                      "--results", str(results)])
     lines = [json.loads(line) for line in results.read_text().splitlines()]
     assert [line["seeds"] for line in lines] == [[0], [1]]
     (row,) = quality.latest_rows(results)
@@ -144,5 +146,69 @@ def test_each_seed_is_written_as_it_finishes_so_a_stopped_run_keeps_them(quality
     # run to the end, the printed table pools the seeds of this run into one row
     monkeypatch.setattr(quality, "evaluate_task", lambda *a, seed, **k: fake_evaluate(*a, seed=seed + 3, **k))
     capsys.readouterr()
-    assert quality.main(["--datasets", "uci_splice", "--models", "cnn", "--seeds", "0", "1", "--results", str(results)]) == 0
-    assert capsys.readouterr().out.splitlines()[-1].startswith("| uci_splice | accuracy | cnn | 0.935 ± 0.007 (2)")
+    assert quality.main(["--datasets", "gue_prom_core_tata", "--models", "cnn", "--seeds", "0", "1",
+                         "--results", str(results)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("| gue_prom_core_tata | mcc | cnn | 0.935 ± 0.007 (2)")
+
+
+def test_each_fold_is_a_line_and_later_folds_pool_with_the_first(quality, tmp_path, monkeypatch, capsys):
+    calls, stop = [], [(0, 3)]
+
+    def fake_evaluate(task, model, *, epochs, seed, folds=None, override=None):
+        (fold,) = folds
+        calls.append((seed, fold))
+        if (seed, fold) in stop:
+            stop.clear()
+            raise KeyboardInterrupt  # the first run is stopped during fold 3
+        value = 0.9 + fold / 100 + seed / 1000
+        return {"task": task.name, "model": model, "label": model, "metric": "accuracy", "mean": value, "sd": 0.0,
+                "values": [value], "runs": [[seed, fold]], "seconds_per_run": 1.0,
+                "protocol": quality.cv_protocol(task), "epochs": epochs, "batch_sizes": [32], "seeds": [seed],
+                "settings": {}, "published": "-", "date": "2026-11-28"}
+
+    monkeypatch.setattr(quality, "SHARED", tmp_path)
+    monkeypatch.setattr(quality, "evaluate_task", fake_evaluate)
+    results = tmp_path / "q.jsonl"
+    run = ["--datasets", "cnnprom_ecoli", "--models", "cnn", "--results", str(results)]
+    with pytest.raises(KeyboardInterrupt):
+        quality.main(run)
+    assert calls == [(0, 0), (0, 1), (0, 2), (0, 3)]
+    (row,) = quality.latest_rows(results)
+    assert row["values"] == [0.9, 0.91, 0.92] and quality.protocol_column(row).endswith(", 3 fold(s) run")
+    # the folds it had not reached, then a second seed on two folds
+    assert quality.main(run + ["--folds", "3", "4"]) == 0
+    assert quality.main(run + ["--folds", "1", "0", "--seeds", "1"]) == 0
+    (row,) = quality.latest_rows(results)
+    assert [tuple(r) for r in row["runs"]] == [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4), (1, 1), (1, 0)]
+    assert row["seeds"] == [0, 1] and len(row["values"]) == 7
+    assert row["mean"] == pytest.approx((0.9 + 0.91 + 0.92 + 0.93 + 0.94 + 0.911 + 0.901) / 7)
+    assert quality.protocol_column(row) == ("stratified 5-fold CV (fold seed 0), seed 0: folds 0-4; "
+                                            "seed 1: folds 0-1")
+    # a fold run again is a new measurement: it replaces what came before
+    assert quality.main(run + ["--folds", "4"]) == 0
+    (row,) = quality.latest_rows(results)
+    assert row["runs"] == [[0, 4]] and quality.protocol_column(row).endswith(", folds 4 run")
+    assert capsys.readouterr().out.splitlines()[-1].startswith("| cnnprom_ecoli | accuracy | cnn | 0.940 ± 0.000 (1)")
+    # fold numbers are checked before anything trains
+    calls.clear()
+    assert quality.main(run + ["--folds", "0", "5"]) == 2
+    assert calls == [] and "fold 5 does not exist in cnnprom_ecoli: its 5 folds are numbered 0 to 4" in \
+        capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        quality.main(run + ["--folds", "1", "--max-folds", "2"])  # one or the other
+
+
+def test_lines_from_before_per_fold_lines_pool_with_new_ones(quality):
+    old = {"task": "uci_splice", "model": "cnn", "metric": "accuracy", "epochs": 20, "settings": {},
+           "batch_sizes": [32], "protocol": "stratified 10-fold CV (fold seed 0), 2 fold(s) run", "seeds": [0, 1],
+           "values": [0.91, 0.92, 0.93, 0.94], "seconds_per_run": 2.0}
+    assert quality.run_ids(old) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert quality.protocol_column(old) == old["protocol"]
+    new = {**old, "protocol": "stratified 10-fold CV (fold seed 0)", "seeds": [0], "values": [0.95],
+           "runs": [[0, 2]]}
+    assert quality.poolable(old, new) and not quality.poolable(old, {**new, "runs": [[1, 1]]})
+    row = quality.pool(old, new)
+    assert quality.protocol_column(row) == "stratified 10-fold CV (fold seed 0), seed 0: folds 0-2; seed 1: folds 0-1"
+    gue = {**old, "protocol": "GUE train/dev/test: select on dev, test once", "values": [0.7, 0.71]}
+    assert quality.run_ids(gue) == [(0, None), (1, None)] and quality.protocol_column(gue) == gue["protocol"]
+    assert quality._spans([0, 1, 2, 4, 6, 7]) == "0-2, 4, 6-7"
