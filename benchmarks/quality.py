@@ -326,10 +326,15 @@ def protocol_column(row: dict) -> str:
     sets = {tuple(sorted(set(folds))) for folds in per_seed.values()}
     if len(sets) == 1:
         (folds,) = sets
-        ran = f"{len(folds)} fold(s) run" if folds == tuple(range(len(folds))) else f"folds {_spans(folds)} run"
+        ran = f"{len(folds)} fold(s) run" if folds == tuple(range(len(folds))) else f"{_fold_list(folds)} run"
     else:
-        ran = "; ".join(f"seed {seed}: folds {_spans(sorted(set(folds)))}" for seed, folds in per_seed.items())
+        ran = "; ".join(f"seed {seed}: {_fold_list(sorted(set(folds)))}" for seed, folds in per_seed.items())
     return f"{base_protocol(row)}, {ran}"
+
+
+def _fold_list(numbers) -> str:
+    """Sorted fold numbers in words: [4] -> "fold 4", [0, 1, 2, 4] -> "folds 0-2, 4"."""
+    return f"fold {numbers[0]}" if len(numbers) == 1 else f"folds {_spans(numbers)}"
 
 
 def _spans(numbers) -> str:

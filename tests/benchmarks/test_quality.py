@@ -187,7 +187,7 @@ def test_each_fold_is_a_line_and_later_folds_pool_with_the_first(quality, tmp_pa
     # a fold run again is a new measurement: it replaces what came before
     assert quality.main(run + ["--folds", "4"]) == 0
     (row,) = quality.latest_rows(results)
-    assert row["runs"] == [[0, 4]] and quality.protocol_column(row).endswith(", folds 4 run")
+    assert row["runs"] == [[0, 4]] and quality.protocol_column(row).endswith(", fold 4 run")
     assert capsys.readouterr().out.splitlines()[-1].startswith("| cnnprom_ecoli | accuracy | cnn | 0.940 ± 0.000 (1)")
     # fold numbers are checked before anything trains
     calls.clear()
