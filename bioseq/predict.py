@@ -139,7 +139,7 @@ def predict_sequences(bundle: Bundle, codes: np.ndarray, names: Sequence[str], *
 
 def predict_file(bundle: Bundle | str | os.PathLike, input: PathOrHandle, *, output: str | os.PathLike,
                  batch_size: int = 256, device=None, rc_average: bool = False, reference=None,
-                 length: int | None = None, block_size: int = 50_000) -> int:
+                 length: int | None = None, block_size: int = 50_000, threshold: float = 0.5) -> int:
     """Predict every record of a FASTA file, a sequence table or BED intervals; write a TSV.
 
     Parameters
@@ -159,6 +159,11 @@ def predict_file(bundle: Bundle | str | os.PathLike, input: PathOrHandle, *, out
         (a fixed-width model uses its own).
     block_size : int, default 50,000
         Records read and scored at a time.
+    threshold : float, default 0.5
+        The ``predicted`` column names the class when its probability is
+        above ``threshold`` (binary and multi-label; multi-class takes the
+        arg-max). A stricter cut (0.9, say) trades recall for precision when
+        scanning many windows; the probabilities are written either way.
 
     Returns
     -------
@@ -170,9 +175,12 @@ def predict_file(bundle: Bundle | str | os.PathLike, input: PathOrHandle, *, out
     InputError
         On an input the readers reject (file, line and record named), BED
         input without ``reference``, a table without a ``sequence`` column,
-        an empty input, ``length`` for FASTA/table input, or as
-        :func:`predict_sequences`.
+        an empty input, ``length`` for FASTA/table input, a threshold
+        outside (0, 1), or as :func:`predict_sequences`.
     """
+    from bioseq.evaluate.metrics import check_threshold
+
+    threshold = check_threshold(threshold)
     bundle = as_bundle(bundle, device)
     if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
         raise InputError(f"block_size must be a positive integer, got {block_size!r}")
@@ -191,7 +199,7 @@ def predict_file(bundle: Bundle | str | os.PathLike, input: PathOrHandle, *, out
                                  "FASTA or table input", path=path, fix="Drop length, or pass BED with reference=")
             fasta = head.lstrip().startswith(b">")
             blocks = (_fasta_blocks if fasta else _table_blocks)(source, path, block_size)
-        with _PredictionTable(output, bundle.classes, bundle.task) as table, _naming(path):
+        with _PredictionTable(output, bundle.classes, bundle.task, threshold) as table, _naming(path):
             for names, codes, coordinates in blocks:
                 scores = predict_sequences(bundle, codes, names, batch_size=batch_size, device=device,
                                            rc_average=rc_average)
@@ -283,8 +291,8 @@ class _PredictionTable:
     and number formats are exactly that function's.
     """
 
-    def __init__(self, path: str | os.PathLike, classes: tuple[str, ...], task: str) -> None:
-        self._path, self._classes, self._task = path, list(classes), task
+    def __init__(self, path: str | os.PathLike, classes: tuple[str, ...], task: str, threshold: float) -> None:
+        self._path, self._classes, self._task, self._threshold = path, list(classes), task, threshold
         self.rows = 0
 
     def __enter__(self) -> _PredictionTable:
@@ -300,7 +308,8 @@ class _PredictionTable:
     def write(self, names: list[str], scores: np.ndarray, coordinates: list | None) -> None:
         from bioseq.evaluate.report import write_predictions
 
-        write_predictions(self._scratch, names, scores, self._classes, task=self._task, coordinates=coordinates)
+        write_predictions(self._scratch, names, scores, self._classes, task=self._task, coordinates=coordinates,
+                          threshold=self._threshold)
         with open(self._scratch, "rb") as block:
             header = block.readline()
             if self.rows == 0:

@@ -193,3 +193,27 @@ def test_bad_arguments(bundle, tmp_path, genome):
     with pytest.raises(InputError, match="the input holds no records to predict"):
         predict_file(bundle, empty, output=tmp_path / "o.tsv", reference=genome)
     assert not (tmp_path / "o.tsv").exists()
+
+
+@pytest.mark.parametrize("quantile", [0.2, 0.5, 0.8])
+def test_threshold_sets_the_predicted_column_only(bundle, tmp_path, quantile):
+    rng = np.random.default_rng(1)
+    sequences = ["".join(rng.choice(list("ACGT"), 10)) for _ in range(40)]
+    fasta = tmp_path / "in.fa"
+    fasta.write_text("".join(f">r{i}\n{s}\n" for i, s in enumerate(sequences)))
+    expected = _p(bundle, sequences)
+    threshold = float(np.quantile(expected, quantile))  # the untrained model's scores lie close together
+    predict_file(bundle, fasta, output=tmp_path / "t.tsv", threshold=threshold)
+    rows = _rows(tmp_path / "t.tsv")[1:]
+    np.testing.assert_allclose([float(r[1]) for r in rows], expected, rtol=1e-6)  # probabilities unchanged
+    assert [r[2] for r in rows] == ["site" if p > threshold else "background" for p in expected]
+    assert {r[2] for r in rows} == {"site", "background"}
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 1.5, -0.1, "0.5", True])
+def test_bad_threshold_writes_nothing(bundle, tmp_path, threshold):
+    fasta = tmp_path / "in.fa"
+    fasta.write_text(">a\nACGT\n")
+    with pytest.raises(InputError, match="threshold must be a number strictly between 0 and 1"):
+        predict_file(bundle, fasta, output=tmp_path / "o.tsv", threshold=threshold)
+    assert not (tmp_path / "o.tsv").exists()

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bioseq.cli.predict import add_device_flags
+from bioseq.cli.predict import add_device_flags, add_threshold_flag
 
 __all__ = ["add_parser", "run"]
 
@@ -29,6 +29,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--sequence-column", default="sequence")
     parser.add_argument("--label-column", default="label")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_threshold_flag(parser)
     add_device_flags(parser)
     parser.set_defaults(run=run)
     return parser
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = evaluate_bundle(
         args.model, args.data, out=out, batch_size=args.batch_size, device=args.device,
         rc_average=args.rc_average, sequence_column=args.sequence_column, label_column=args.label_column,
-        plots=not args.no_plots,
+        plots=not args.no_plots, threshold=args.threshold,
     )
     shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("accuracy", "mcc", "auroc", "auprc")
                       if isinstance(metrics.get(k), float))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["add_parser", "run", "add_device_flags"]
+__all__ = ["add_parser", "run", "add_device_flags", "add_threshold_flag"]
 
 
 def add_device_flags(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +21,13 @@ def add_device_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
     parser.add_argument("--rc-average", action="store_true",
                         help="average the prediction with that of the reverse complement")
+
+
+def add_threshold_flag(parser: argparse.ArgumentParser) -> None:
+    """``--threshold``: the probability above which a binary or multi-label model predicts a class."""
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="predict a class when its probability is above this (binary and multi-label; "
+                             "default 0.5)")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -33,6 +40,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="predictions TSV (.gz compresses)")
     parser.add_argument("--reference", help="genome FASTA for BED input")
     parser.add_argument("--length", type=int, help="window width for BED input (variable-width models only)")
+    add_threshold_flag(parser)
     add_device_flags(parser)
     parser.set_defaults(run=run)
     return parser
@@ -43,6 +51,6 @@ def run(args: argparse.Namespace) -> int:
 
     rows = predict_file(args.model, args.input, output=args.out, batch_size=args.batch_size,
                         device=args.device, rc_average=args.rc_average, reference=args.reference,
-                        length=args.length)
+                        length=args.length, threshold=args.threshold)
     print(f"bioseq predict: {rows:,} predictions in {args.out}", file=sys.stderr)
     return 0

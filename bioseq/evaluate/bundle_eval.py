@@ -23,7 +23,7 @@ __all__ = ["evaluate_bundle", "read_for_bundle"]
 def evaluate_bundle(
     bundle, data: str | os.PathLike, *, out: str | os.PathLike, batch_size: int = 256,
     device: str | None = None, rc_average: bool = False, sequence_column: str = "sequence",
-    label_column: str = "label", plots: bool = True,
+    label_column: str = "label", plots: bool = True, threshold: float = 0.5,
 ) -> dict:
     """Score labelled sequences with a bundle and write the evaluation.
 
@@ -39,6 +39,11 @@ def evaluate_bundle(
         and (with ``plots``) ``roc.png``, ``pr.png``, ``confusion.png``.
     batch_size, device, rc_average
         As :meth:`bioseq.bundle.Bundle.predict_proba`.
+    threshold : float, default 0.5
+        ``p > threshold`` predicts the class (binary and multi-label): it sets
+        the threshold-dependent metrics (accuracy, MCC, F1, the confusion
+        matrix), the ``predicted`` column and the confusion plot. AUROC and
+        AUPRC do not depend on it.
 
     Returns
     -------
@@ -48,24 +53,27 @@ def evaluate_bundle(
     Raises
     ------
     InputError
-        On unreadable data, labels the bundle does not know, or sequences the
-        bundle cannot take (longer than its input length).
+        On unreadable data, labels the bundle does not know, sequences the
+        bundle cannot take (longer than its input length), or a threshold
+        outside (0, 1).
     """
-    from bioseq.evaluate.metrics import classification_metrics
+    from bioseq.evaluate.metrics import check_threshold, classification_metrics
     from bioseq.evaluate.plots import plot_all
     from bioseq.evaluate.report import write_metrics, write_predictions
     from bioseq.predict import as_bundle
 
+    threshold = check_threshold(threshold)
     bundle = as_bundle(bundle, device)
     labelled = read_for_bundle(bundle, data, sequence_column=sequence_column, label_column=label_column)
     codes, _ = labelled.codes(bundle.length)
     scores = bundle.predict_proba(codes, batch_size=batch_size, device=device, rc_average=rc_average)
     labels = np.asarray(labelled.labels)
-    metrics = classification_metrics(labels, scores, task=bundle.task, classes=list(bundle.classes))
+    metrics = classification_metrics(labels, scores, task=bundle.task, classes=list(bundle.classes),
+                                     threshold=threshold)
     directory = Path(out)
     write_metrics(metrics, directory)
     write_predictions(directory / "predictions.tsv", list(labelled.names), scores, list(bundle.classes),
-                      task=bundle.task, y_true=labels)
+                      task=bundle.task, y_true=labels, threshold=threshold)
     if plots:
         plot_all(labels, scores, bundle.task, list(bundle.classes), directory, metrics=metrics)
     return metrics
