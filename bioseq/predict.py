@@ -44,7 +44,7 @@ import numpy as np
 from bioseq.alphabet import PAD
 from bioseq.bundle import Bundle, load_bundle
 from bioseq.encode.codes import check_codes, encode
-from bioseq.errors import InputError
+from bioseq.errors import InputError, option
 from bioseq.io.handles import PathOrHandle, atomic_output, check_text, input_name, open_input, read_errors
 
 __all__ = ["predict_sequences", "predict_file", "as_bundle", "window_width"]
@@ -75,11 +75,13 @@ def window_width(bundle: Bundle, length: int | None) -> int:
     if bundle.length is None:
         if length is None:
             raise InputError("the model reads sequences of any width, so the window width is not known",
-                             path=bundle.path, fix="Pass length= (the window width in bp)")
+                             path=bundle.path, fix=option(
+                                 "length", "N", clause="Pass {} (the window width in bp)",
+                                 otherwise="Use a model trained on fixed-width windows (bioseq train --length N)"))
         return int(length)
     if length is not None and length != bundle.length:
-        raise InputError(f"length={length} differs from the {bundle.length} bp windows the model was trained on",
-                         path=bundle.path, fix="Leave length unset for this model")
+        raise InputError(f"{option('length', str(length))} differs from the {bundle.length} bp windows the model "
+                         "was trained on", path=bundle.path, fix=f"Leave out {option('length')} for this model")
     return bundle.length
 
 
@@ -195,8 +197,10 @@ def predict_file(bundle: Bundle | str | os.PathLike, input: PathOrHandle, *, out
             blocks = _bed_blocks(source, reference, window_width(bundle, length), block_size)
         else:
             if length is not None:
-                raise InputError("length= sets the window width of BED intervals; it does not apply to "
-                                 "FASTA or table input", path=path, fix="Drop length, or pass BED with reference=")
+                raise InputError(f"{option('length')} sets the window width of BED intervals; it does not apply "
+                                 "to FASTA or table input", path=path,
+                                 fix=f"Leave out {option('length')}, or give BED intervals with "
+                                     f"{option('reference', repr('genome.fa'))}")
             fasta = head.lstrip().startswith(b">")
             blocks = (_fasta_blocks if fasta else _table_blocks)(source, path, block_size)
         with _PredictionTable(output, bundle.classes, bundle.task, threshold) as table, _naming(path):
@@ -247,8 +251,8 @@ def _table_blocks(source, path: str, block_size: int) -> Iterator[_Block]:
             if "sequence" not in header:
                 bed = len(header) >= 3 and header[1].isdigit() and header[2].isdigit()
                 raise InputError(f"the table has no 'sequence' column; its columns are {header}", path=path,
-                                 line=1, fix="This looks like BED intervals: pass reference= the genome FASTA"
-                                 if bed else "Name the sequence column 'sequence' in the header line")
+                                 line=1, fix="This looks like BED intervals: pass "
+                                 + option("reference", repr("genome.fa")) if bed else "Name the sequence column 'sequence' in the header line")
             seq_col, name_col = header.index("sequence"), header.index("name") if "name" in header else None
             rows = ((reader.line_num, row) for row in reader if any(cell.strip() for cell in row))
             while block := list(itertools.islice(rows, block_size)):

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -41,8 +40,8 @@ from pathlib import Path
 import numpy as np
 
 from bioseq.bundle import Bundle
-from bioseq.errors import InputError
-from bioseq.io.handles import atomic_output
+from bioseq.errors import InputError, option
+from bioseq.io.handles import atomic_output, atomic_path
 from bioseq.io.interval import Interval
 from bioseq.predict import as_bundle, window_width
 
@@ -147,8 +146,9 @@ def _class_picker(bundle: Bundle, class_name: str | None) -> Callable[[np.ndarra
         if bundle.task == "binary" or len(classes) == 1:
             class_name = classes[-1]
         else:
-            raise InputError(f"a {bundle.task} model scores {len(classes)} classes; choose one with class_name",
-                             fix=f"Pass class_name= one of {', '.join(classes)}")
+            raise InputError(f"a {bundle.task} model scores {len(classes)} classes; choose one with "
+                             f"{option('class_name')}",
+                             fix=f"Pass {option('class_name')} one of {', '.join(classes)}")
     if class_name not in classes:
         raise InputError(f"class_name {class_name!r} is not a class of the model",
                          fix=f"Pass one of {', '.join(classes)}")
@@ -211,7 +211,7 @@ def _bins(spans, step: int, block_size: int) -> Iterator[tuple[str, np.ndarray, 
 
 
 class _BigWig:
-    """Write entries to a bigWig under a temporary name; rename it into place when closed cleanly."""
+    """Write entries to a bigWig under a temporary name (:func:`atomic_path`); renamed when closed cleanly."""
 
     def __init__(self, path: str | os.PathLike, header: list[tuple[str, int]]) -> None:
         self._path, self._header, self.bins = Path(path), header, 0
@@ -219,17 +219,15 @@ class _BigWig:
     def __enter__(self) -> _BigWig:
         import pyBigWig
 
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = self._path.parent / f".{self._path.name}.{secrets.token_hex(6)}.part"
-        self._file = pyBigWig.open(str(self._tmp), "w")  # created with the usual permissions
-        try:
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(atomic_path(self._path))
+            self._file = pyBigWig.open(str(tmp), "w")
             if self._file is None:
                 raise InputError("cannot create the bigWig file", path=self._path,
                                  fix="Check that its directory is writable")
+            stack.callback(self._file.close)  # closed before the rename
             self._file.addHeader(self._header)
-        except BaseException:
-            self.__exit__(RuntimeError)
-            raise
+            self._stack = stack.pop_all()
         return self
 
     def add(self, chrom: str, starts: np.ndarray, ends: np.ndarray, values: np.ndarray) -> None:
@@ -237,14 +235,8 @@ class _BigWig:
                               values=values.astype(np.float64).tolist())
         self.bins += starts.size
 
-    def __exit__(self, kind, *exc) -> None:
-        if self._file is not None:
-            self._file.close()
-        if kind is None:
-            os.replace(self._tmp, self._path)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._tmp)
+    def __exit__(self, *exc) -> None:
+        self._stack.__exit__(*exc)
 
 
 class _BedGraph:
@@ -254,8 +246,9 @@ class _BedGraph:
         self._path, self.bins = path, 0
 
     def __enter__(self) -> _BedGraph:
-        self._context = atomic_output(self._path, "w")
-        self._handle = self._context.__enter__()
+        with contextlib.ExitStack() as stack:
+            self._handle = stack.enter_context(atomic_output(self._path, "w"))
+            self._stack = stack.pop_all()
         return self
 
     def add(self, chrom: str, starts: np.ndarray, ends: np.ndarray, values: np.ndarray) -> None:
@@ -264,4 +257,4 @@ class _BedGraph:
         self.bins += starts.size
 
     def __exit__(self, *exc) -> None:
-        self._context.__exit__(*exc)
+        self._stack.__exit__(*exc)

@@ -9,11 +9,13 @@ network.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/support.py, shared helpers
 SHARED = Path(os.environ.get("BIOSEQ_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
@@ -29,3 +31,11 @@ def shared_data() -> Path:
 def example_data() -> Path:
     """Path to the repository's bundled ``data/`` folder."""
     return REPO / "data"
+
+
+@pytest.fixture(scope="session")
+def uci_head(tmp_path_factory, example_data) -> Path:
+    """The first 300 rows of the UCI splice table (three classes, 60 bp): enough for a one-epoch run."""
+    path = tmp_path_factory.mktemp("uci_head") / "splice.csv"
+    path.write_text("".join((example_data / "uci_splice.csv").read_text().splitlines(keepends=True)[:301]))
+    return path

@@ -6,8 +6,14 @@ import dataclasses
 import datetime
 import json
 import math
+import os
+import re
 import shutil
 import struct
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -494,3 +500,252 @@ def test_ensemble_refusals_name_the_member(tmp_path):
     _edit_config(tmp_path / "e", lambda c: c["model"]["options"].update(members=1))
     with pytest.raises(InputError, match="'members' >= 2"):
         load_bundle(tmp_path / "e")
+    with pytest.raises(InputError, match="at most 64 members, got 65"):  # before any is loaded
+        combine_bundles([tmp_path / "nothing"] * 65)
+
+
+def test_a_nested_ensemble_member_is_refused_before_its_members_are_read(tmp_path):
+    _save(tmp_path / "m")
+    save_ensemble(tmp_path / "inner", [tmp_path / "m"] * 2)
+    save_ensemble(tmp_path / "e", [tmp_path / "m"] * 2)
+    shutil.rmtree(tmp_path / "e" / "members" / "1")
+    shutil.copytree(tmp_path / "inner", tmp_path / "e" / "members" / "1")
+    shutil.rmtree(tmp_path / "e" / "members" / "1" / "members")  # never looked at
+    with pytest.raises(InputError, match=r"members/1: an ensemble member is itself an ensemble"):
+        load_bundle(tmp_path / "e")
+
+
+# ---------------------------------------------------------------- untrusted bundles
+# A bundle is data from someone else: every crafted one below is refused with one line naming it, before
+# anything large is allocated, and no read may leave the bundle or hang.
+
+REAL_OPTIONS = {
+    "lstm": {"stem_channels": 4, "hidden_size": 4, "n_layers": 1, "head_hidden": 4},
+    "transformer": {"d_model": 8, "n_heads": 2, "n_layers": 1, "head_hidden": 4, "stem_kernel": 0},
+    "cnn": {"channels": [4], "kernel_sizes": [3], "dilations": [1], "pools": [1], "head_hidden": 4},
+}
+
+
+def _save_real(path, name):
+    torch.manual_seed(0)
+    model = registry.build_model(name, REAL_OPTIONS[name])
+    return save_bundle(path, model=model, model_name=name, model_options=REAL_OPTIONS[name], task="binary",
+                       classes=("neg", "pos"), length=12)
+
+
+def _options(**changes):
+    return lambda c: c["model"]["options"].update(changes)
+
+
+def _fifo_weights(path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    (path / "model.safetensors").unlink()
+    os.mkfifo(path / "model.safetensors")  # a read would wait for a writer forever
+
+
+def _weights_outside(path):
+    outside = path.parent / f"{path.name}-outside.safetensors"
+    (path / "model.safetensors").rename(outside)
+    (path / "model.safetensors").symlink_to(outside)  # the right weights, but outside the bundle
+
+
+def _member_outside(path):
+    shutil.rmtree(path / "members" / "1")
+    _save(path.parent / f"{path.name}-outside")
+    (path / "members" / "1").symlink_to(path.parent / f"{path.name}-outside")
+
+
+def _float64_weights(path):
+    tensors = load_file(path / "model.safetensors")
+    save_file({**tensors, "head.bias": tensors["head.bias"].double()}, path / "model.safetensors")
+
+
+def _deep_metrics(path):
+    (path / "metrics.json").write_text("[" * 100_000 + "]" * 100_000)
+
+
+def _huge_header(path):
+    (path / "model.safetensors").write_bytes((1 << 40).to_bytes(8, "little") + b"{}")
+
+
+# (what the bundle is built from, the edit that makes it crafted, what the one-line refusal says)
+CRAFTED = {
+    "length": ("tiny", lambda c: c["input"].update(length=10**12),
+               r"config.json: input.length is 1000000000000 bases, more than the 1048576"),
+    "lstm-hidden": ("lstm", _options(hidden_size=200_000), r"option 'hidden_size' must be <= 8192, got 200000"),
+    "transformer-hidden": ("transformer", _options(d_model=200_000), r"option 'd_model' must be <= 8192"),
+    "cnn-hidden": ("cnn", _options(channels=[200_000]), r"option 'channels' must be <= 8192"),
+    "lstm-layers": ("lstm", _options(n_layers=10**6), r"option 'n_layers' must be <= 256, got 1000000"),
+    "kmer-k": ("kmer", _options(k=40), r"k must be an integer from 1 to 8, got 40"),
+    "members": ("ensemble", _options(members=10**9), r"'members' >= 2 and <= 64, got 1000000000"),
+    "gigabytes": ("transformer", _options(d_model=2048, n_heads=8, n_layers=16),
+                  (r"model 'transformer' with these options needs [\d,]+ bytes of tensors, more than the "
+                   r"2,147,483,648 \(MAX_WEIGHT_BYTES\)")),
+    "shapes": ("lstm", _options(hidden_size=6), r"tensor '[\w.]+' has shape .* the bundle is inconsistent"),
+    "dtype": ("tiny", _float64_weights, r"tensor 'head.bias' has dtype F64 in the weights but F32"),
+    "member-symlink": ("ensemble", _member_outside, r"members/1 leads outside the bundle directory"),
+    "weights-symlink": ("tiny", _weights_outside, r"model.safetensors leads outside the bundle directory"),
+    "weights-fifo": ("tiny", _fifo_weights, r"model.safetensors is a named pipe \(FIFO\), not a regular file"),
+    "metrics-nesting": ("tiny", _deep_metrics, r"metrics.json nests lists or objects too deeply"),
+    "weights-header": ("tiny", _huge_header, r"its header claims 1,099,511,627,776 bytes"),
+}
+
+
+def _crafted(folder, case):
+    """Save a real tiny bundle of the case's kind into ``folder / case``, then craft it."""
+    kind, edit, _ = CRAFTED[case]
+    path = folder / case
+    if kind == "tiny":
+        _save(path, metrics={"auroc": 0.5})
+    elif kind == "kmer":
+        codes, _ = encode(["ACGTAC", "GGGCCA", "AATTAA", "CCGCGG"])
+        save_bundle(path, model=KmerLogisticBaseline(k=2).fit(codes, np.array([0, 1, 0, 1]), "binary"),
+                    model_name="kmer_logistic", model_options=None, task="binary", classes=("neg", "pos"),
+                    length=None)
+    elif kind == "ensemble":
+        _save(folder / f"{case}-member")
+        save_ensemble(path, [folder / f"{case}-member"] * 2)
+    else:
+        _save_real(path, kind)
+    if edit.__name__ == "<lambda>":
+        _edit_config(path, edit)
+    else:
+        edit(path)
+    return path
+
+
+def _within(seconds, function, *args):
+    """``function(*args)`` in a daemon thread: (returned, raised), or fail when it hangs."""
+    outcome = {}
+
+    def call():
+        try:
+            outcome["returned"] = function(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome["raised"] = exc
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"{function.__name__} hung for {seconds} s"
+    return outcome.get("returned"), outcome.get("raised")
+
+
+@pytest.mark.parametrize("case", list(CRAFTED))
+def test_crafted_bundle_is_refused_with_one_line(tmp_path, case):
+    path = _crafted(tmp_path, case)
+    _, error = _within(60, load_bundle, path)
+    assert isinstance(error, InputError), repr(error)
+    assert re.search(CRAFTED[case][2], str(error)), str(error)
+    assert str(error).startswith(str(path)) and "\n" not in str(error)
+
+
+@pytest.mark.parametrize("case", ["length", "cnn-hidden", "members", "gigabytes", "member-symlink", "weights-fifo"])
+def test_crafted_bundle_through_the_cli_exits_1_with_one_line(tmp_path, capfd, case):
+    from bioseq.cli import main as cli_main
+
+    path = _crafted(tmp_path, case)
+    data = tmp_path / "data.csv"
+    data.write_text("sequence,label\nACGTACGTACGT,pos\nTTTTACGTACGT,neg\n")
+    status, error = _within(60, cli_main.main, ["evaluate", str(path), "--data", str(data), "--no-plots"])
+    err = capfd.readouterr().err
+    assert error is None and status == 1
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert str(path) in err and re.search(CRAFTED[case][2], err)
+
+
+LOAD_ALL = """
+import resource, subprocess, sys
+child = subprocess.run([sys.executable, "-c", '''
+import sys
+from bioseq.bundle import load_bundle
+from bioseq.errors import InputError
+for path in sys.argv[1:]:
+    try:
+        load_bundle(path)
+        print("loaded", path)
+    except InputError as exc:
+        print("refused", path)
+'''] + sys.argv[1:], capture_output=True, text=True, timeout=300)
+print(child.stdout + child.stderr)
+print("maxrss_kb", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def test_crafted_bundles_are_refused_before_memory_is_allocated(tmp_path):
+    # Loading every crafted bundle (one asks for 3 GB of tensors, others for terabytes) in one fresh process
+    # must stay near the cost of importing torch: the checks run on the meta device and the safetensors header.
+    cases = [case for case in CRAFTED if case != "weights-fifo"]  # the FIFO has its own timeout test
+    paths = [str(_crafted(tmp_path, case)) for case in cases]
+    out = subprocess.run([sys.executable, "-c", LOAD_ALL, *paths], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"}, check=False).stdout
+    assert out.count("refused") == len(cases) and "loaded" not in out and "Traceback" not in out, out
+    peak_mb = int(out.split("maxrss_kb")[1]) / 1024
+    assert peak_mb < 600, f"loading crafted bundles peaked at {peak_mb:.0f} MB"
+
+
+def test_symlinks_inside_the_bundle_and_a_run_directory_still_load(tmp_path):
+    _save(tmp_path / "b", metrics={"auroc": 0.5})
+    (tmp_path / "b" / "weights").mkdir()
+    (tmp_path / "b" / "model.safetensors").rename(tmp_path / "b" / "weights" / "w.safetensors")
+    (tmp_path / "b" / "model.safetensors").symlink_to(Path("weights") / "w.safetensors")  # stays inside
+    assert load_bundle(tmp_path / "b").metrics == {"auroc": 0.5}
+    (tmp_path / "link").symlink_to(tmp_path / "b")  # the user's own path may be a link
+    assert load_bundle(tmp_path / "link").model_name == TINY
+
+
+@pytest.mark.parametrize("target", [".", "../b", "missing", "loop"])
+def test_members_may_not_lead_back_nowhere_or_around(tmp_path, target):
+    _save(tmp_path / "m")
+    save_ensemble(tmp_path / "e", [tmp_path / "m"] * 2)
+    shutil.rmtree(tmp_path / "e" / "members" / "0")
+    link = tmp_path / "e" / "members" / "0"
+    link.symlink_to("0" if target == "loop" else Path("..") / target if target != "../b" else Path("../..") / "e")
+    _, error = _within(60, load_bundle, tmp_path / "e")
+    assert isinstance(error, InputError) and str(error).startswith(str(tmp_path / "e")), repr(error)
+    assert "members/0" in str(error)
+
+
+def test_oversized_json_is_refused_without_reading_it(tmp_path):
+    _save(tmp_path / "b")
+    with open(tmp_path / "b" / "metrics.json", "wb") as handle:
+        handle.truncate(64 * 2**20 + 1)  # sparse: no disk, and it is never read
+    with pytest.raises(InputError, match=r"metrics.json is larger than the 67,108,864 bytes"):
+        load_bundle(tmp_path / "b")
+    (tmp_path / "b" / "metrics.json").unlink()
+    _edit_config(tmp_path / "b", lambda c: c.update(training={"digits": 7}))
+    config = tmp_path / "b" / "config.json"
+    config.write_text(config.read_text().replace('"digits": 7', '"digits": ' + "7" * 5000))  # > 4300 digits
+    with pytest.raises(InputError, match=r"config.json is not valid JSON \(Exceeds the limit"):
+        load_bundle(tmp_path / "b")
+
+
+def test_bundle_code_never_unpickles():
+    import tokenize
+
+    import bioseq.bundle as package
+
+    for source in Path(package.__file__).parent.glob("*.py"):
+        with open(source, "rb") as handle:  # the code's names, not its docstrings
+            names = [t.string for t in tokenize.tokenize(handle.readline) if t.type in (tokenize.NAME, tokenize.OP)]
+        code = "".join(names)
+        assert "pickle" not in code and "torch.load" not in code and "copytree" not in code, source.name
+
+
+@pytest.mark.parametrize("error", [torch.OutOfMemoryError("CUDA out of memory"), MemoryError(),
+                                   RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate")])
+def test_running_out_of_memory_is_one_line_that_says_what_to_lower(tmp_path, monkeypatch, error):
+    _save(tmp_path / "b")
+    bundle = load_bundle(tmp_path / "b")
+
+    def forward(x):
+        raise error
+
+    monkeypatch.setattr(bundle.model, "forward", forward)
+    with pytest.raises(InputError, match=r"ran out of memory on cpu for a batch of 50 sequences of 12 positions. "
+                                         r"Lower the batch size"):
+        bundle.predict_proba(_codes())
+    monkeypatch.setattr(bundle.model, "forward", lambda x: (_ for _ in ()).throw(RuntimeError("a bug")))
+    with pytest.raises(RuntimeError, match="a bug"):  # other errors are not disguised
+        bundle.predict_proba(_codes())

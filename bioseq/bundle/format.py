@@ -1,7 +1,27 @@
-"""The bundle format: file names, config checks and the training-data hash.
+"""The bundle format: file names, config checks, bounded reads and the training-data hash.
 
 See :mod:`bioseq.bundle` for the layout. Everything here reads or checks
 JSON and safetensors; nothing is ever unpickled.
+
+A bundle is untrusted data (bundles are shared between users of a
+cluster), so every read is bounded and stays inside the bundle:
+
+- each file (``config.json``, ``model.safetensors``, ``metrics.json``) and
+  each ``members/<i>`` must resolve to a regular file (a directory) strictly
+  inside the resolved bundle directory: a symlink that leaves the bundle, a
+  broken or looping symlink, or a FIFO or device in place of a file (whose
+  read would hang) is refused (:func:`bundle_path`);
+- ``config.json`` holds at most ``MAX_CONFIG_BYTES`` (1 MiB),
+  ``metrics.json`` ``MAX_METRICS_BYTES`` (64 MiB); JSON nested too deeply
+  for the parser is refused, not a traceback;
+- ``input.length`` is at most :data:`bioseq.models.registry.MAX_LENGTH`
+  bases and a bundle has at most :data:`~bioseq.models.registry.MAX_OUTPUTS`
+  classes; model options have their own bounds (:mod:`bioseq.models.registry`);
+- the JSON header of ``model.safetensors`` holds at most
+  ``MAX_HEADER_BYTES`` (16 MiB); the tensors the config describes, and so
+  the weights that agree with it, take at most ``MAX_WEIGHT_BYTES`` (2 GiB,
+  an ensemble's members together);
+- an ensemble has at most ``MAX_MEMBERS`` (64) members.
 """
 
 from __future__ import annotations
@@ -10,6 +30,7 @@ import hashlib
 import json
 import math
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,36 +40,156 @@ import torch
 
 from bioseq import __version__
 from bioseq.errors import InputError, MissingFileError
+from bioseq.models.registry import MAX_LENGTH, MAX_OUTPUTS
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "ALPHABET", "WEIGHTS", "CONFIG", "METRICS", "data_hash"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "ALPHABET", "WEIGHTS", "CONFIG", "METRICS", "data_hash",
+           "MAX_CONFIG_BYTES", "MAX_METRICS_BYTES", "MAX_HEADER_BYTES", "MAX_WEIGHT_BYTES", "MAX_MEMBERS"]
 
 FORMAT = "bioseq-bundle"
 FORMAT_VERSION = 1
 ALPHABET = "bioseq-codes-v1"
 WEIGHTS, CONFIG, METRICS = "model.safetensors", "config.json", "metrics.json"
+FILES = (CONFIG, WEIGHTS, METRICS)
+"""The files of a bundle (``metrics.json`` optional); an ensemble adds ``members/<i>``."""
 TASKS = ("binary", "multiclass", "multilabel")
 INCONSISTENT = "the bundle is inconsistent (was config.json edited, or the weights replaced?)"
 
+MAX_CONFIG_BYTES = 1 << 20  # config.json: 1 MiB
+MAX_METRICS_BYTES = 64 << 20  # metrics.json: 64 MiB
+MAX_HEADER_BYTES = 16 << 20  # the JSON header of model.safetensors: 16 MiB (~100,000 tensors)
+MAX_WEIGHT_BYTES = 2 << 30  # the tensors of a bundle (an ensemble's members together): 2 GiB
+MAX_MEMBERS = 64  # members of an ensemble
 
-def read_json(root: Path, name: str) -> dict:
+SAFETENSORS_DTYPES = {
+    torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
+    torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+    torch.bool: "BOOL",
+}
+"""The dtype names of a safetensors header."""
+
+TensorSpec = tuple[str, tuple[int, ...]]
+"""A tensor's safetensors dtype name and shape."""
+
+
+def bundle_path(root: Path, name: str, *, directory: bool = False) -> Path:
+    """``root / name`` resolved, once it is known to be a regular file (directory) inside ``root``.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The bundle directory.
+    name : str
+        A path relative to ``root``, e.g. ``"config.json"`` or ``"members/1"``.
+    directory : bool, default False
+        Whether a directory is expected rather than a regular file.
+
+    Returns
+    -------
+    pathlib.Path
+        The resolved path, strictly inside the resolved ``root``.
+
+    Raises
+    ------
+    MissingFileError
+        When nothing is there.
+    InputError
+        On a symlink that leaves the bundle (or leads back to it), a broken
+        or looping symlink, or something else than a regular file (directory):
+        a FIFO or device, whose read would hang or never end.
+    """
     path = root / name
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise MissingFileError(f"the bundle has no {name}", path=root,
-                               fix="Save it again with save_bundle; a bundle holds config.json and model.safetensors")
+                               fix="Save it again; a bundle holds config.json and model.safetensors")
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        real, base = path.resolve(strict=True), root.resolve(strict=True)
+        mode = os.stat(real).st_mode
+    except (OSError, RuntimeError) as exc:  # a broken link; a loop (RuntimeError before Python 3.13)
+        raise InputError(f"{name} is a symlink that cannot be followed ({type(exc).__name__})", path=root,
+                         fix="Replace it by the file itself, or save the bundle again") from None
+    if real == base or not real.is_relative_to(base):
+        raise InputError(f"{name} leads outside the bundle directory (to {real}); a bundle's files must lie "
+                         "inside it", path=root, fix="Replace the symlink by a copy, or save the bundle again")
+    if (stat.S_ISDIR if directory else stat.S_ISREG)(mode):
+        return real
+    raise InputError(f"{name} is a {_kind(mode)}, not a {'directory' if directory else 'regular file'}",
+                     path=root, fix="Replace it, or save the bundle again")
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "directory"), (stat.S_ISREG, "regular file"), (stat.S_ISFIFO, "named pipe (FIFO)"),
+             (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"))
+    return next((kind for test, kind in kinds if test(mode)), "special file")
+
+
+def read_bytes(path: Path, limit: int, *, root: Path, name: str, whole: bool = True) -> bytes:
+    """Up to ``limit`` bytes of the regular file ``path``; with ``whole``, refuse a longer file.
+
+    The file is opened without blocking and checked on the open handle, so a
+    FIFO put in its place after :func:`bundle_path` looked still cannot hang.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise InputError(f"{name} cannot be opened ({exc.strerror})", path=root) from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{name} is a {_kind(info.st_mode)}, not a regular file", path=root,
+                             fix="Replace it, or save the bundle again")
+        data = b"" if whole and info.st_size > limit else handle.read(limit + 1 if whole else limit)
+    if whole and (info.st_size > limit or len(data) > limit):
+        raise InputError(f"{name} is larger than the {limit:,} bytes a bundle's {name} may hold", path=root,
+                         fix="Save the bundle again with smaller metrics or training records")
+    return data
+
+
+def read_json(root: Path, name: str, limit: int) -> dict:
+    """The JSON object in ``root / name`` (at most ``limit`` bytes; see :func:`bundle_path`)."""
+    data = read_bytes(bundle_path(root, name), limit, root=root, name=name)
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of over 4300 digits
         raise InputError(f"{name} is not valid JSON ({exc})", path=root,
+                         fix="Restore it or save the bundle again") from None
+    except RecursionError:
+        raise InputError(f"{name} nests lists or objects too deeply to be read", path=root,
                          fix="Restore it or save the bundle again") from None
     if not isinstance(value, dict):
         raise InputError(f"{name} holds a {type(value).__name__}, not a JSON object", path=root)
     return value
 
 
+def read_header(root: Path) -> dict[str, TensorSpec]:
+    """The dtype and shape of each tensor in ``model.safetensors``, from its header only (no tensor is read).
+
+    Raises
+    ------
+    MissingFileError, InputError
+        As :func:`bundle_path` does; on a header longer than
+        ``MAX_HEADER_BYTES`` or a file that is not safetensors.
+    """
+    path = bundle_path(root, WEIGHTS)
+    start = read_bytes(path, 8, root=root, name=WEIGHTS, whole=False)
+    size = int.from_bytes(start.ljust(8, b"\0"), "little")  # safetensors: u64 header size, then the JSON header
+    if len(start) < 8 or size > MAX_HEADER_BYTES:
+        why = f"{len(start)} bytes long" if len(start) < 8 else f"its header claims {size:,} bytes"
+        raise InputError(f"{WEIGHTS} cannot be read ({why}; at most {MAX_HEADER_BYTES:,} header bytes are "
+                         "allowed)", path=root, fix="The file is corrupt or not safetensors; save the bundle again")
+    from safetensors import SafetensorError, safe_open
+    try:
+        with safe_open(path, framework="pt") as handle:
+            names = handle.keys()
+            return {key: (handle.get_slice(key).get_dtype(), tuple(handle.get_slice(key).get_shape()))
+                    for key in names}
+    except (SafetensorError, OSError, ValueError, TypeError) as exc:
+        raise InputError(f"{WEIGHTS} cannot be read ({exc})", path=root,
+                         fix="The file is corrupt or not safetensors; save the bundle again") from None
+
+
 def read_weights(root: Path, kind: str) -> dict:
-    path = root / WEIGHTS
-    if not path.is_file():
-        raise MissingFileError(f"the bundle has no {WEIGHTS}", path=root, fix="Save the bundle again")
+    """The tensors (``kind="pt"``) or numpy arrays (``"np"``) of ``model.safetensors``; check the header first."""
+    path = bundle_path(root, WEIGHTS)
     from safetensors import SafetensorError
     if kind == "pt":
         from safetensors.torch import load_file
@@ -99,24 +240,67 @@ def check_classes(task, classes, root: Path | None) -> tuple[str, ...]:
     if not need:
         raise InputError(f"{where}task {task!r} cannot have {len(classes)} classes", path=root,
                          fix="binary needs 2 classes, multiclass 3 or more, multilabel 1 or more")
+    if len(classes) > MAX_OUTPUTS:
+        raise InputError(f"{where}classes holds {len(classes)} names, more than the {MAX_OUTPUTS} a model may "
+                         "predict", path=root)
     return classes
 
 
 def check_length(length, root: Path | None) -> int | None:
+    where = "config.json: input." if root else ""
     if length is not None and (isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1):
-        raise InputError(f"{'config.json: ' if root else ''}length must be a positive integer or null, "
-                         f"got {length!r}", path=root)
+        raise InputError(f"{where}length must be a positive integer or null, got {length!r}", path=root)
+    if length is not None and length > MAX_LENGTH:
+        raise InputError(f"{where}length is {length} bases, more than the {MAX_LENGTH} a model may read",
+                         path=root, fix="Train on shorter windows, or set length to null for any width")
     return None if length is None else int(length)
 
 
-def compare_shapes(expected: Mapping[str, tuple], found: Mapping[str, tuple], root: Path | None, why: str) -> None:
-    """Raise naming the first tensor that is missing from ``found``, unexpected, or of another shape."""
-    for key, shape in expected.items():
+def tensor_specs(tensors: Mapping[str, Any]) -> dict[str, TensorSpec]:
+    """Safetensors dtype name and shape of each torch tensor (any device, meta included)."""
+    return {key: (SAFETENSORS_DTYPES.get(value.dtype, str(value.dtype)), tuple(value.shape))
+            for key, value in tensors.items()}
+
+
+def check_weight_bytes(specs: Mapping[str, TensorSpec], root: Path | None, what: str) -> int:
+    """The bytes ``specs`` take; raise when that is more than ``MAX_WEIGHT_BYTES``.
+
+    Parameters
+    ----------
+    specs : mapping of str to (dtype name, shape)
+    root : pathlib.Path or None
+        The bundle, for the message.
+    what : str
+        What asks for them, e.g. ``"config.json: model 'lstm' with these options"``.
+    """
+    total = sum(_ITEMSIZE.get(dtype, 8) * math.prod(shape) for dtype, shape in specs.values())
+    check_total_bytes(total, root, what)
+    return total
+
+
+def check_total_bytes(total: int, root: Path | None, what: str) -> None:
+    """Raise when ``total`` bytes of tensors are more than ``MAX_WEIGHT_BYTES``."""
+    if total > MAX_WEIGHT_BYTES:
+        raise InputError(f"{what} needs {total:,} bytes of tensors, more than the {MAX_WEIGHT_BYTES:,} "
+                         "(MAX_WEIGHT_BYTES) a bundle may hold", path=root,
+                         fix="Use a smaller model, or check that config.json was not edited")
+
+
+_ITEMSIZE = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
+
+
+def compare_tensors(expected: Mapping[str, TensorSpec], found: Mapping[str, TensorSpec], root: Path | None,
+                    why: str) -> None:
+    """Raise naming the first tensor that is missing from ``found``, unexpected, or of another shape or dtype."""
+    for key, (dtype, shape) in expected.items():
         if key not in found:
             raise InputError(f"tensor {key!r} is missing from the weights; {why}", path=root)
-        if tuple(found[key]) != tuple(shape):
-            raise InputError(f"tensor {key!r} has shape {tuple(found[key])} in the weights but {tuple(shape)} in "
-                             f"the model the config describes; {why}", path=root)
+        if tuple(found[key][1]) != tuple(shape):
+            raise InputError(f"tensor {key!r} has shape {tuple(found[key][1])} in the weights but {tuple(shape)} "
+                             f"in the model the config describes; {why}", path=root)
+        if found[key][0] != dtype:
+            raise InputError(f"tensor {key!r} has dtype {found[key][0]} in the weights but {dtype} in the model "
+                             f"the config describes; {why}", path=root)
     extra = [key for key in found if key not in expected]
     if extra:
         raise InputError(f"tensor {extra[0]!r} in the weights is unexpected; {why}", path=root)

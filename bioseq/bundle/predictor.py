@@ -16,7 +16,7 @@ from torch import nn
 from bioseq.bundle import ENSEMBLE
 from bioseq.encode.codes import check_codes
 from bioseq.encode.transforms import reverse_complement
-from bioseq.errors import InputError
+from bioseq.errors import InputError, option
 from bioseq.models.kmer_baseline import MODEL_NAME as KMER_MODEL, KmerLogisticBaseline
 from bioseq.models.outputs import probabilities
 
@@ -124,7 +124,8 @@ class Bundle:
         ------
         InputError
             On bad codes (see :meth:`check_codes`), a batch size < 1, an
-            unavailable device, or a model that returns logits of the wrong shape.
+            unavailable device, a model that returns logits of the wrong
+            shape, or a batch that does not fit in memory.
         """
         codes = self.check_codes(codes)
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -168,6 +169,12 @@ class Bundle:
                         logits = (logits + self._logits(reverse_complement(batch), target)) / 2
                     proba = probabilities(logits, self.task).cpu().numpy()
                     out[start:start + batch.shape[0]] = proba.reshape(batch.shape[0], -1)
+        except (torch.OutOfMemoryError, MemoryError, RuntimeError) as exc:
+            if not isinstance(exc, (torch.OutOfMemoryError, MemoryError)) and "can't allocate memory" not in str(exc):
+                raise
+            raise InputError(f"model {self.model_name!r} ran out of memory on {target} for a batch of "
+                             f"{min(batch_size, codes.shape[0])} sequences of {codes.shape[1]} positions",
+                             path=self.path, fix=f"Lower the batch size ({option('batch_size', 'N')})") from None
         finally:
             model.to(home)
             model.train(was_training)

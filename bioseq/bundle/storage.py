@@ -6,23 +6,27 @@ import datetime
 import json
 import os
 import platform
-import secrets
 import shutil
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from bioseq import __version__
-from bioseq.errors import InputError, MissingFileError
+from bioseq.errors import InputError, MissingFileError, option
+from bioseq.io.atomic import atomic_directory
+from bioseq.rundir import require_complete
 from bioseq.models.kmer_baseline import MODEL_NAME as KMER_MODEL, KmerLogisticBaseline
 from bioseq.models.registry import ModelConfig, build_model, config_to_dict, make_config
 from bioseq.bundle.format import (
-    ALPHABET, CONFIG, FORMAT, FORMAT_VERSION, INCONSISTENT, METRICS, WEIGHTS, check_classes, check_config,
-    check_length, compare_shapes, plain, read_json, read_weights,
+    ALPHABET, CONFIG, FILES, FORMAT, FORMAT_VERSION, INCONSISTENT, MAX_MEMBERS, METRICS, WEIGHTS, check_classes,
+    check_length, check_total_bytes, check_weight_bytes, compare_tensors, plain, read_weights, tensor_specs,
 )
+from bioseq.bundle.verify import Checked, check_bundle, specs_of
 from bioseq.bundle.predictor import ENSEMBLE, Bundle, Ensemble, as_device
 
 __all__ = ["save_bundle", "save_ensemble", "combine_bundles", "load_bundle"]
@@ -116,21 +120,29 @@ def combine_bundles(members: Sequence[str | os.PathLike | Bundle], *, training: 
     Raises
     ------
     InputError
-        On fewer than two members, a member that does not load or is itself
-        an ensemble, or members that disagree on task, classes or input
-        width (the member is named).
+        On fewer than two or more than ``MAX_MEMBERS`` (64) members, a
+        member that does not load or is itself an ensemble, members whose
+        tensors together take more than ``MAX_WEIGHT_BYTES`` (2 GiB), or
+        members that disagree on task, classes or input width (the member is named).
     """
     count = 1 if isinstance(members, (str, os.PathLike, Bundle)) else len(members)
     if count < 2:
         raise InputError(f"an ensemble needs two or more members, got {count}",
                          fix="Pass two or more training run or bundle directories")
-    loaded = [member if isinstance(member, Bundle) else load_bundle(member) for member in members]
-    first = loaded[0]
-    for bundle in loaded:
+    if count > MAX_MEMBERS:
+        raise InputError(f"an ensemble holds at most {MAX_MEMBERS} members, got {count}",
+                         fix="Pass fewer training run or bundle directories")
+    loaded, nbytes = [], 0
+    for member in members:  # one at a time: at most one member beyond the bound is ever held
+        bundle = member if isinstance(member, Bundle) else load_bundle(member)
         if bundle.model_name == ENSEMBLE:
             raise InputError("this ensemble member is itself an ensemble", path=bundle.path,
                              fix=f"Pass its members ({bundle.path / 'members'}/0, 1, ...) instead")
-        _check_member(first, bundle)
+        _check_member(loaded[0] if loaded else bundle, bundle)
+        nbytes += _model_bytes(bundle.model)
+        check_total_bytes(nbytes, bundle.path, f"this and the {len(loaded)} ensemble members before it together")
+        loaded.append(bundle)
+    first = loaded[0]
     widths = {bundle.length for bundle in loaded} - {None}
     if len(widths) > 1:
         wide = next(b for b in loaded if b.length == max(widths))
@@ -179,10 +191,12 @@ def save_ensemble(directory: str | os.PathLike, members: Sequence[str | os.PathL
     """
     target = Path(directory)
     ensemble = combine_bundles(members, training=training, data=data, path=target)
+    for bundle in ensemble.model.members:
+        _check_copyable(bundle.path)
 
     def fill(tmp: Path) -> None:
         for i, bundle in enumerate(ensemble.model.members):
-            shutil.copytree(bundle.path, tmp / "members" / str(i))
+            _copy_member(bundle.path, tmp / "members" / str(i))
         (tmp / CONFIG).write_text(json.dumps(ensemble.config, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         if metrics is not None:
             (tmp / METRICS).write_text(json.dumps(plain(metrics, "metrics"), indent=2, allow_nan=False) + "\n",
@@ -209,6 +223,13 @@ def _bundle_config(model: dict, task: str, classes, length, training, data) -> d
     }
 
 
+def _model_bytes(model: nn.Module | KmerLogisticBaseline) -> int:
+    """Bytes of the tensors a member's bundle holds."""
+    if isinstance(model, KmerLogisticBaseline):
+        return 8 * sum(array.size for array in model.to_arrays().values())  # stored as float64
+    return sum(value.numel() * value.element_size() for value in model.state_dict().values())
+
+
 def _check_member(first: Bundle, other: Bundle) -> None:
     for what in ("task", "classes"):
         if getattr(other, what) != getattr(first, what):
@@ -224,12 +245,14 @@ def _baseline_weights(model, model_options, task: str, n_outputs: int):
     differ = [key for key, value in dict(model_options or {}).items() if own.get(key, object()) != value]
     if differ:
         raise InputError(f"model_options {differ[0]}={dict(model_options)[differ[0]]!r} differs from the "
-                         f"model's own options {own}", fix="Pass model_options=None for the k-mer baseline")
-    arrays = model.to_arrays()
+                         f"model's own options {own}", fix=f"Pass {option('model_options', 'None')} for the k-mer baseline")
+    arrays = {key: np.ascontiguousarray(value, dtype=np.float64) for key, value in model.to_arrays().items()}
     if model.task != task:
         raise InputError(f"the model was fitted for a {model.task} task, not {task!r}")
-    compare_shapes(model.array_shapes(n_outputs), {k: v.shape for k, v in arrays.items()}, None,
+    expected = {key: ("F64", shape) for key, shape in model.array_shapes(n_outputs).items()}
+    compare_tensors(expected, {k: ("F64", v.shape) for k, v in arrays.items()}, None,
                     "the model does not fit the classes")
+    check_weight_bytes(expected, None, f"model {KMER_MODEL!r}")
     return model.options(), ("np", arrays)
 
 
@@ -247,20 +270,42 @@ def _torch_weights(model, model_name: str, model_options, n_outputs: int):
     if options.get("n_outputs") != n_outputs:
         raise InputError(f"model option n_outputs is {options.get('n_outputs')}, but the task and classes "
                          f"need {n_outputs}", fix="Use 1 for binary and the number of classes otherwise")
-    tensors = {key: value.detach().to("cpu").contiguous().clone() for key, value in model.state_dict().items()}
-    compare_shapes(_shapes_of(model_name, options), {k: tuple(v.shape) for k, v in tensors.items()}, None,
+    state = model.state_dict()
+    expected = specs_of(model_name, options)
+    compare_tensors(expected, tensor_specs(state), None,
                     f"the model does not match model {model_name!r} with these model_options")
+    check_weight_bytes(expected, None, f"model {model_name!r}")  # load_bundle would refuse it
+    tensors = {key: value.detach().to("cpu").contiguous().clone() for key, value in state.items()}
     return options, ("pt", tensors)
 
 
-def _shapes_of(model_name: str, options: dict) -> dict[str, tuple]:
-    """The state_dict shapes of a fresh model, built on the meta device where it can be (no memory)."""
-    try:
-        with torch.device("meta"):
-            model = build_model(model_name, options)
-    except (RuntimeError, NotImplementedError):  # a constructor that needs real values
-        model = build_model(model_name, options)
-    return {key: tuple(value.shape) for key, value in model.state_dict().items()}
+def _check_copyable(source: Path) -> None:
+    """Refuse an ensemble member directory that holds a symlink (its content could be anything, anywhere)."""
+    with os.scandir(source) as entries:
+        link = next((entry.name for entry in entries if entry.is_symlink()), None)
+    if link is not None:
+        raise InputError(f"this ensemble member holds a symlink ({link}); an ensemble copies only the regular "
+                         "files of its members", path=source,
+                         fix="Replace the symlink by a copy of the file, or save the member again")
+
+
+def _copy_member(source: Path, dest: Path) -> None:
+    """Copy the bundle files of a member (and nothing else) into the new directory ``dest``, never through a link."""
+    dest.mkdir(parents=True)
+    for name in FILES:
+        if name == METRICS and not os.path.lexists(source / name):
+            continue
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(source / name, flags)
+        except OSError as exc:  # ELOOP: a symlink put there since _check_copyable
+            raise InputError(f"this ensemble member's {name} cannot be copied ({exc.strerror})", path=source,
+                             fix="Replace a symlink by a copy of the file, or save the member again") from None
+        with os.fdopen(fd, "rb") as src:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise InputError(f"this ensemble member's {name} is not a regular file", path=source)
+            with open(dest / name, "xb") as out:
+                shutil.copyfileobj(src, out)
 
 
 def _write_directory(target: Path, weights: tuple[str, dict], texts: dict[str, str]) -> None:
@@ -280,34 +325,18 @@ def _write_directory(target: Path, weights: tuple[str, dict], texts: dict[str, s
 
 
 def _replace_directory(target: Path, fill) -> None:
-    """Run ``fill(tmp)`` on a temporary sibling of ``target``, then rename it over ``target``."""
+    """Run ``fill(tmp)`` on a temporary sibling of ``target``, then swap it in (:func:`atomic_directory`)."""
     if target.exists() and not target.is_dir():
         raise InputError("this is a file; a bundle is a directory", path=target, fix="Choose another path")
     if target.is_dir() and any(target.iterdir()) and not (target / CONFIG).is_file():
         raise InputError("the directory holds other files and no config.json; refusing to replace it",
                          path=target, fix="Choose a new directory, or empty this one")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.part"
-    tmp.mkdir()  # the usual permissions (mkdtemp would make it private)
-    try:
+    with atomic_directory(target) as tmp:
         fill(tmp)
-        if target.exists():
-            old = target.parent / f".{target.name}.old-{secrets.token_hex(4)}"
-            os.rename(target, old)
-            try:
-                os.rename(tmp, target)
-            except BaseException:
-                os.rename(old, target)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
-def load_bundle(directory: str | os.PathLike, *, device: str | torch.device = "cpu") -> Bundle:
+def load_bundle(directory: str | os.PathLike, *, device: str | torch.device = "cpu",
+                complete_run: bool = True) -> Bundle:
     """Load a bundle written by :func:`save_bundle` (JSON and safetensors only, no pickle).
 
     Parameters
@@ -318,6 +347,10 @@ def load_bundle(directory: str | os.PathLike, *, device: str | torch.device = "c
     device : str or torch.device, default "cpu"
         Where to put the model; weights saved from a GPU load on the CPU.
         The k-mer baseline always runs on the CPU.
+    complete_run : bool, default True
+        Refuse the bundle of a training run directory that did not finish
+        (:func:`bioseq.rundir.require_complete`); ``bioseq train`` passes
+        False to score its own bundle before it marks the run complete.
 
     Returns
     -------
@@ -330,8 +363,14 @@ def load_bundle(directory: str | os.PathLike, *, device: str | torch.device = "c
     InputError
         On a config that is not a bioseq bundle, a newer ``format_version``,
         an unknown model or option, weights that do not match the config (the
-        first mismatching tensor is named), a corrupt file, or an unavailable device.
+        first mismatching tensor is named), a corrupt file, an unavailable device,
+        or (``complete_run``) a training run that did not finish; on a size
+        above its bound, a symlink that leaves the bundle, a FIFO or device
+        in place of a file (:mod:`bioseq.bundle.verify` lists the checks, made
+        before any tensor is read).
     """
+    if complete_run:
+        require_complete(directory)
     root = Path(directory)
     if not (root / CONFIG).exists() and (root / "bundle" / CONFIG).exists():
         root = root / "bundle"  # a training run directory
@@ -340,48 +379,21 @@ def load_bundle(directory: str | os.PathLike, *, device: str | torch.device = "c
             "this is not a bundle directory" if root.exists() else "the bundle directory does not exist",
             path=root, fix="Pass the directory that save_bundle (or 'bioseq train') wrote")
     target = as_device(device)
-    config = read_json(root, CONFIG)
-    name, options = check_config(config, root)
-    metrics = read_json(root, METRICS) if (root / METRICS).exists() else None
-    n_outputs = 1 if config["task"] == "binary" else len(config["classes"])
+    return _materialize(check_bundle(root), target)
+
+
+def _materialize(checked: Checked, target: torch.device) -> Bundle:
+    """Read the weights of a checked bundle (its members') and build the model on ``target``."""
+    root, config = checked.root, checked.config
+    name, options = config["model"]["name"], config["model"]["options"]
     if name == ENSEMBLE:
-        return _load_ensemble(root, config, options, metrics, target)
-    if name == KMER_MODEL:
-        arrays = read_weights(root, "np")
-        try:
-            expected = KmerLogisticBaseline(**options).array_shapes(n_outputs)
-        except (InputError, TypeError) as exc:
-            raise InputError(f"config.json: bad {KMER_MODEL} options ({exc})", path=root) from None
-        compare_shapes(expected, {k: v.shape for k, v in arrays.items()}, root, INCONSISTENT)
-        model = KmerLogisticBaseline.from_arrays(arrays, options, task=config["task"])
+        model = Ensemble(tuple(_materialize(member, target) for member in checked.members))
+    elif name == KMER_MODEL:
+        model = KmerLogisticBaseline.from_arrays(read_weights(root, "np"), options, task=config["task"])
     else:
-        try:
-            built = make_config(name, options)
-            model = build_model(name, options)
-        except InputError as exc:
-            raise InputError(f"config.json: {exc.problem}", path=root, fix=exc.fix) from None
-        if built.n_outputs != n_outputs:
-            raise InputError(f"config.json: model option n_outputs is {built.n_outputs}, but task "
-                             f"{config['task']!r} with {len(config['classes'])} classes needs {n_outputs}; "
-                             + INCONSISTENT, path=root)
         tensors = read_weights(root, "pt")
-        compare_shapes({k: tuple(v.shape) for k, v in model.state_dict().items()},
-                        {k: tuple(v.shape) for k, v in tensors.items()}, root, INCONSISTENT)
+        compare_tensors(checked.tensors, tensor_specs(tensors), root, INCONSISTENT)  # replaced since the check?
+        model = build_model(name, options)
         model.load_state_dict(tensors, strict=True)
         model.to(target).eval()
-    return Bundle(model=model, config=config, path=root, metrics=metrics)
-
-
-def _load_ensemble(root: Path, config: dict, options: dict, metrics, target) -> Bundle:
-    count = options.get("members")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 2:
-        raise InputError(f"config.json: an ensemble needs 'members' >= 2, got {count!r}", path=root)
-    members = tuple(load_bundle(root / "members" / str(i), device=target) for i in range(count))
-    for member in members:
-        if member.model_name == ENSEMBLE:
-            raise InputError("an ensemble member is itself an ensemble", path=member.path)
-        if (member.task, member.classes) != (config["task"], tuple(config["classes"])) or \
-                member.length not in (None, config["input"]["length"]):
-            raise InputError("this ensemble member's task, classes or length differ from the ensemble's "
-                             "config.json", path=member.path, fix="Save the ensemble again with save_ensemble")
-    return Bundle(model=Ensemble(members), config=config, path=root, metrics=metrics)
+    return Bundle(model=model, config=config, path=root, metrics=checked.metrics)

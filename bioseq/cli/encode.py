@@ -87,8 +87,17 @@ def encode_file(
         return _labelled(data, length)
     raise InputError(
         f"this is a {fmt.upper()} file; bioseq encode reads FASTA, labelled tables and class folders",
-        path=path, fix="Extract sequences first (e.g. bioseq's Reference.fetch for intervals)",
+        path=path, fix=_CONVERT.get(fmt, "Convert it to FASTA first"),
     )
+
+
+_CONVERT = {
+    "fastq": "Convert it to FASTA first, e.g. with: seqkit fq2fa IN.fq -o OUT.fa",
+    "bed": "Extract the sequences of the intervals first, e.g. with: bedtools getfasta -fi genome.fa -bed IN.bed",
+    "sam": "Extract the reads as FASTA first, e.g. with: samtools fasta IN > OUT.fa",
+    "gtf": "Build a labelled dataset from it with 'bioseq dataset promoters' or 'bioseq dataset splice-sites'",
+}
+_CONVERT.update(bam=_CONVERT["sam"], cram=_CONVERT["sam"], gff3=_CONVERT["gtf"])
 
 
 def _labelled(data, length: int | None) -> dict[str, np.ndarray]:

@@ -5,8 +5,10 @@ different models (an LSTM, a Transformer and a CNN trained on the same data
 usually err on different sequences, so their mean is better than each) or
 seeds of one model (``bioseq train --ensemble N`` trains those itself). DIR
 becomes a bundle whose probabilities are the mean of the members'; the
-members are copied into it, so it moves as one directory, and
-``evaluate``, ``predict``, ``scan`` and ``compare`` take it like any bundle.
+members' bundle files (``config.json``, ``model.safetensors``,
+``metrics.json``) are copied into it, and nothing else: a member holding a
+symlink is refused. DIR moves as one directory, and ``evaluate``,
+``predict``, ``scan`` and ``compare`` take it like any bundle.
 The members must share task and classes and, for models of a fixed input
 width, that width; none may be an ensemble itself. With ``--test DATA``
 the ensemble is scored on labelled data and its ``metrics.json`` gets a
@@ -45,11 +47,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bioseq.bundle import combine_bundles, load_bundle, save_ensemble
+    from bioseq.bundle import combine_bundles, save_ensemble
     from bioseq.evaluate.bundle_eval import read_for_bundle
     from bioseq.evaluate.metrics import classification_metrics
 
-    bundles = [load_bundle(member) for member in args.members]
+    bundles = list(combine_bundles(args.members, path=args.out).model.members)  # loads and checks them
     hashes = {(b.config.get("data") or {}).get("sha256") for b in bundles}
     if len(hashes) == 1:
         data = dict(bundles[0].config.get("data") or {})

@@ -7,6 +7,12 @@ by the input (:class:`~bioseq.errors.BioseqError`, including every
 error, without a traceback, and the command exits with status 1; usage
 errors exit with 2 (argparse's convention). Set ``BIOSEQ_DEBUG=1`` to see the
 traceback.
+
+SIGTERM and SIGINT stop a command through :class:`bioseq.interrupt.Interrupted`:
+temporary files are removed, one line says what happened (for ``train``:
+where the checkpoint is and how to continue), and the exit status is
+``128 + signal``: 143 for SIGTERM, 130 for SIGINT. A job killed this way is
+never taken for a finished one.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import sys
 from collections.abc import Sequence
 
 from bioseq import __version__
-from bioseq.errors import BioseqError
+from bioseq.errors import BioseqError, command_flags
+from bioseq.interrupt import Interrupted, handle_signals
 
 __all__ = ["main", "build_parser"]
 
@@ -52,12 +59,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = os.environ.get("BIOSEQ_DEBUG", "") not in ("", "0")
     _log_to_stderr(args.command)
     try:
-        return int(args.run(args) or 0)
+        with handle_signals(), command_flags(parser, args):  # fixes name this command's flags
+            return int(args.run(args) or 0)
     except BioseqError as exc:
         if debug:
             raise
         print(f"bioseq {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except Interrupted as exc:
+        print(f"bioseq {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_status
     except KeyboardInterrupt:
         print(f"bioseq {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -3,20 +3,20 @@
 Writes ``DIR/genome.fa`` (+ ``.fai``), ``DIR/genes.gtf``, ``DIR/rnaseq.bam``
 (+ ``.bai``) and ``DIR/truth.json`` (every planted promoter motif, splice
 signal, repeat and N run, 0-based half-open). The same options give the same
-bytes. The files are written to a temporary folder beside ``DIR`` and moved
-in only when all of them are complete, so a failed run leaves none behind.
+bytes. The files are written under temporary names in ``DIR`` (see
+:mod:`bioseq.io.atomic`) and renamed only when all of them are complete, so a
+failed run leaves none behind and other files in ``DIR`` are kept.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
+import contextlib
 import sys
-import tempfile
 from pathlib import Path
 
 from bioseq.errors import InputError
+from bioseq.io.atomic import atomic_path
 
 __all__ = ["add_parser", "run", "OUTPUTS"]
 
@@ -50,20 +50,20 @@ def run(args: argparse.Namespace) -> int:
     check_count(args.reads, "the number of reads", 0, MAX_READS)  # fail before the genome is made
     genome = simulate_genome(n_chromosomes=args.chromosomes, chromosome_length=args.length,
                              genes_per_chromosome=args.genes, seed=args.seed)
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.simulate-", dir=parent))
+    created = not out.exists()
     try:
-        write_genome(genome, staging / "genome.fa")
-        write_gtf(genome, staging / "genes.gtf")
-        reads = simulate_rnaseq(genome, staging / "rnaseq.bam", n_reads=args.reads,
-                                read_length=args.read_length, seed=args.seed)
-        write_truth(genome, staging / "truth.json", extra={"rnaseq": reads.summary()})
-        out.mkdir(exist_ok=True)
-        for name in OUTPUTS:
-            os.replace(staging / name, out / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.ExitStack() as stack:  # renamed into --out in OUTPUTS order once all are written
+            tmp = {name: stack.enter_context(atomic_path(out / name)) for name in reversed(OUTPUTS)}
+            write_genome(genome, tmp["genome.fa"], index=tmp["genome.fa.fai"])
+            write_gtf(genome, tmp["genes.gtf"])
+            reads = simulate_rnaseq(genome, tmp["rnaseq.bam"], index=tmp["rnaseq.bam.bai"], n_reads=args.reads,
+                                    read_length=args.read_length, seed=args.seed)
+            write_truth(genome, tmp["truth.json"], extra={"rnaseq": reads.summary()})
+    except BaseException:
+        if created:  # leave no empty --out folder behind either
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
     print(f"bioseq simulate: {len(genome.sequences)} contigs, {len(genome.genes)} genes, "
           f"{len(genome.transcripts)} transcripts, {reads.n_reads:,} reads in {out} (SYNTHETIC)",
           file=sys.stderr)

@@ -24,7 +24,7 @@ import numpy as np
 
 from bioseq.encode.gc import gc_content, n_fraction
 from bioseq.checks import integer
-from bioseq.errors import InputError, MissingContigError
+from bioseq.errors import InputError, MissingContigError, option
 from bioseq.io.interval import Interval
 from bioseq.io.reference import Reference
 
@@ -191,7 +191,8 @@ def _width(positives: list[Interval], width) -> int:
         raise InputError(
             f"the positives have {len(widths)} different widths "
             f"({min(widths)} to {max(widths)} bases)",
-            fix="Pass width= for the background windows, or resize the positives first",
+            fix=option("width", "N", clause="Pass {} for the background windows, or resize the positives first",
+                       otherwise="Resize the positives to one width first"),
         )
     return integer(widths.pop(), "width (the positives' width)", 1)
 

@@ -30,8 +30,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from bioseq.bundle import ENSEMBLE
-from bioseq.errors import InputError, MissingFileError
+from bioseq.errors import InputError, MissingFileError, option
 from bioseq.io.handles import atomic_output
+from bioseq.rundir import require_complete
 
 __all__ = ["COLUMNS", "RunMetrics", "read_run_metrics", "write_comparison", "plot_comparison"]
 
@@ -91,7 +92,8 @@ def read_run_metrics(source: str | os.PathLike, *, dataset: str | None = None,
         ``config.json`` could be found for it.
     InputError
         A bad ``split`` or ``dataset``, a metrics file that is not JSON or
-        lacks the requested split, or a bundle config that names no model.
+        lacks the requested split, a bundle config that names no model, or a
+        training run that did not finish (:func:`bioseq.rundir.require_complete`).
     """
     from bioseq.evaluate.report import read_metrics
 
@@ -99,6 +101,7 @@ def read_run_metrics(source: str | os.PathLike, *, dataset: str | None = None,
         raise InputError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
     if dataset is not None and (not isinstance(dataset, str) or not dataset.strip()):
         raise InputError(f"the dataset name must be a non-empty string, got {dataset!r}")
+    require_complete(source)  # an interrupted run's metrics.json may be an earlier run's
     metrics_path, directory = _metrics_path(Path(source))
     metrics = read_metrics(metrics_path)
     if _is_flat(metrics):
@@ -141,7 +144,7 @@ def _pick_split(metrics: Mapping, split: str | None, path: Path) -> str:
     chosen = split or present[0]
     if chosen not in present:
         raise InputError(f"metrics.json has no {chosen!r} metrics (it has {', '.join(present)})", path=path,
-                         fix="Choose another split, or train with --test to evaluate on a test set")
+                         fix=f"Choose another split, or train with {option('test', 'DATA')} to evaluate on a test set")
     return chosen
 
 
@@ -262,7 +265,7 @@ def _checked(rows: Iterable[RunMetrics]) -> list[RunMetrics]:
             raise InputError(
                 f"{first.source} and {second.source} both give dataset {first.dataset!r}, model "
                 f"{first.model!r}, split {first.split!r}",
-                fix="Name the datasets apart with --labels NAME=PATH",
+                fix=f"Name the datasets apart: {option('dataset', 'NAME', dest='labels')} for each run",
             )
     return rows
 

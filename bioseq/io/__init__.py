@@ -32,7 +32,7 @@ _EXPORTS = {
     "write_table": "tables",
     # files
     "sniff_format": "sniff", "summarize": "summary", "open_input": "handles",
-    "atomic_output": "handles",
+    "atomic_output": "handles", "atomic_path": "atomic", "atomic_directory": "atomic",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -12,16 +12,16 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pysam
 
-from bioseq.errors import InputError, MissingFileError
+from bioseq.errors import InputError, MissingFileError, option
+from bioseq.io.atomic import atomic_path, can_write
 from bioseq.io.contigs import missing_contig
-from bioseq.io.handles import PathOrHandle, can_write, input_name, is_bgzf
+from bioseq.io.handles import PathOrHandle, input_name, is_bgzf
 from bioseq.io.interval import Interval, parse_region
 from bioseq.io.sniff import sniff_format
 
@@ -196,19 +196,13 @@ class AlignmentSource:
             suffix, options = ".csi", ["-c"]
         else:
             suffix, options = ".bai", []
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        os.close(fd)
         try:
-            with _quiet_htslib():
-                pysam.index(*options, "-o", tmp, str(path))
-            os.replace(tmp, str(path) + suffix)
+            with atomic_path(str(path) + suffix) as tmp, _quiet_htslib():
+                pysam.index(*options, "-o", str(tmp), str(path))
         except pysam.SamtoolsError as exc:
             raise InputError("region queries need an index, and samtools could not build one "
                              "(the file is probably not sorted by coordinate)", path=name,
                              fix=sort_fix) from exc
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
 
     def close(self) -> None:
         """Close the file; closing a damaged file does not raise."""
@@ -274,7 +268,10 @@ def _cram_reference(reference, kind: str, name: str) -> str | None:
         if kind == "cram":
             raise InputError(
                 "reading a CRAM file needs the reference FASTA it was compressed against",
-                path=name, fix="Pass reference='genome.fa' (indexed with samtools faidx)",
+                path=name, fix=option("reference", repr("genome.fa"),
+                                      clause="Pass {} (indexed with samtools faidx)",
+                                      otherwise="Convert it to BAM first: samtools view -b -T genome.fa "
+                                                f"-o reads.bam {name}"),
             )
         return None
     if not isinstance(reference, (str, os.PathLike)):

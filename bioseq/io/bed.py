@@ -12,7 +12,8 @@ that carry the extra columns; :func:`read_intervals` picks the flavour from
 the column count (3 to 6, 10 or 12). Every reader accepts a path or an open handle (plain, gzip or
 BGZF), streams line by line in constant memory, skips ``track``,
 ``browser``, ``#`` and blank lines, and accepts CRLF line ends and trailing
-tabs. All data lines of one file must have the same number of columns. A
+tabs (a lone ``\r``, a byte-order mark and a space in a contig name are
+errors). All data lines of one file must have the same number of columns. A
 name of ``.`` reads as ``""`` and a score of ``.`` as ``None``;
 :func:`write_bed` writes them back as ``.``.
 
@@ -32,6 +33,7 @@ from bioseq.io.handles import (
     PathOrHandle, atomic_output, check_text, input_name, open_input, text_lines,
 )
 from bioseq.io.interval import Interval
+from bioseq.io.sniff import lone_carriage_return, reject_bom
 
 __all__ = ["Bed12", "NarrowPeak", "read_bed", "read_bed12", "read_narrowpeak", "read_intervals",
            "write_bed"]
@@ -271,9 +273,13 @@ def _read(source: PathOrHandle, parse: Callable[[list[str]], Interval], *,
     """Yield ``parse(fields)`` for each data line, adding file and line to errors."""
     path = input_name(source)
     with open_input(source) as stream:
-        check_text(stream.peek(4096)[:4096], path=path, what=what)
+        head = stream.peek(4096)[:4096]
+        check_text(head, path=path, what=what)
+        reject_bom(head, path=path, what=what)
         first_line = first_count = 0
         for number, line in text_lines(stream, path, what="BED"):
+            if "\r" in line:  # CR-only line ends: several lines glued into this one
+                raise lone_carriage_return(path=path, line=number)
             if not line or line[0] == "#" or (
                 line[0] in "tb" and line.split(None, 1)[0] in ("track", "browser")
             ):
@@ -313,8 +319,9 @@ def _check_columns(fields: list[str], line: str, columns: int | None, what: str)
 def _interval(fields: list[str]) -> Interval:
     """Parse the first six (or fewer) BED columns."""
     chrom = fields[0]
-    if not chrom:
-        raise InputError("column 1 (chrom) is empty", fix="Give every line a contig name")
+    if not chrom or " " in chrom:
+        raise InputError("column 1 (chrom) is empty" if not chrom else f"column 1 (chrom) {chrom!r} holds a space",
+                         fix="Give every line a contig name without spaces, the columns separated by tabs")
     start, end = fields[1], fields[2]
     start = int(start) if start.isdigit() and start.isascii() else _coord(start, 2)
     end = int(end) if end.isdigit() and end.isascii() else _coord(end, 3)

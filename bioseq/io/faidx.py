@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pysam
 
-from bioseq.errors import InputError
-from bioseq.io.handles import can_write, check_text, compression_of, open_input
+from bioseq.errors import InputError, option
+from bioseq.io.atomic import atomic_path, can_write
+from bioseq.io.handles import check_text, compression_of, open_input
 from bioseq.io.reference_cache import entry_dir, user_cache_root
 
 
@@ -41,27 +40,62 @@ def open_faidx(fasta: Path, name: str, root: Path | None) -> pysam.FastaFile:
     An index beside the FASTA is used when it is at least as new as the
     FASTA, else one in the cache entry (:func:`entry_dir`). A missing or stale
     index is built beside the FASTA if that directory is writable, else in the
-    cache entry under ``root`` (default :func:`user_cache_root`).
+    cache entry under ``root`` (default :func:`user_cache_root`). An index
+    beside the FASTA that cannot be read is skipped when ``root`` is given
+    (``Reference(..., cache=DIR)``): bioseq then keeps its own in the cache.
+    Indexes are written with :func:`~bioseq.io.atomic.atomic_path`, so they
+    have the usual permissions.
 
     Raises
     ------
     InputError
         When htslib cannot index or open the file, with the line and the
         problem found by re-reading it (different line lengths, blank lines
-        inside a record, text before the first header, duplicate names...).
+        inside a record, text before the first header, duplicate names...);
+        when an index exists but cannot be read (permission denied).
     """
     bgzf = _check_compression(fasta, name) == "bgzf"
     entry = entry_dir(root or user_cache_root(), fasta)
-    index = _fresh_index(fasta, fasta.parent, bgzf) or _fresh_index(fasta, entry, bgzf)
+    index = _fresh_index(fasta, fasta.parent, bgzf)
+    beside_unreadable = index is not None and not _readable(index) and root is not None
+    if beside_unreadable:
+        index = None  # another user's private index: use the cache= the caller gave
+    index = index or _fresh_index(fasta, entry, bgzf)
     if index is None:
-        target = fasta.parent if can_write(fasta.parent) else entry
+        target = fasta.parent if can_write(fasta.parent) and not beside_unreadable else entry
         index = _build_index(fasta, name, target, bgzf)
+    elif not _readable(index):
+        raise _unreadable_error(index, name)
     fai, gzi = index
     try:
         return pysam.FastaFile(str(fasta), filepath_index=str(fai),
                                filepath_index_compressed=None if gzi is None else str(gzi))
     except (OSError, ValueError) as exc:
         raise diagnose(fasta, name, exc) from exc
+
+
+def _readable(index: tuple[Path, Path | None]) -> bool:
+    """False when opening the ``.fai`` or the ``.gzi`` is refused (permission denied)."""
+    for path in index:
+        if path is not None:
+            try:
+                with open(path, "rb"):
+                    pass
+            except PermissionError:
+                return False
+    return True
+
+
+def _unreadable_error(index: tuple[Path, Path | None], name: str) -> InputError:
+    path = next(p for p in index if p is not None and not _readable((p, None)))
+    return InputError(
+        f"this index of {name} exists but cannot be read (permission denied), so the FASTA cannot be opened",
+        path=path,
+        fix=f"Ask its owner to make it readable ('chmod a+r {path}'), or remove it so that bioseq "
+            "rebuilds it" + option("cache", clause=", or open the FASTA with {} a writable directory "
+                                   "(bioseq.io.Reference(fasta, cache=DIR)), where bioseq then keeps its own index",
+                                   otherwise=", or copy the FASTA into a directory of your own"),
+    )
 
 
 def _check_compression(fasta: Path, name: str) -> str | None:
@@ -96,20 +130,22 @@ def _fresh_index(fasta: Path, directory: Path, bgzf: bool) -> tuple[Path, Path |
 
 
 def _build_index(fasta: Path, name: str, directory: Path, bgzf: bool) -> tuple[Path, Path | None]:
-    """Build the index under temporary names, check it, then rename it into place."""
+    """Build the index under temporary names (:func:`atomic_path`), check it, then rename it into place."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the index directory {directory} ({exc.strerror})",
-                         path=name, fix="Pass cache= a writable directory") from exc
-    finals = [directory / f"{fasta.name}.fai"] + ([directory / f"{fasta.name}.gzi"] if bgzf else [])
-    temps = []
-    try:
-        for final in finals:
-            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=directory)
-            os.close(fd)
-            temps.append(tmp)
-        options = ["--fai-idx", temps[0]] + (["--gzi-idx", temps[1]] if bgzf else [])
+                         path=name, fix=option(
+                             "cache", clause="Pass {} a writable directory",
+                             otherwise="Set XDG_CACHE_HOME to a writable directory (bioseq keeps its "
+                                       "files in $XDG_CACHE_HOME/bioseq)")) from exc
+    fai = directory / f"{fasta.name}.fai"
+    gzi = directory / f"{fasta.name}.gzi" if bgzf else None
+    with contextlib.ExitStack() as stack:
+        temp_fai = stack.enter_context(atomic_path(fai))  # entered first, so renamed last: it marks completion
+        options = ["--fai-idx", str(temp_fai)]
+        if gzi is not None:
+            options += ["--gzi-idx", str(stack.enter_context(atomic_path(gzi)))]
         verbosity = pysam.set_verbosity(0)  # our message replaces htslib's terse one
         try:
             pysam.faidx(str(fasta), *options)
@@ -117,14 +153,8 @@ def _build_index(fasta: Path, name: str, directory: Path, bgzf: bool) -> tuple[P
             raise diagnose(fasta, name, exc) from exc
         finally:
             pysam.set_verbosity(verbosity)
-        _check_headers(fasta, name, Path(temps[0]))
-        for tmp, final in zip(temps[::-1], finals[::-1]):  # .fai last: it marks completion
-            os.replace(tmp, final)
-    finally:
-        for tmp in temps:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-    return finals[0], finals[1] if bgzf else None
+        _check_headers(fasta, name, temp_fai)
+    return fai, gzi
 
 
 def _check_headers(fasta: Path, name: str, fai: Path) -> None:

@@ -17,12 +17,15 @@ followed by zero or more sequence lines. :class:`FastaReader` yields one
 
 Positions inside a sequence are 0-based; line numbers in error messages are
 1-based, as an editor shows them. The reader accepts plain, gzip and bgzip
-files or open handles, reads about 1 MB at a time and keeps memory constant
-(it holds one chunk of records, or one record when that is longer). It
-tolerates CRLF line ends, blank lines, trailing
-whitespace and ``;`` comment lines before the first record, and rejects
-everything else with an :class:`~bioseq.errors.InputError` that names the
-file, line, record, the offending character and a fix.
+files or open handles, reads about 1 MB at a time and keeps memory constant:
+it holds one chunk of records, or, for a record longer than 2 MB (a
+chromosome, a single very long line), that record's sequence being built
+from 1 MB pieces; turning it into a ``str`` at the end briefly needs twice
+its length. It tolerates ``\n`` and ``\r\n`` line ends (mixed), blank
+lines, trailing whitespace and ``;`` comment lines before the first record,
+and rejects everything else with an :class:`~bioseq.errors.InputError` that
+names the file, line, record, the offending character and a fix (a lone
+``\r``, a NUL byte and a byte-order mark included).
 
 Use :func:`bioseq.io.fasta_codes.read_fasta_codes` to read a whole file
 straight into ``(N, L)`` uint8 codes much faster.
@@ -43,7 +46,8 @@ from typing import BinaryIO, NamedTuple
 
 from bioseq.errors import InputError
 from bioseq.io.fastx import (
-    UPPER, RecordReader, check_output_fields, chunks, clean_sequence, split_header,
+    UPPER, LongRecord, RecordReader, SequenceCleaner, check_output_fields, chunks, clean_sequence,
+    has_lone_cr, split_header,
 )
 from bioseq.io.handles import PathOrHandle, atomic_output
 
@@ -113,11 +117,28 @@ class FastaReader(RecordReader):
         self._valid_or_separator = self._valid + b"\x00"
         self._table = UPPER if self._uppercase else None
         for buf in chunks(stream, head):
+            if isinstance(buf, LongRecord):
+                record, lines = self._long(buf, line)
+                yield iter((record,))
+                line += lines
+                continue
             texts = buf[1:-1].split(b"\n>")
-            records = self._fast(texts)
+            records = None if has_lone_cr(buf) else self._fast(texts)
             yield self._precise(texts, line) if records is None else records
             line += buf.count(b"\n")
         self._stack.close()
+
+    def _long(self, item: LongRecord, line: int) -> tuple[FastaRecord, int]:
+        """One long record built piece by piece; also the number of lines it spans."""
+        name, description = split_header(item.header, path=self._path, line=line)
+        cleaner = SequenceCleaner(valid=self._valid, alphabet=self._alphabet, path=self._path,
+                                  line=line + 1, record=name, table=self._table)
+        seq = bytearray()
+        for piece in item.pieces:
+            seq += cleaner.feed(piece)
+        seq += cleaner.finish()
+        lines = cleaner.line - line
+        return FastaRecord(name, description, seq.decode("ascii")), lines
 
     def _flatten(self, generator: Iterator[Iterator[FastaRecord]]) -> Iterator[FastaRecord]:
         return itertools.chain.from_iterable(generator)  # the per-record loop runs in C

@@ -31,6 +31,11 @@ line break, which leaves the sequences back to back. A chunk with anything
 unusual (an invalid character, an odd header, whitespace inside lines) is
 re-read by the line-based code of :mod:`bioseq.io.fasta`, which accepts it or
 raises the precise error.
+
+Memory: besides the result, the reader holds one ~1 MB buffer (2 MB at
+most). A record longer than that (a chromosome, one very long line) is read
+in 1 MB pieces into its own row, so its peak is about twice its length (the
+row being built and the row of the result), not several times.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from bioseq.alphabet import ASCII_TO_CODE_BYTES, INVALID, PAD
-from bioseq.errors import InputError
+from bioseq.errors import InputError, option
 from bioseq.io import fastx
 from bioseq.io.handles import PathOrHandle, input_name, open_input
 
@@ -114,17 +119,19 @@ def read_fasta_codes(source: PathOrHandle, *, length: int | None = None, names: 
         head, line = fastx.first_line(stream, path, marker=b">", what="FASTA")
         size_hint = os.path.getsize(source) if isinstance(source, (str, os.PathLike)) else None
         out = _Output(None if length is None else int(length), names, path, size_hint)
-        for buf, end in _buffers(stream, head):
-            line = out.add_chunk(buf, end, line)
+        for item in _buffers(stream, head):
+            line = out.add_long(item, line) if isinstance(item, fastx.LongRecord) else out.add_chunk(*item, line)
     return out.result()
 
 
-def _buffers(stream: BinaryIO, head: bytes) -> Iterator[tuple[bytearray, int]]:
+def _buffers(stream: BinaryIO, head: bytes) -> Iterator[tuple[bytearray, int] | fastx.LongRecord]:
     """Fill a reused buffer; yield it with the end of its last whole record.
 
     ``buf[:end]`` starts with '>' and ends with the '\\n' before a '>' (the
     last one gets a '\\n' if the file lacks it). The consumer may change
-    ``buf[:end]``; the buffer doubles when one record does not fit.
+    ``buf[:end]``; the buffer doubles when one record does not fit, up to
+    :data:`bioseq.io.fastx.LONG_RECORD` chunks; a longer record comes as a
+    :class:`~bioseq.io.fastx.LongRecord`, to be read out before the next item.
     """
     buf = bytearray(max(fastx.CHUNK_SIZE, 2 * len(head)))
     buf[: len(head)] = head
@@ -137,6 +144,17 @@ def _buffers(stream: BinaryIO, head: bytes) -> Iterator[tuple[bytearray, int]]:
         if eof:
             break
         cut = buf.rfind(b"\n>", 0, size) + 1
+        if cut == 0 and len(buf) >= fastx.LONG_RECORD * fastx.CHUNK_SIZE:  # stream this record
+            rest: list[bytes] = []
+            record = fastx.long_record(stream, bytes(memoryview(buf)[:size]), rest)
+            yield record
+            for _ in record.pieces:  # not read out by the consumer
+                pass
+            if not rest:
+                return  # the file ends with this record
+            size, eof = len(rest[0]), False
+            buf[:size] = rest[0]
+            continue
         if cut == 0:  # a record longer than the buffer
             bigger = bytearray(2 * len(buf))
             bigger[:size] = memoryview(buf)[:size]
@@ -197,9 +215,35 @@ class _Output:
         if self.size_hint is not None:  # first chunk: guess the number of records
             self._reserve(int(layout.lengths.size * self.size_hint / end * 1.02) + 16, 0)
             self.size_hint = None
-        if not self._fast_chunk(buf, arr, layout):
+        lone_cr = layout.carriage_returns and fastx.has_lone_cr(buf, 0, end)
+        if lone_cr or not self._fast_chunk(buf, arr, layout):
             self._slow_chunk(bytes(memoryview(buf)[:end]), line)
         return line + layout.newlines.size
+
+    def add_long(self, item: fastx.LongRecord, line: int) -> int:
+        """Add one record read piece by piece (it starts at 1-based ``line``); return the next line."""
+        self.size_hint = None  # a guess from the first chunk would be wrong now
+        name, description = fastx.split_header(item.header, path=self.path, line=line)
+        cleaner = fastx.SequenceCleaner(valid=_DNA, alphabet="dna", path=self.path, line=line + 1,
+                                        record=name, table=ASCII_TO_CODE_BYTES)
+        row = bytearray()
+        limit = self.fixed if self.fixed is not None else -1
+        for piece in item.pieces:
+            codes = cleaner.feed(piece)
+            if limit < 0 or len(row) + len(codes) <= limit:  # else only count (for the message)
+                row += codes
+        row += cleaner.finish()
+        if 0 <= limit < cleaner.length:
+            raise self._too_long(cleaner.length, line, name)
+        self._reserve(1, len(row))
+        self.codes[self.size, : len(row)] = np.frombuffer(row, dtype=np.uint8)
+        self.codes[self.size, len(row):] = PAD
+        self.lengths[self.size] = len(row)
+        self.size += 1
+        if self.names is not None:
+            self.names.append(name)
+            self.descriptions.append(description)
+        return cleaner.line
 
     def _fast_chunk(self, buf: bytearray, arr: np.ndarray, layout: _Layout) -> bool:
         """Add a chunk with array operations; False (nothing added) when it needs the slow path."""
@@ -269,15 +313,31 @@ class _Output:
         self._put_rows(codes, layout.lengths)
         return True
 
+    def _too_long(self, size: int, line: int, name: str) -> InputError:
+        return InputError(
+            f"the sequence is {size} bases long, longer than {option('length', str(self.fixed))}",
+            path=self.path, line=line, record=name,
+            fix=f"Set {option('length', 'N')} to at least the longest sequence, or trim or window the "
+                "sequences first",
+        )
+
     def _reserve(self, n: int, width: int) -> None:
         rows, cols = self.codes.shape
         if self.size + n <= rows and width <= cols:
             return
-        if self.size + n > rows:
-            rows = max(self.size + n, rows * 3 // 2 + 1024)
         if width > cols:
             cols = max(width, cols * 5 // 4)
-        codes = np.empty((rows, cols), dtype=np.uint8)
+        if self.size + n > rows:  # grow by half, plus up to 1024 rows or 64 MB (wide rows)
+            rows = max(self.size + n, rows * 3 // 2 + min(1024, (64 << 20) // max(cols, 1)))
+        try:
+            codes = np.empty((rows, cols), dtype=np.uint8)
+        except MemoryError:
+            raise InputError(
+                f"{rows:,} rows of {cols:,} codes do not fit in memory (the array is as wide as "
+                "the longest sequence)", path=self.path,
+                fix="Encode long sequences (chromosomes) apart from short ones, or cut them into "
+                "windows first",
+            ) from None
         codes[: self.size, : self.codes.shape[1]] = self.codes[: self.size]
         codes[: self.size, self.codes.shape[1]:] = PAD
         self.codes = codes
@@ -308,11 +368,7 @@ class _Output:
             seq = fastx.clean_sequence(text[end + 1:], valid=_DNA, alphabet="dna", path=self.path,
                                        line=line + 1, record=name)
             if self.fixed is not None and len(seq) > self.fixed:
-                raise InputError(
-                    f"the sequence is {len(seq)} bases long, longer than length={self.fixed}",
-                    path=self.path, line=line, record=name,
-                    fix="Raise length, or trim or window the sequences first",
-                )
+                raise self._too_long(len(seq), line, name)
             names.append(name)
             descriptions.append(description)
             seqs.append(seq)

@@ -16,8 +16,9 @@ Position ``i`` of ``quality`` (0-based) belongs to base ``i`` of
 ``sequence``; line numbers in error messages are 1-based. Input may be plain,
 gzip or bgzip, a path or a handle; memory stays constant (one record at a
 time). Truncated records, quality strings of the wrong length, characters
-outside ``'!'`` .. ``'~'``, mismatched ``+`` titles and non-nucleotide bases
-raise :class:`~bioseq.errors.InputError` with the file, line, record and a fix.
+outside ``'!'`` .. ``'~'``, mismatched ``+`` titles, non-nucleotide bases and
+a ``\r`` that is not part of a ``\r\n`` line end raise
+:class:`~bioseq.errors.InputError` with the file, line, record and a fix.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from typing import BinaryIO
 import numpy as np
 
 from bioseq.errors import InputError
-from bioseq.io.fastx import RecordReader, check_output_fields, clean_sequence, split_header
+from bioseq.io.fastx import RecordReader, check_output_fields, clean_sequence, outside, split_header
 from bioseq.io.handles import PathOrHandle, atomic_output
+from bioseq.io.sniff import lone_carriage_return
 
 __all__ = ["FastqRecord", "FastqReader", "read_fastq", "write_fastq"]
 
@@ -147,11 +149,14 @@ class FastqReader(RecordReader):
             name, description = split_header(title, path=self._path, line=title_line)
             seq, plus = self._sequence(lines, name, title_line)
             plus_line = self._line
-            quality, pending = self._quality(lines, name, len(seq))
+            text = (seq.upper() if self._uppercase else seq).decode("ascii")
+            del seq  # a long read is held once, as text, while its quality is read
+            quality, pending = self._quality(lines, name, len(text))
             self._check_plus(plus, title, name, plus_line)
-            if self._uppercase:
-                seq = seq.upper()
-            yield FastqRecord(name, description, seq.decode("ascii"), quality.decode("ascii"))
+            record = FastqRecord(name, description, text, quality.decode("ascii"))
+            del text, quality
+            yield record
+            del record  # the caller's: not kept alive by this generator
             if pending is None:
                 pending = self._next_line(lines)
 
@@ -183,9 +188,12 @@ class FastqReader(RecordReader):
             if size == 0 and raw[:1] == b"@":  # empty quality line left out
                 return b"", raw
             part = raw.rstrip(b"\r\n")
+            if b"\r" in part:
+                raise lone_carriage_return(path=self._path, line=self._line, record=name,
+                                           column=part.index(b"\r") + 1)
             if got + len(part) > size:
                 raise self._length_error(name, got, len(part), size, started=bool(parts), raw=raw)
-            bad = part.translate(None, _QUALITY_BYTES)
+            bad = outside(part, _QUALITY_BYTES)
             if bad:
                 raise InputError(
                     f"quality character {bad[:1].decode('latin-1')!r} in column "

@@ -33,8 +33,9 @@ Bad input raises :class:`~bioseq.errors.InputError` naming the file, the
 1-based line and the fix: columns separated by spaces or not 9, tabs inside
 the attribute column, coordinates that are not positive integers, ``start >
 end``, a bad strand, attributes that cannot be parsed, a GTF exon without
-``transcript_id`` or ``gene_id``, and a transcript whose exons overlap or
-lie on two contigs or strands.
+``transcript_id`` or ``gene_id``, a transcript whose exons overlap or
+lie on two contigs or strands, a space in a contig name, a byte-order mark,
+and a ``\r`` that is not part of a ``\r\n`` line end.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from urllib.parse import unquote
 from bioseq.errors import InputError
 from bioseq.io.annotation import Annotation, Gene, Transcript
 from bioseq.io.handles import PathOrHandle, check_text, input_name, open_input, text_lines
+from bioseq.io.sniff import lone_carriage_return, reject_bom
 
 __all__ = ["read_gtf", "read_gff3", "read_annotation"]
 
@@ -131,7 +133,9 @@ def read_annotation(source: PathOrHandle) -> Annotation:
 def _read(source: PathOrHandle, fmt: str | None) -> Annotation:
     path = input_name(source)
     with open_input(source) as stream:
-        check_text(stream.peek(4096)[:4096], path=path, what=fmt or "GTF/GFF3")
+        head = stream.peek(4096)[:4096]
+        check_text(head, path=path, what=fmt or "GTF/GFF3")
+        reject_bom(head, path=path, what=fmt or "GTF/GFF3")
         lines = text_lines(stream, path, what="GTF/GFF3")
         if fmt is None:
             head, fmt = _sniff(lines)
@@ -156,6 +160,13 @@ def _at(exc: InputError, path: str, line: int | None) -> InputError:
     return InputError(exc.problem, path=path, line=line, record=exc.record, fix=exc.fix)
 
 
+def _comment(line: str, path: str, number: int) -> bool:
+    """True for a blank or ``#`` line, which the readers skip; a lone CR in any line is an error."""
+    if "\r" in line:  # CR-only line ends: several lines glued into this one
+        raise lone_carriage_return(path=path, line=number)
+    return not line or line[0] == "#"
+
+
 def _columns(line: str, fmt: str) -> tuple[str, str, str, int, int, str, str]:
     """Split and check one feature line; coordinates become 0-based half-open."""
     fields = line.split("\t")
@@ -168,8 +179,9 @@ def _columns(line: str, fmt: str) -> tuple[str, str, str, int, int, str, str]:
                              fix="Keep the attributes in the ninth column, separated by '; ', not tabs")
         raise InputError(f"the line has {len(fields)} column(s), {fmt} has 9", fix=_FIELDS_FIX)
     chrom, source, feature, start, end, _, strand, _, attributes = fields
-    if not chrom:
-        raise InputError("column 1 (seqid) is empty", fix="Give every feature a contig name")
+    if not chrom or " " in chrom:
+        raise InputError("column 1 (seqid) is empty" if not chrom else f"column 1 (seqid) {chrom!r} holds a space",
+                         fix="Give every feature a contig name without spaces, the columns separated by tabs")
     start, end = _position(start, 4, "start"), _position(end, 5, "end")
     if start > end:
         raise InputError(f"start ({start}) is greater than end ({end})",
@@ -263,7 +275,7 @@ def _gtf(lines: Lines, path: str) -> Annotation:
     parts: dict[str, _Parts] = {}
     genes: dict[str, Gene] = {}
     for number, line in lines:
-        if not line or line[0] == "#":
+        if _comment(line, path, number):
             continue
         try:
             chrom, source, feature, start, end, strand, text = _columns(line, "GTF")
@@ -318,7 +330,7 @@ def _gff3(lines: Lines, path: str) -> Annotation:
     for number, line in lines:
         if line.startswith(("##FASTA", ">")):
             break
-        if not line or line[0] == "#":
+        if _comment(line, path, number):
             continue
         try:
             chrom, source, ftype, start, end, strand, text = _columns(line, "GFF3")

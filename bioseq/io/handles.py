@@ -5,9 +5,11 @@ Readers in :mod:`bioseq.io` accept either a path or an open binary handle.
 BGZF (bgzip) transparently, and turns the usual low-level failures into one
 :class:`~bioseq.errors.InputError` that names the file: a missing file, a
 directory, a truncated or corrupt gzip stream, a binary file where text was
-expected. :func:`atomic_output` writes a file under a temporary name and
-renames it only when writing succeeded, so a failed command never leaves a
-half-written output behind.
+expected. :func:`atomic_output`, :func:`atomic_path` and
+:func:`atomic_directory` (from :mod:`bioseq.io.atomic`, re-exported here)
+write an output under a temporary name and rename it only when writing
+succeeded, so a failed or killed command never leaves a half-written output
+behind.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ import contextlib
 import gzip
 import io
 import os
-import tempfile
 import zlib
 from pathlib import Path
 from collections.abc import Iterable, Iterator
 from typing import IO, BinaryIO
 
 from bioseq.errors import InputError, MissingFileError
+from bioseq.io.atomic import atomic_directory, atomic_output, atomic_path, can_write
 
 __all__ = [
     "PathOrHandle",
@@ -32,6 +34,8 @@ __all__ = [
     "is_bgzf",
     "check_text",
     "atomic_output",
+    "atomic_path",
+    "atomic_directory",
     "text_lines",
     "read_errors",
     "can_write",
@@ -293,60 +297,3 @@ def read_errors(path: str) -> Iterator[None]:
             "cannot be decoded)",
             path=path, fix="Save it as UTF-8 text",
         ) from exc
-
-
-def can_write(directory: str | os.PathLike) -> bool:
-    """True when bioseq may create files in ``directory``.
-
-    A directory marked read-only (no write bit at all) counts as read-only
-    even for root, who could write there anyway: bioseq never drops index or
-    cache files into a shared, read-only data folder.
-    """
-    try:
-        mode = os.stat(directory).st_mode
-    except OSError:
-        return False
-    return os.access(directory, os.W_OK) and bool(mode & 0o222)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
-    """Write a file so that it appears whole or not at all.
-
-    The data go to a temporary file in the same directory, which is renamed
-    over ``path`` when the ``with`` block ends without an exception and
-    removed otherwise. An existing file at ``path`` is left untouched when
-    writing fails.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The output file. Its directory is created if needed.
-    mode : {"wb", "w"}
-        Binary or text mode.
-
-    Yields
-    ------
-    file object
-        The open temporary file.
-    """
-    if mode not in ("wb", "w"):
-        raise ValueError(f"mode must be 'wb' or 'w', got {mode!r}")
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise

@@ -34,6 +34,7 @@ decoy, background, bg, control, ctrl, random, shuffled, null, n1, n2, ...).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ import numpy as np
 
 from bioseq.alphabet import ASCII_TO_CODE_BYTES, INVALID
 from bioseq.encode.codes import encode, encode_one
-from bioseq.errors import InputError
+from bioseq.errors import InputError, option
 
 __all__ = ["TASKS", "LabelledSequences", "class_order", "labelled_from_rows", "check_sequences"]
 
@@ -57,6 +58,7 @@ _NEGATIVE_WORD = re.compile(
     re.IGNORECASE,
 )
 _INVALID_BYTE = bytes([INVALID])
+_SLICE = 1 << 20
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -357,14 +359,39 @@ def check_sequences(sequences: Sequence[str], *, where: Callable[[int], dict]) -
     if lengths.size and lengths.min() == 0:
         raise InputError("the sequence is empty", **where(int(np.argmin(lengths))),
                          fix="Fill it in or remove the record")
-    joined = "".join(sequences).encode("latin-1", "replace").translate(ASCII_TO_CODE_BYTES)
-    pos = joined.find(_INVALID_BYTE)
-    if pos >= 0:
-        i = int(np.searchsorted(np.cumsum(lengths), pos, side="right"))
+    i = _first_invalid(sequences, lengths)
+    if i >= 0:
         try:
             encode_one(sequences[i])
         except InputError as exc:
             raise InputError(exc.problem, **where(i), fix=exc.fix) from None
+
+
+def _first_invalid(sequences: Sequence[str], lengths: np.ndarray) -> int:
+    """The index of the first sequence with a non-nucleotide character, or -1.
+
+    Checked about :data:`_SLICE` characters at a time (short sequences joined,
+    long ones sliced), so that no sequence is copied whole.
+    """
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if ends.size else 0
+    cuts = np.searchsorted(ends, np.arange(_SLICE, total, _SLICE), side="right")
+    long = np.flatnonzero(lengths > _SLICE)
+    bounds = np.unique(np.concatenate(([0, len(sequences)], cuts, long, long + 1))).tolist()
+    for a, b in itertools.pairwise(bounds):
+        if b - a == 1 and lengths[a] > _SLICE:
+            text = sequences[a]
+            if any(_INVALID_BYTE in _codes(text[k:k + _SLICE]) for k in range(0, len(text), _SLICE)):
+                return a
+            continue
+        pos = _codes("".join(sequences[a:b])).find(_INVALID_BYTE)
+        if pos >= 0:
+            return a + int(np.searchsorted(ends[a:b] - (ends[a - 1] if a else 0), pos, side="right"))
+    return -1
+
+
+def _codes(text: str) -> bytes:
+    return text.encode("latin-1", "replace").translate(ASCII_TO_CODE_BYTES)
 
 
 def _index_labels(raw: Sequence[str], classes, where) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -403,20 +430,23 @@ def _resolve_classes(found: set[str], classes, where, first_of) -> tuple[str, ..
             raise InputError(
                 f"all labels are {only!r}: a classifier needs at least two classes",
                 path=where(0)["path"],
-                fix="Check the labels (column or pattern), or pass classes= to name the missing ones",
+                fix="Check the labels (column or pattern)"
+                    + option("classes", clause=", or pass {} to name the missing ones"),
             )
         return class_order(found)
     order = () if isinstance(classes, str) else tuple(classes)
     if len(order) < 2 or len(set(order)) != len(order) or not all(isinstance(c, str) and c for c in order):
         raise InputError(
             f"classes= must list two or more distinct non-empty strings, got {classes!r}",
-            path=where(0)["path"], fix="Pass e.g. classes=['neg', 'pos'] (index 0 first)",
+            path=where(0)["path"], fix=option("classes", "['neg', 'pos']", clause="Pass e.g. {} (index 0 first)"),
         )
     unknown = found.difference(order)
     if unknown:
         label, row = first_of(unknown)
         raise InputError(
-            f"label {label!r} is not one of classes={list(order)!r}", **where(row),
-            fix="Add it to classes= or remove the rows that carry it",
+            f"label {label!r} is not one of "
+            + option("classes", repr(list(order)), otherwise=f"the classes of the training data, {list(order)!r}"),
+            **where(row), fix=option("classes", clause="Add it to {} or remove the rows that carry it",
+                                     otherwise="Remove the rows that carry it, or train on data that hold it"),
         )
     return order

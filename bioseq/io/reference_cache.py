@@ -26,7 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from bioseq.alphabet import ASCII_TO_CODE_BYTES, INVALID, N
-from bioseq.errors import InputError
+from bioseq.errors import InputError, option
 from bioseq.io.handles import atomic_output, can_write
 
 __all__ = [
@@ -187,7 +187,9 @@ class CodeCache:
             raise InputError(
                 f"cannot write the code cache {path} ({exc.strerror or exc})",
                 path=self._fasta_name,
-                fix="Pass cache= a writable directory, or cache=None",
+                fix=option("cache", clause="Pass {} a writable directory, or cache=None",
+                           otherwise="Make that directory writable, or set XDG_CACHE_HOME to a writable "
+                                     "directory (bioseq keeps its files in $XDG_CACHE_HOME/bioseq)"),
             ) from exc
 
     def close(self) -> None:

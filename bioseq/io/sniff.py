@@ -6,7 +6,14 @@ and CRAM magic, FASTA ``>``, FASTQ ``@``, SAM header tags, the nine columns
 of GTF/GFF3 and their attribute styles, BED's integer columns and
 comma/tab-separated tables with a ``sequence`` column. Only when the content
 matches nothing does the extension decide, so that the strict reader of the
-promised format can name the line that is wrong.
+promised format can name the line that is wrong. A UTF-8 byte-order mark is
+skipped for the guess (the readers then say whether they accept it: tables
+do, FASTA, FASTQ, BED and GTF/GFF3 name it and refuse the file).
+
+:func:`reject_bom` and :func:`lone_carriage_return` are the content checks
+the line-based readers share: a byte-order mark where a format has none,
+and a carriage return that is not part of a ``\r\n`` line end (classic Mac
+line ends, which would otherwise glue lines together).
 """
 
 from __future__ import annotations
@@ -16,13 +23,16 @@ import re
 from bioseq.errors import InputError
 from bioseq.io.handles import PathOrHandle, input_name, open_input
 
-__all__ = ["FORMATS", "sniff_format"]
+__all__ = ["FORMATS", "sniff_format", "BOM", "reject_bom", "lone_carriage_return"]
 
 FORMATS = ("fasta", "fastq", "sam", "bam", "cram", "bed", "gtf", "gff3", "table")
 
 _SAM_HEADER = re.compile(rb"^@(HD|SQ|RG|PG|CO)\t")
 _GTF_ATTR = re.compile(rb'^\s*\w+ +"?[^";]*"?;')
 _HEAD_BYTES = 1 << 16
+BOM = b"\xef\xbb\xbf"
+"""The UTF-8 byte-order mark that some Windows editors put at the start of a file."""
+BOM_FIX = "Remove it, e.g. with: sed -i '1s/^\\xEF\\xBB\\xBF//' FILE"
 
 
 def sniff_format(source: PathOrHandle) -> str:
@@ -57,7 +67,31 @@ def sniff_format(source: PathOrHandle) -> str:
                 "this is a binary file of an unknown format", path=name,
                 fix="bioseq reads FASTA, FASTQ, SAM/BAM/CRAM, BED, GTF/GFF3 and CSV/TSV tables",
             )
-    return _sniff_text(raw_head, name)
+    return _sniff_text(raw_head.removeprefix(BOM), name)
+
+
+def reject_bom(head: bytes, *, path: str, what: str) -> None:
+    """Refuse a stream whose first bytes are a UTF-8 byte-order mark.
+
+    Raises
+    ------
+    InputError
+        When ``head`` starts with :data:`BOM`; the message says how to remove it.
+    """
+    if head.startswith(BOM):
+        raise InputError(f"the file starts with a byte-order mark (BOM), which {what} does not allow",
+                         path=path, line=1, fix=BOM_FIX)
+
+
+def lone_carriage_return(*, path: str, line: int, record: str | None = None,
+                         column: int | None = None) -> InputError:
+    """The error for a ``\r`` that is not followed by ``\n`` (1-based ``line`` and ``column``)."""
+    where = f" in column {column}" if column is not None else ""
+    return InputError(
+        f"a carriage return ('\\r'){where} is not followed by a line feed", path=path, line=line,
+        record=record, fix="The file has classic Mac (CR-only) line ends; convert them, "
+        "e.g. with: tr '\\r' '\\n' < FILE > FIXED",
+    )
 
 
 _EXTENSIONS = {

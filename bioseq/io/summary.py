@@ -8,6 +8,11 @@ counts, length distribution, GC and N content, contigs, strands, classes, and
 a list of ``problems`` (alphabet problems such as protein letters, gaps or
 lower-case soft-masking are reported, not fatal). A file the reader rejects
 raises the reader's :class:`~bioseq.errors.InputError`.
+
+Memory: records are streamed and their letters counted in slices of
+:data:`_SLICE` characters, so a summary holds one record at a time and never
+a per-letter array (a 200 MB single-line FASTA needs about twice its size,
+for the reader to build the sequence; see :mod:`bioseq.io.fasta`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from bioseq.alphabet import ASCII_TO_CODE, INVALID
-from bioseq.io.alignment_file import AlignmentSource
+from bioseq.io.alignment_file import AlignmentSource, _quiet_htslib
 from bioseq.io.bed import read_intervals
 from bioseq.io.fasta import FastaReader
 from bioseq.io.fastq import FastqReader
@@ -39,6 +44,8 @@ _AMBIGUOUS = (ASCII_TO_CODE >= 4) & (ASCII_TO_CODE != INVALID)
 _LOWER = np.zeros(256, dtype=bool)
 _LOWER[ord("a"):ord("z") + 1] = True
 _NUCLEOTIDE = ASCII_TO_CODE != INVALID
+_SLICE = 1 << 20
+"""Characters counted at a time (bincount makes 8 bytes per character it is given)."""
 
 
 def summarize(path: str | os.PathLike) -> dict:
@@ -104,6 +111,13 @@ def _composition(counts: np.ndarray) -> tuple[dict, list[str]]:
     return figures, problems
 
 
+def _count_letters(text: str, counts: np.ndarray) -> None:
+    """Add the byte histogram of an ASCII ``text`` to ``counts``, a slice at a time."""
+    for start in range(0, len(text), _SLICE):
+        piece = text[start:start + _SLICE].encode("ascii")
+        counts += np.bincount(np.frombuffer(piece, dtype=np.uint8), minlength=256)
+
+
 def _sequences(reader) -> dict:
     counts = np.zeros(256, dtype=np.int64)
     lengths: list[int] = []
@@ -111,12 +125,11 @@ def _sequences(reader) -> dict:
     quality = np.zeros(256, dtype=np.int64)
     with reader as records:
         for record in records:
-            raw = record.sequence.encode("ascii")
-            counts += np.bincount(np.frombuffer(raw, dtype=np.uint8), minlength=256)
-            lengths.append(len(raw))
+            _count_letters(record.sequence, counts)
+            lengths.append(len(record.sequence))
             names[record.name] += 1
             if getattr(record, "quality", None):
-                quality += np.bincount(np.frombuffer(record.quality.encode("ascii"), np.uint8), minlength=256)
+                _count_letters(record.quality, quality)
     summary = {"records": len(lengths), "bases": int(counts.sum()), **_lengths(lengths)}
     figures, problems = _composition(counts)
     summary.update(figures)
@@ -152,7 +165,7 @@ def _fastq(path: str) -> dict:
 def _alignments(path: str) -> dict:
     flags = Counter()
     mapq = []
-    with AlignmentSource(path) as source:
+    with AlignmentSource(path) as source, _quiet_htslib():  # bioseq's one-line error, not htslib's
         for read in source.all_reads():
             f = read.flag
             flags["records"] += 1
@@ -205,7 +218,7 @@ def _table(path: str) -> dict:
     lengths = [len(s) for s in data.sequences]
     counts = np.zeros(256, dtype=np.int64)
     for s in data.sequences:
-        counts += np.bincount(np.frombuffer(s.encode("ascii"), dtype=np.uint8), minlength=256)
+        _count_letters(s, counts)
     figures, problems = _composition(counts)
     return {"records": len(data), "bases": int(sum(lengths)), **_lengths(lengths), **figures,
             "task": data.task, "classes": data.class_counts(), "problems": problems}

@@ -15,8 +15,11 @@ Files may be plain, gzip or bgzip; paths or open handles are accepted.
 Multi-label data come as one column of labels joined by ``label_separator``
 (``"a;b"``) or as one 0/1 column per class (``label_column=["a", "b"]``).
 The result's fields, the label encoding and the class order are described
-in :mod:`bioseq.io.labels`. Sequences carry no coordinates; messages give
-1-based line numbers and 0-based positions within a sequence.
+in :mod:`bioseq.io.labels`. A field may be as long as a chromosome: lines
+without quotes are split directly, holding a long sequence once, and
+:mod:`csv` (for quoted lines) may read fields of any length. Sequences
+carry no coordinates; messages give 1-based line numbers and 0-based
+positions within a sequence.
 
 :func:`write_table` saves a :class:`LabelledSequences` (e.g. a split) as CSV.
 """
@@ -37,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bioseq.errors import InputError, MissingFileError
+from bioseq.errors import InputError, MissingFileError, option
 from bioseq.io.fasta import read_fasta
 from bioseq.io.handles import PathOrHandle, atomic_output, check_text, input_name, open_input, read_errors
 from bioseq.io.labels import LabelledSequences, check_sequences, labelled_from_rows
@@ -51,6 +54,10 @@ Column = str | int
 _HEAD_BYTES = 1 << 14
 _SAMPLE_LINES = 20
 _DNA_LIKE = re.compile(r"[ACGTUNacgtun]{8,}")
+_OTHER_DELIMITER = option("delimiter", clause=", or pass {}",
+                          otherwise=", or save the table with a delimiter that no field holds (a .tsv with tabs)")
+_LINE_ENDS = ("\n", "\r\n", "\r", "")
+_FIELD_LIMIT = 2**31 - 1  # the largest limit csv accepts on every platform
 
 
 def read_table(
@@ -165,10 +172,11 @@ def _read_columns(stream, path, specs, *, delimiter, header, names_if_present=Fa
 
     With ``names_if_present``, a header column called ``name`` is read too, as an extra last spec.
     """
-    with _text(stream, path) as text:
+    with _text(stream, path) as text, _long_fields():
         sample = list(itertools.islice(iter(text.readline, ""), _SAMPLE_LINES))
         delim = delimiter if delimiter is not None else _guess_delimiter(path, sample)
-        reader = csv.reader(itertools.chain(sample, text), delimiter=delim)
+        sample.reverse()  # handed over line by line: a long line is not kept in the sample
+        reader = _Rows(itertools.chain(iter(lambda: sample.pop() if sample else None, None), text), delim)
         try:
             first = next((row for row in reader if any(c.strip() for c in row)), None)
             if first is None:
@@ -188,18 +196,59 @@ def _read_columns(stream, path, specs, *, delimiter, header, names_if_present=Fa
                     raise InputError(
                         f"the row has {len(row)} fields but the {'header' if header else 'first row'} "
                         f"has {width} (delimiter {delim!r})", path=path, line=reader.line_num,
-                        fix="Quote fields that contain the delimiter, or pass delimiter=",
+                        fix="Quote fields that contain the delimiter" + _OTHER_DELIMITER,
                     )
                 rows.append(get(row))
                 lines.append(reader.line_num)
         except csv.Error as exc:
             raise InputError(f"the table cannot be parsed ({exc})", path=path, line=reader.line_num,
-                             fix="Check the quoting, or pass delimiter=") from exc
+                             fix="Check the quoting" + _OTHER_DELIMITER) from exc
     if not rows:
         raise InputError("the table has a header but no rows", path=path,
                          fix="Check that it was written completely")
     cells = [list(col) for col in zip(*rows)] if len(picks) > 1 else [rows]
     return columns, cells, lines
+
+
+class _Rows:
+    """The rows of :func:`csv.reader` and its ``line_num``, sparing csv the lines without quotes.
+
+    csv builds each field in a buffer of 4 bytes per character, which makes a
+    chromosome-long sequence cost five times its size; a line without ``"``
+    reads the same with :meth:`str.split`, which holds the field once.
+    """
+
+    def __init__(self, lines: Iterator[str], delimiter: str) -> None:
+        self._lines = lines
+        self._delimiter = delimiter
+        self._pushed: str | None = None
+        self._csv = csv.reader(self._source(), delimiter=delimiter)
+        self.line_num = 0
+
+    def __iter__(self) -> _Rows:
+        return self
+
+    def __next__(self) -> list[str]:
+        line = next(self._lines)
+        self.line_num += 1
+        if '"' in line:  # quoting, maybe over several lines: csv reads this record
+            self._pushed = line
+            return next(self._csv)
+        if line in _LINE_ENDS:
+            return []
+        row = line.split(self._delimiter)  # split before stripping: no second copy of a long line
+        row[-1] = row[-1].rstrip("\r\n")
+        return row
+
+    def _source(self) -> Iterator[str]:
+        while True:
+            if self._pushed is not None:
+                line, self._pushed = self._pushed, None
+            elif (line := next(self._lines, None)) is None:
+                return
+            else:
+                self.line_num += 1
+            yield line
 
 
 def _column_index(spec, columns, header, first, path, line) -> int:
@@ -226,7 +275,9 @@ def _column_index(spec, columns, header, first, path, line) -> int:
     raise InputError(
         f"there is no column {spec!r}; the columns are {', '.join(map(repr, columns))}{hint}",
         path=path, line=line,
-        fix=("The first row looks like data: pass header=False and 0-based column numbers"
+        fix=(option("header", "False", clause="The first row looks like data: pass {} and 0-based column numbers",
+                    otherwise="The first row looks like data: add a header line that names the columns, "
+                              "e.g. 'sequence,label'")
              if looks_like_data else "Pass the right column name"),
     )
 
@@ -288,7 +339,10 @@ def read_fasta_labelled(
                 f"the header {title!r} holds no label matching {label_pattern!r}"
                 if label is None else f"label_pattern returned {label!r}, not a string",
                 path=path, record=record.name,
-                fix="Pass label_pattern= a regex with one group, or a function",
+                fix=option("label_pattern",
+                           clause="Give {} a regular expression with one (...) group around the label",
+                           otherwise="Write the label into each header as 'label=NAME', or use a table with a "
+                                     "label column"),
             )
         names.append(record.name)
         sequences.append(record.sequence)
@@ -533,6 +587,20 @@ def _check_head(stream, path: str, what: str) -> bytes:
         raise InputError("this is a FASTA file, not a table", path=path,
                          fix="Use read_fasta_labelled or read_labelled, which tell them apart")
     return head
+
+
+@contextlib.contextmanager
+def _long_fields() -> Iterator[None]:
+    """Let :mod:`csv` read fields of any length (a chromosome-long sequence) inside the block.
+
+    :mod:`csv` refuses fields over 128 kB by default; the limit is process-wide,
+    so it is restored on the way out.
+    """
+    previous = csv.field_size_limit(_FIELD_LIMIT)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,9 @@ from bioseq.models.layers import (
     ClassificationHead, CodesToOneHot, ConvBlock, check_codes_input, check_minimum, padding_mask,
 )
 from bioseq.models.pooling import SequencePool
-from bioseq.models.registry import ModelConfig, register
+from bioseq.models.registry import (
+    MAX_KERNEL, MAX_LAYERS, MAX_LENGTH, MAX_WIDTH, ModelConfig, check_maximum, register,
+)
 
 __all__ = ["CNNConfig", "CNNClassifier"]
 
@@ -56,7 +58,11 @@ class CNNConfig(ModelConfig):
     Raises
     ------
     InputError
-        On tuples of different lengths, no layer, or a size that is not positive.
+        On tuples of different lengths, no layer, or a size that is not
+        positive or above its bound (:mod:`bioseq.models.registry`:
+        ``MAX_LAYERS`` layers, ``MAX_WIDTH`` channels and ``head_hidden``,
+        ``MAX_KERNEL``, ``MAX_LENGTH`` for dilations, pools and each layer's
+        span ``(kernel - 1) * dilation + 1``).
     """
 
     channels: tuple[int, ...] = (64, 128, 128)
@@ -78,6 +84,17 @@ class CNNConfig(ModelConfig):
                              f"kernel_sizes, dilations and pools, got {listed}",
                              fix="Give the four lists the same length")
         check_minimum("cnn", 1, head_hidden=self.head_hidden, **layers)
+        if len(self.channels) > MAX_LAYERS:
+            raise InputError(f"model 'cnn' may have at most {MAX_LAYERS} conv layers, got {len(self.channels)}",
+                             fix="Give shorter channels, kernel_sizes, dilations and pools lists")
+        check_maximum("cnn", MAX_WIDTH, channels=self.channels, head_hidden=self.head_hidden)
+        check_maximum("cnn", MAX_KERNEL, kernel_sizes=self.kernel_sizes)
+        check_maximum("cnn", MAX_LENGTH, dilations=self.dilations, pools=self.pools)
+        spans = [(k - 1) * d + 1 for k, d in zip(self.kernel_sizes, self.dilations)]
+        if max(spans) > MAX_LENGTH:
+            raise InputError(f"model 'cnn' conv layer {spans.index(max(spans))} spans {max(spans)} bases "
+                             f"((kernel_size - 1) * dilation + 1), more than {MAX_LENGTH}",
+                             fix="Use a smaller kernel size or dilation")
 
 
 @register("cnn", CNNConfig)

@@ -38,6 +38,7 @@ import numpy as np
 from scipy.special import expit, softmax
 
 from bioseq.encode.codes import check_codes
+from bioseq.encode.kmer import MAX_K
 from bioseq.encode.spectrum import KmerSpectrum
 from bioseq.errors import InputError
 
@@ -82,8 +83,8 @@ class KmerLogisticBaseline:
 
     def __init__(self, *, k: int = 4, canonical: bool = False, C: float = 1.0, max_iter: int = 1000,
                  seed: int = 0) -> None:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise InputError(f"k must be an integer from 1 to 8, got {k!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
+            raise InputError(f"k must be an integer from 1 to {MAX_K}, got {k!r}")  # 4**k columns
         if not isinstance(canonical, (bool, np.bool_)):
             raise InputError(f"canonical must be True or False, got {canonical!r}")
         if isinstance(C, bool) or not isinstance(C, (int, float, np.number)) or not np.isfinite(C) or C <= 0:

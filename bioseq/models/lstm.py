@@ -24,7 +24,9 @@ from bioseq.models.layers import (
     ClassificationHead, CodesToOneHot, ConvBlock, check_codes_input, check_minimum, padding_mask,
 )
 from bioseq.models.pooling import SequencePool
-from bioseq.models.registry import ModelConfig, register
+from bioseq.models.registry import (
+    MAX_KERNEL, MAX_LAYERS, MAX_LENGTH, MAX_WIDTH, ModelConfig, check_maximum, register,
+)
 
 __all__ = ["LSTMConfig", "LSTMClassifier", "MaskedLSTM", "reverse_within_lengths"]
 
@@ -56,7 +58,10 @@ class LSTMConfig(ModelConfig):
     Raises
     ------
     InputError
-        On a size that is not positive (``stem_channels`` may be 0).
+        On a size that is not positive (``stem_channels`` may be 0) or above
+        its bound (:mod:`bioseq.models.registry`: ``MAX_WIDTH`` for sizes and
+        channels, ``MAX_KERNEL``, ``MAX_LENGTH`` for ``stem_pool``,
+        ``MAX_LAYERS``).
     """
 
     stem_channels: int = 64
@@ -74,6 +79,11 @@ class LSTMConfig(ModelConfig):
         check_minimum("lstm", 1, stem_kernel=self.stem_kernel, stem_pool=self.stem_pool,
                       hidden_size=self.hidden_size, n_layers=self.n_layers, head_hidden=self.head_hidden)
         check_minimum("lstm", 0, stem_channels=self.stem_channels)  # 0: no stem
+        check_maximum("lstm", MAX_WIDTH, stem_channels=self.stem_channels, hidden_size=self.hidden_size,
+                      head_hidden=self.head_hidden)
+        check_maximum("lstm", MAX_KERNEL, stem_kernel=self.stem_kernel)
+        check_maximum("lstm", MAX_LENGTH, stem_pool=self.stem_pool)
+        check_maximum("lstm", MAX_LAYERS, n_layers=self.n_layers)
 
 
 def reverse_within_lengths(mask: torch.Tensor) -> torch.Tensor:

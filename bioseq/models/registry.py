@@ -24,6 +24,32 @@ returns : torch.Tensor, shape ``(B, n_outputs)``, float
 :func:`build_model` checks every option against the config's fields and
 types and names the allowed values when one is wrong, so a typo in a YAML
 config or on the command line gets one clear sentence.
+
+Bounds
+------
+A bundle's ``config.json`` is untrusted data, and ``bioseq train
+--model-option`` goes through the same configs, so every size-like option is
+bounded before a model is built (:func:`check_maximum` in each config's
+``__post_init__``). The bounds are generous for real models; what a model
+actually asks for is bounded again, in bytes, when a bundle is loaded
+(:data:`bioseq.bundle.format.MAX_WEIGHT_BYTES`).
+
+``MAX_LENGTH`` = 2**20 (1,048,576)
+    Input width in bases (``input.length`` of a bundle), learned-position
+    tables, strides, pooling widths, dilations and a convolution's span
+    ``(kernel - 1) * dilation + 1``.
+``MAX_WIDTH`` = 8192
+    Hidden sizes, ``d_model``, conv channels, head sizes.
+``MAX_LAYERS`` = 256
+    Stacked layers (LSTM, Transformer blocks, conv layers).
+``MAX_HEADS`` = 256
+    Attention heads.
+``MAX_KERNEL`` = 4096
+    Convolution widths.
+``MAX_FF_MULT`` = 64
+    Transformer MLP width as a multiple of ``d_model``.
+``MAX_OUTPUTS`` = 65536
+    ``n_outputs``, and the number of classes of a bundle.
 """
 
 from __future__ import annotations
@@ -40,7 +66,41 @@ from torch import nn
 
 from bioseq.errors import InputError
 
-__all__ = ["ModelConfig", "register", "build_model", "make_config", "model_names", "config_to_dict"]
+__all__ = ["ModelConfig", "register", "build_model", "make_config", "model_names", "config_to_dict",
+           "check_maximum", "MAX_LENGTH", "MAX_WIDTH", "MAX_LAYERS", "MAX_HEADS", "MAX_KERNEL", "MAX_FF_MULT",
+           "MAX_OUTPUTS"]
+
+MAX_LENGTH = 1 << 20  # bases: ~1 Mb (per-base splice models read 15 kb, some peers 200 kb+)
+MAX_WIDTH = 8192  # hidden sizes, d_model, channels
+MAX_LAYERS = 256  # stacked layers
+MAX_HEADS = 256  # attention heads
+MAX_KERNEL = 4096  # convolution widths
+MAX_FF_MULT = 64  # Transformer MLP width / d_model
+MAX_OUTPUTS = 1 << 16  # logits per example, classes of a bundle
+
+
+def check_maximum(model: str, maximum: int, **values: int | tuple) -> None:
+    """Check config values (every element of tuple values) are ``<= maximum``.
+
+    Parameters
+    ----------
+    model : str
+        The model name, for the message.
+    maximum : int
+        The bound (one of this module's ``MAX_*`` constants).
+    **values : int or tuple of int
+        Option name -> value.
+
+    Raises
+    ------
+    InputError
+        Naming the model, the option, the bound and the value.
+    """
+    for name, value in values.items():
+        items = value if isinstance(value, tuple) else (value,)
+        if any(v > maximum for v in items):
+            raise InputError(f"model {model!r} option {name!r} must be <= {maximum}, got {value!r}",
+                             fix="Use a smaller value")
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -61,6 +121,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.n_outputs < 1:
             raise InputError(f"n_outputs must be >= 1, got {self.n_outputs}")
+        if self.n_outputs > MAX_OUTPUTS:
+            raise InputError(f"n_outputs must be <= {MAX_OUTPUTS}, got {self.n_outputs}")
         if not 0.0 <= self.dropout < 1.0:
             raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
 
@@ -171,7 +233,10 @@ def _coerce(model: str, key: str, value: Any, hint: Any) -> Any:
     if hint in (int, float) and isinstance(value, bool):
         raise InputError(f"{where} must be a number, got {value!r}")
     if hint is float and isinstance(value, numbers.Real):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise InputError(f"{where} is too large for a float (an integer of {len(str(value))} digits)") from None
     if hint is int and isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(hint, type) and not isinstance(value, hint):

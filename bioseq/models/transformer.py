@@ -27,14 +27,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from bioseq.alphabet import N_CODES, PAD
-from bioseq.encode.kmer import n_windows
+from bioseq.encode.kmer import MAX_K, n_windows
 from bioseq.errors import InputError
 from bioseq.models.layers import (
     ClassificationHead, ConvBlock, KmerEmbedding, check_codes_input, check_minimum, padding_mask,
 )
 from bioseq.models.pooling import SequencePool
 from bioseq.models.positional import LearnedPositions, RotaryEmbedding, SinusoidalPositions, apply_rotary
-from bioseq.models.registry import ModelConfig, register
+from bioseq.models.registry import (
+    MAX_FF_MULT, MAX_HEADS, MAX_KERNEL, MAX_LAYERS, MAX_LENGTH, MAX_WIDTH, ModelConfig, check_maximum, register,
+)
 
 __all__ = ["TransformerConfig", "TransformerClassifier", "SelfAttention", "TransformerBlock"]
 
@@ -72,7 +74,11 @@ class TransformerConfig(ModelConfig):
     Raises
     ------
     InputError
-        On a size that is not positive, a ``d_model`` that ``n_heads`` does
+        On a size that is not positive or above its bound (``k`` <= 8; the
+        others :mod:`bioseq.models.registry`'s ``MAX_WIDTH`` for
+        ``d_model`` and ``head_hidden``, ``MAX_HEADS``, ``MAX_LAYERS``,
+        ``MAX_FF_MULT``, ``MAX_KERNEL``, ``MAX_LENGTH`` for ``stride``,
+        ``stem_pool`` and ``max_length``), a ``d_model`` that ``n_heads`` does
         not divide, an odd head size with rotary positions, an odd
         ``d_model`` with sinusoidal ones, or ``max_length < k`` with k-mers.
     """
@@ -97,6 +103,14 @@ class TransformerConfig(ModelConfig):
                       d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
                       ff_mult=self.ff_mult, max_length=self.max_length, head_hidden=self.head_hidden)
         check_minimum("transformer", 0, stem_kernel=self.stem_kernel)
+        check_maximum("transformer", MAX_K, k=self.k)
+        check_maximum("transformer", MAX_WIDTH, d_model=self.d_model, head_hidden=self.head_hidden)
+        check_maximum("transformer", MAX_HEADS, n_heads=self.n_heads)
+        check_maximum("transformer", MAX_LAYERS, n_layers=self.n_layers)
+        check_maximum("transformer", MAX_FF_MULT, ff_mult=self.ff_mult)
+        check_maximum("transformer", MAX_KERNEL, stem_kernel=self.stem_kernel)
+        check_maximum("transformer", MAX_LENGTH, stride=self.stride, stem_pool=self.stem_pool,
+                      max_length=self.max_length)
         if self.d_model % self.n_heads:
             fit = math.ceil(self.d_model / self.n_heads) * self.n_heads
             raise InputError(f"model 'transformer' option 'd_model' ({self.d_model}) must be a multiple of "

@@ -37,11 +37,9 @@ own random stream, so ``chr1`` does not change when ``n_chromosomes`` does.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -52,7 +50,7 @@ from bioseq import __version__
 from bioseq.errors import InputError
 from bioseq.io.annotation import Annotation, Transcript
 from bioseq.io.fasta import FastaRecord, write_fasta
-from bioseq.io.handles import atomic_output
+from bioseq.io.handles import atomic_output, atomic_path
 from bioseq.simulate import motifs
 
 __all__ = ["Feature", "SimulatedGene", "SimulatedGenome", "simulate_genome", "write_genome",
@@ -341,10 +339,19 @@ def _free_spots(rng, protected: np.ndarray, size: int) -> Iterator[int]:
             yield start
 
 
-def write_genome(genome: SimulatedGenome, path: str | os.PathLike) -> None:
-    """Write the sequences as FASTA (60 letters a line) and index it (``path.fai``).
+def write_genome(genome: SimulatedGenome, path: str | os.PathLike, *,
+                 index: str | os.PathLike | None = None) -> None:
+    """Write the sequences as FASTA (60 letters a line) and index it.
 
-    Both files appear whole or not at all.
+    Both files appear whole or not at all, with the usual permissions.
+
+    Parameters
+    ----------
+    genome : SimulatedGenome
+    path : str or os.PathLike
+        The FASTA.
+    index : str or os.PathLike, optional
+        The ``.fai`` index; default ``path + ".fai"``.
 
     Raises
     ------
@@ -356,16 +363,8 @@ def write_genome(genome: SimulatedGenome, path: str | os.PathLike) -> None:
     seed = genome.parameters["seed"]
     write_fasta((FastaRecord(name, f"SYNTHETIC bioseq simulate seed={seed}", seq)
                  for name, seq in genome.sequences.items()), path, width=60)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.fai.", suffix=".part",
-                               dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
-        pysam.faidx(path, "--fai-idx", tmp)
-        os.chmod(tmp, os.stat(path).st_mode & 0o777)
-        os.replace(tmp, path + ".fai")
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    with atomic_path(path + ".fai" if index is None else index) as tmp:
+        pysam.faidx(path, "--fai-idx", str(tmp))
 
 
 def write_gtf(genome: SimulatedGenome, path: str | os.PathLike) -> None:

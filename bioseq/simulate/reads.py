@@ -29,10 +29,8 @@ The same genome, arguments and seed give the same BAM bytes.
 from __future__ import annotations
 
 import array
-import contextlib
 import dataclasses
 import os
-import tempfile
 from typing import NamedTuple
 
 import numpy as np
@@ -41,6 +39,7 @@ import pysam
 from bioseq import __version__
 from bioseq.errors import InputError
 from bioseq.io.annotation import Transcript
+from bioseq.io.handles import atomic_path
 from bioseq.simulate.genome import SimulatedGenome, check_count
 
 __all__ = ["MAX_READS", "QUALITY_BINS", "SimulatedReads", "simulate_rnaseq"]
@@ -62,7 +61,7 @@ class SimulatedReads:
     Attributes
     ----------
     path : str
-        The BAM (its index is ``path + ".bai"``).
+        The BAM (its index is ``path + ".bai"`` unless another was chosen).
     read_length : int
     n_reads, n_spliced, n_substitutions : int
         Reads, reads with at least one ``N`` operation, substituted bases.
@@ -85,21 +84,24 @@ class SimulatedReads:
 
 
 def simulate_rnaseq(genome: SimulatedGenome, path: str | os.PathLike, *, n_reads: int = 20_000,
-                    read_length: int = 100, seed: int = 0) -> SimulatedReads:
+                    read_length: int = 100, seed: int = 0,
+                    index: str | os.PathLike | None = None) -> SimulatedReads:
     """Simulate RNA-seq reads from ``genome``'s transcripts into a sorted, indexed BAM.
 
     Parameters
     ----------
     genome : SimulatedGenome
     path : str or os.PathLike
-        Output BAM; ``path + ".bai"`` is written beside it. Both appear only
-        when everything was written.
+        Output BAM. It and its index appear only when everything was
+        written, with the usual permissions.
     n_reads : int, default 20_000
         Number of reads (0 to 1,000,000; they are sorted in memory).
     read_length : int, default 100
         Bases per read, from 20 up to the length of the shortest transcript.
     seed : int, default 0
         Seed of every random choice (0 to 2**32 - 1).
+    index : str or os.PathLike, optional
+        The BAM index; default ``path + ".bai"``.
 
     Returns
     -------
@@ -128,7 +130,8 @@ def simulate_rnaseq(genome: SimulatedGenome, path: str | os.PathLike, *, n_reads
              _transcript_reads(rng, genome.sequences[tx.chrom], tx, int(count), read_length)]
     contig = {name: i for i, name in enumerate(genome.sequences)}
     reads.sort(key=lambda r: (contig[r.chrom], r.pos))
-    _write_indexed(reads, genome, os.fspath(path), read_length)
+    index = os.fspath(path) + ".bai" if index is None else os.fspath(index)
+    _write_indexed(reads, genome, os.fspath(path), index, read_length)
     return SimulatedReads(
         path=os.fspath(path), read_length=read_length, n_reads=len(reads),
         n_spliced=sum(len(r.cigar) > 1 for r in reads),
@@ -210,10 +213,8 @@ def _cigar(exons, offsets: np.ndarray, start: int, read_length: int) -> tuple[li
     return cigar, pos
 
 
-def _write_indexed(reads: list[_Read], genome: SimulatedGenome, path: str, read_length: int) -> None:
-    """Write the sorted reads and the index under temporary names, then rename both."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
+def _write_indexed(reads: list[_Read], genome: SimulatedGenome, path: str, index: str, read_length: int) -> None:
+    """Write the sorted reads and the index under temporary names, then rename the BAM, then the index."""
     header = {
         "HD": {"VN": "1.6", "SO": "coordinate"},
         "SQ": [{"SN": name, "LN": len(seq)} for name, seq in genome.sequences.items()],
@@ -221,28 +222,11 @@ def _write_indexed(reads: list[_Read], genome: SimulatedGenome, path: str, read_
         "CO": [f"SYNTHETIC RNA-seq reads from bioseq simulate (seed={genome.parameters['seed']}, "
                f"read_length={read_length})"],
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
-    os.close(fd)
-    try:
-        with pysam.AlignmentFile(tmp, "wb", header=header) as out:
+    with atomic_path(index) as bai, atomic_path(path) as bam:  # the BAM is renamed first
+        with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
             for number, read in enumerate(reads, 1):
                 out.write(_segment(out.header, f"r{number:06d}", read))
-        pysam.index(tmp, tmp + ".bai")
-        mode = 0o666 & ~_umask()  # mkstemp made the BAM 0600
-        os.chmod(tmp, mode)
-        os.chmod(tmp + ".bai", mode)
-        os.replace(tmp, path)
-        os.replace(tmp + ".bai", path + ".bai")
-    finally:
-        for leftover in (tmp, tmp + ".bai"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(leftover)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+        pysam.index(str(bam), str(bai))
 
 
 def _segment(header: pysam.AlignmentHeader, name: str, read: _Read) -> pysam.AlignedSegment:

@@ -24,9 +24,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from bioseq.errors import InputError
+from bioseq.errors import InputError, option
 
-__all__ = ["check_ranks"]
+__all__ = ["check_ranks", "launch_rank"]
 
 # Lightning treats jobs of these names as interactive and does not use SLURM's ranks.
 _INTERACTIVE_NAMES = ("bash", "interactive")
@@ -82,9 +82,9 @@ def check_ranks(devices: int | str, num_nodes: int, *, environ: Mapping[str, str
     tasks = int(tasks)
     raise InputError(
         f"SLURM job {job} step {environ['SLURM_STEP_ID']} has {tasks} task(s) (SLURM_NTASKS={tasks}), "
-        f"so Lightning would train on {tasks} rank(s) while --devices {devices} --num-nodes {num_nodes} "
-        f"ask for {wanted}",
-        fix=_launch_fix(devices, num_nodes) + f", or set --devices {_matching_devices(tasks, num_nodes)}",
+        f"so Lightning would train on {tasks} rank(s) while {option('devices', str(devices))} "
+        f"{option('num_nodes', str(num_nodes))} ask for {wanted}",
+        fix=_launch_fix(devices, num_nodes) + f", or set {_matching_devices(tasks, num_nodes)}",
     )
 
 
@@ -94,7 +94,7 @@ def _check_count(name: str, value: object, *, allow_auto: bool) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         allowed = "a positive integer or 'auto'" if allow_auto else "a positive integer"
         raise InputError(f"{name} must be {allowed}, not {value!r}",
-                         fix=f"Pass --{name.replace('_', '-')} as {allowed}")
+                         fix=f"Pass {option(name, 'N')} as {allowed}")
 
 
 def _launch_fix(devices: int, num_nodes: int) -> str:
@@ -107,5 +107,24 @@ def _launch_fix(devices: int, num_nodes: int) -> str:
 
 def _matching_devices(tasks: int, num_nodes: int) -> str:
     if tasks % num_nodes == 0:
-        return f"{tasks // num_nodes} to match"
-    return f"and --num-nodes so that their product is {tasks}"
+        return f"{option('devices', str(tasks // num_nodes))} to match"
+    return f"{option('devices', 'N')} and {option('num_nodes', 'M')} so that their product is {tasks}"
+
+
+def launch_rank(devices: int | str, *, environ: Mapping[str, str] = os.environ) -> int:
+    """The global rank of this process as its launcher set it, before any process group exists.
+
+    ``RANK`` (torchrun), ``NODE_RANK * devices + LOCAL_RANK`` (Lightning's own
+    launcher, which starts ranks 1.. by running the same command again), or
+    ``SLURM_PROCID`` inside an ``srun`` step of several tasks; 0 otherwise.
+    Only rank 0 prepares the run directory (:func:`bioseq.train.fit.train`).
+    """
+    for name in ("RANK",):
+        if environ.get(name, "").isdigit():
+            return int(environ[name])
+    if environ.get("LOCAL_RANK", "").isdigit():
+        per_node = devices if isinstance(devices, int) else 1
+        return int(environ.get("NODE_RANK", "0") or 0) * per_node + int(environ["LOCAL_RANK"])
+    if "SLURM_STEP_ID" in environ and environ.get("SLURM_NTASKS", "1").isdigit() and int(environ["SLURM_NTASKS"]) > 1:
+        return int(environ.get("SLURM_PROCID", "0") or 0)
+    return 0

@@ -16,7 +16,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bioseq.errors import InputError
+from bioseq.bundle.format import MAX_MEMBERS
+from bioseq.errors import InputError, option
+from bioseq.models.registry import MAX_LENGTH
 
 __all__ = ["TrainConfig", "load_config", "config_from_options"]
 
@@ -47,7 +49,8 @@ class TrainConfig(BaseModel):
     train: Path = Field(description="labelled training sequences")
     valid: Path | None = Field(None, description="validation set; carved from train when absent")
     test: Path | None = Field(None, description="test set, evaluated once after training")
-    length: int | None = Field(None, ge=1, description="fixed input width (pad/refuse longer); default the longest")
+    length: int | None = Field(None, ge=1, le=MAX_LENGTH,
+                               description="fixed input width (pad/refuse longer); default the longest")
     valid_fraction: float = Field(0.1, gt=0, lt=0.5)
     split_by: Literal["auto", "stratified", "chromosome"] = "auto"
     sequence_column: str = "sequence"
@@ -81,11 +84,18 @@ class TrainConfig(BaseModel):
     num_workers: int = Field(0, ge=0)
     seed: int = 0
     split_seed: int | None = Field(None, description="seed of the validation split carved from train; default seed")
-    ensemble: int = Field(1, ge=1, description="train this many models (seeds seed, seed+1, ...) and average them")
+    ensemble: int = Field(1, ge=1, le=MAX_MEMBERS,
+                          description="train this many models (seeds seed, seed+1, ...) and average them")
     compile: bool = False
     # output
     out: Path = Field(description="run directory: logs, checkpoints and the model bundle")
-    resume: Path | Literal["last"] | None = None
+    resume: Path | Literal["last", "auto"] | None = Field(
+        None, description="continue an interrupted run: 'last' (OUT/checkpoints/last.ckpt), 'auto' (continue it "
+        "when OUT holds one of these settings, finish at once when OUT is complete, else start) or a .ckpt file")
+    overwrite: bool = Field(False, description="replace a finished run in OUT (its outputs are removed first); "
+                            "with resume 'auto', also a run of other settings")
+    checkpoint_steps: int | None = Field(None, ge=1, description="also write OUT/checkpoints/last.ckpt every N "
+                                         "training steps (last.ckpt is always written after each epoch)")
     max_time: str | None = Field(None, description="stop after DD:HH:MM:SS")
 
     def __init__(self, **options: Any) -> None:
@@ -145,7 +155,7 @@ def _explain(error: ValidationError, source: str | None) -> InputError:
         return InputError(problem, path=source, fix=fix)
     if kind == "missing":
         return InputError(f"the field {field!r} is required", path=source,
-                          fix=f"Give it in the config or as --{field.replace('_', '-')}")
+                          fix=f"Give it in the config or as {option(field, field.upper())}")
     message = first["msg"].removeprefix("Value error, ")
     if kind == "literal_error":
         allowed = message.split("Input should be ", 1)[-1]

@@ -21,13 +21,13 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 
-from bioseq.errors import InputError
+from bioseq.errors import InputError, option
 from bioseq.io.interval import chromosome_of
 from bioseq.io.labels import LabelledSequences
 
-__all__ = ["SequenceSet", "split_validation", "make_loader", "chromosomes_of"]
+__all__ = ["SequenceSet", "split_validation", "make_loader", "chromosomes_of", "EpochOrder", "ResumableLoader"]
 
 
 
@@ -106,7 +106,8 @@ def split_validation(
     if by == "chromosome" and (chroms is None or len(set(chroms)) < 2):
         raise InputError(
             "split_by='chromosome' needs sequence names that are coordinates (chr1:100-200) on at "
-            "least two chromosomes", fix="Use split_by='stratified', or give a validation file",
+            "least two chromosomes",
+            fix=f"Use {option('split_by', repr('stratified'))}, or give a validation file with {option('valid')}",
         )
     if chroms is not None and (by == "chromosome" or len(set(chroms)) >= 3):
         valid_mask, how = _by_chromosome(np.array(chroms), fraction, rng)
@@ -115,7 +116,7 @@ def split_validation(
     train_idx, valid_idx = np.flatnonzero(~valid_mask), np.flatnonzero(valid_mask)
     if len(valid_idx) == 0 or len(train_idx) == 0:
         raise InputError(f"the training data ({len(data)} sequences) are too few to split off a validation set",
-                         fix="Give a validation file with --valid")
+                         fix=f"Give a validation file with {option('valid', repr('valid.csv'))}")
     return data.subset(train_idx), data.subset(valid_idx), how
 
 
@@ -175,12 +176,110 @@ def _as_batch(batch):
     return batch  # __getitems__ already built the batch
 
 
+def _rank_and_world() -> tuple[int, int]:
+    """This process's rank and the number of processes (0, 1 without torch.distributed)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+class EpochOrder(Sampler[int]):
+    """Indices of one epoch: a permutation drawn from ``(seed, epoch)`` (or 0..n-1), this rank's share.
+
+    The order of an epoch depends only on the seed and the epoch number, not
+    on what ran before in the process, so a resumed run sees the same batches.
+    Under DDP each of ``W`` ranks takes every ``W``-th index of the order,
+    padded by repeating its start to a multiple of ``W`` (as
+    ``torch.utils.data.DistributedSampler`` does). Lightning calls
+    :meth:`set_epoch` before each epoch; ``start`` skips indices once (for a
+    resume in the middle of an epoch).
+    """
+
+    def __init__(self, n: int, *, shuffle: bool, seed: int = 0) -> None:
+        self.n, self.shuffle, self.seed = int(n), bool(shuffle), int(seed)
+        self.epoch = 0
+        self.start = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def _share(self) -> torch.Tensor:
+        rank, world = _rank_and_world()
+        if self.shuffle:
+            generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch) % (1 << 63))
+            order = torch.randperm(self.n, generator=generator)
+        else:
+            order = torch.arange(self.n)
+        if world > 1:
+            padded = -(-self.n // world) * world
+            order = torch.cat([order, order[: padded - self.n]])[rank::world]
+        return order
+
+    def __iter__(self):
+        start, self.start = self.start, 0
+        return iter(self._share()[start:].tolist())
+
+    def __len__(self) -> int:
+        _, world = _rank_and_world()
+        return -(-self.n // world)
+
+
+class ResumableLoader(DataLoader):
+    """A loader whose position in the epoch is saved in Lightning checkpoints and restored on resume.
+
+    ``state_dict()`` gives ``{"epoch", "batches"}`` (batches handed out in the
+    current epoch); after ``load_state_dict`` the next iteration over the same
+    epoch skips those batches. Lightning stores the state of a loader with
+    these two methods in its checkpoints (``loops.fit_loop.state_dict.combined_loader``).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._handed_out = 0
+        self._resume: dict | None = None
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.batch_sampler.sampler.epoch, "batches": self._handed_out}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._resume = dict(state)
+
+    def __iter__(self):
+        # A generator: the body runs at the first batch, after Lightning's set_epoch for this epoch.
+        order = self.batch_sampler.sampler
+        resume, self._resume = self._resume, None
+        skip = 0
+        if resume is not None and int(resume.get("epoch", -1)) == order.epoch:
+            skip = min(int(resume.get("batches", 0)), len(self.batch_sampler))
+        order.start = skip * self.batch_sampler.batch_size
+        self._handed_out = skip
+        for batch in super().__iter__():
+            self._handed_out += 1
+            yield batch
+
+
 def make_loader(data: SequenceSet, *, batch_size: int, shuffle: bool, num_workers: int = 0,
                 seed: int = 0) -> DataLoader:
-    """A loader of ``(codes (B, L) uint8, labels)`` batches; shuffling is seeded."""
-    generator = torch.Generator().manual_seed(seed)
-    return DataLoader(
-        _Batches(data.codes, data.labels), batch_size=batch_size, shuffle=shuffle,
-        num_workers=num_workers, collate_fn=_as_batch, generator=generator,
-        persistent_workers=num_workers > 0, drop_last=False,
+    """A loader of ``(codes (B, L) uint8, labels)`` batches in :class:`EpochOrder`, resumable mid-epoch.
+
+    Parameters
+    ----------
+    data : SequenceSet
+    batch_size : int
+    shuffle : bool
+        A new order every epoch, drawn from ``(seed, epoch)``; else the stored order.
+    num_workers : int, default 0
+    seed : int, default 0
+
+    Returns
+    -------
+    ResumableLoader
+        With ``batch_sampler.sampler`` an :class:`EpochOrder` (sharded per rank
+        under DDP, so the Trainer must not add a distributed sampler:
+        ``use_distributed_sampler=False``).
+    """
+    batches = BatchSampler(EpochOrder(len(data), shuffle=shuffle, seed=seed), batch_size=batch_size, drop_last=False)
+    return ResumableLoader(
+        _Batches(data.codes, data.labels), batch_sampler=batches, num_workers=num_workers,
+        collate_fn=_as_batch, persistent_workers=num_workers > 0,
     )

@@ -8,43 +8,46 @@ A run directory (``config.out``) ends up holding::
     tensorboard/         the same for TensorBoard (when tensorboardX is installed)
     metrics.json, metrics.tsv     validation (and test) metrics of the best weights
     plots/               ROC, PR, confusion matrix and training curves (PNG)
-    config.yaml          the validated configuration that produced the run
+    config.yaml          the validated configuration (absolute paths), written first
+    complete.json        written last, atomically: the run finished (:mod:`bioseq.rundir`)
     members/<i>/         with ``ensemble: n``: the run of each member (seed + i), the same
                          validation split for all; bundle/ then averages them (save_ensemble)
 
 Only rank 0 writes the bundle, metrics and plots; in a DDP run every rank
 trains and the others return ``None``.
+
+A run can be stopped at any moment. SIGTERM or SIGINT stops training after
+the step in flight, writes ``checkpoints/last.ckpt`` and raises
+:class:`bioseq.interrupt.Interrupted` (the CLI exits 143 or 130); after a
+SIGKILL the last checkpoint of an epoch (or of ``checkpoint_steps``) is
+there. ``resume="last"`` (or ``"auto"``) then ends with the same weights and
+metrics as an uninterrupted run of the same seed (:mod:`bioseq.train.checkpoints`,
+:mod:`bioseq.train.resume`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
+import logging
 import sys
 import time
 import warnings
 from pathlib import Path
 
 import torch
-import yaml
 
-from bioseq.bundle.format import data_hash
+from bioseq import interrupt
 from bioseq.errors import InputError
 from bioseq.io.labels import LabelledSequences
 from bioseq.train.config import TrainConfig
 from bioseq.train.data import SequenceSet, make_loader, split_validation
+from bioseq.train.outputs import (
+    RunData, TrainResult, completed, data_summary, evaluate_run, hyperparameters, save_and_evaluate,
+)
+from bioseq.train.progress import merge_log, read_log
 
 __all__ = ["TrainResult", "train", "read_split"]
 
-
-@dataclasses.dataclass(frozen=True)
-class TrainResult:
-    """What a finished run produced."""
-
-    run_dir: Path
-    bundle_dir: Path
-    metrics: dict
-    seconds: float
+log = logging.getLogger(__name__)
 
 
 def read_split(path: Path, config: TrainConfig, classes: tuple[str, ...] | None = None) -> LabelledSequences:
@@ -121,21 +124,25 @@ def _weight_average(config: TrainConfig, steps_per_epoch: int) -> list:
     return [EMAWeightAveraging(decay=ema_decay(config.ema_epochs, steps_per_epoch))]
 
 
-def _trainer(config: TrainConfig, run: Path, extra_callbacks=(), *, steps_per_epoch: int = 1):
+def _trainer(config: TrainConfig, run: Path, extra_callbacks=(), *, steps_per_epoch: int = 1, signature: dict):
     import lightning.pytorch as pl
-    from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+    from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor
 
+    from bioseq.train.checkpoints import RunCheckpoints, StepSeeds, StopOnSignal
     from bioseq.train.progress import EpochLog
 
     monitor = f"val_{config.monitor}"
     callbacks = [
         *_weight_average(config, steps_per_epoch),
+        StepSeeds(config.seed),
+        StopOnSignal(),
         EpochLog(monitor, config.monitor_mode),
-        EarlyStopping(monitor=monitor, mode=config.monitor_mode, patience=config.patience),
-        ModelCheckpoint(dirpath=str(run / "checkpoints"), filename="best", monitor=monitor,
-                        mode=config.monitor_mode, save_last=True, enable_version_counter=False),
         LearningRateMonitor(logging_interval="step"),
         *extra_callbacks,
+        EarlyStopping(monitor=monitor, mode=config.monitor_mode, patience=config.patience),
+        # last: its checkpoints record the early-stopping decision of the epoch
+        RunCheckpoints(run.resolve() / "checkpoints", monitor=monitor, mode=config.monitor_mode,
+                       signature=signature, every_steps=config.checkpoint_steps),
     ]
     strategy = config.strategy
     if strategy == "auto" and (config.num_nodes > 1 or (isinstance(config.devices, int) and config.devices > 1)):
@@ -145,8 +152,19 @@ def _trainer(config: TrainConfig, run: Path, extra_callbacks=(), *, steps_per_ep
         strategy=strategy, precision=_precision(config), max_epochs=config.epochs,
         max_time=config.max_time, gradient_clip_val=config.gradient_clip, callbacks=callbacks,
         logger=_loggers(run), enable_progress_bar=sys.stderr.isatty(), enable_model_summary=False,
-        deterministic=not torch.cuda.is_available(), log_every_n_steps=10, default_root_dir=str(run),
+        enable_checkpointing=False,  # RunCheckpoints writes them, atomically, at fixed paths
+        use_distributed_sampler=False,  # the loaders shard by rank themselves (EpochOrder)
+        plugins=_cluster_plugins(), deterministic=not torch.cuda.is_available(), log_every_n_steps=10,
+        default_root_dir=str(run),
     )
+
+
+def _cluster_plugins() -> list:
+    """Under SLURM, Lightning's environment without its auto-requeue (which writes and later loads
+    ``hpc_ckpt_*.ckpt`` files of its own); bioseq's checkpoints and ``--resume auto`` do that job."""
+    from lightning.fabric.plugins.environments import SLURMEnvironment
+
+    return [SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else []
 
 
 def train(config: TrainConfig, *, callbacks=()) -> TrainResult | None:
@@ -168,84 +186,87 @@ def train(config: TrainConfig, *, callbacks=()) -> TrainResult | None:
     Raises
     ------
     InputError
-        On unreadable data, inconsistent splits or a bad model option.
+        On unreadable data, inconsistent splits, a bad model option, a run
+        directory that holds another run (see :mod:`bioseq.train.resume`),
+        or a checkpoint that is not this run's.
+    bioseq.interrupt.Interrupted
+        On SIGTERM or SIGINT, after ``checkpoints/last.ckpt`` was written.
     """
-    import lightning.pytorch as pl
-
-    from bioseq.train.cluster import check_ranks
-    from bioseq.train.progress import quiet_lightning
+    from bioseq.rundir import resume_command
+    from bioseq.train.cluster import check_ranks, launch_rank
+    from bioseq.train.resume import plan_run, refuse_existing, run_signature, start_run
 
     started = time.perf_counter()
     if config.model != "kmer_logistic":
         check_ranks(config.devices, config.num_nodes)  # before any data is read
     if config.ensemble > 1:
         return _train_ensemble(config, callbacks, started)
-    pl.seed_everything(config.seed, workers=True, verbose=False)
+    first = launch_rank(config.devices) == 0  # ranks started after rank 0 find the directory it prepared
+    if first:
+        refuse_existing(config)  # before any data is read
     run = Path(config.out)
+    _seed(config.seed)
     train_set, valid_set, test_set, how = _datasets(config)
-    if config.model == "kmer_logistic":
-        return _train_baseline(config, run, train_set, valid_set, test_set, how, started)
-    model = _build(config, train_set)
-    module = _module(config, model, train_set)
-    resume = _resume_path(config, run)
+    signature = run_signature(config, train_set, valid_set)
+    plan = plan_run(config, signature)
+    if plan.action == "done":
+        log.info("%s is complete (same settings and data): nothing to do", run)
+        return completed(run, started)
+    if first:
+        start_run(config, run, plan)
+    parts = RunData(train_set, valid_set, test_set, how, signature)
+    try:
+        if config.model == "kmer_logistic":
+            return _train_baseline(config, run, parts, started)
+        module = _module(config, _build(config, train_set), train_set)
+        info = {"split": how}
+        if plan.action == "finish":
+            info.update(epochs_run=_read_epoch(plan.checkpoint), world_size=_world_size(config))
+        else:
+            info.update(_fit(config, run, module, parts, plan, callbacks))
+            if info["rank"] != 0:
+                return None
+        return _finish(config, run, module, parts, info, started)
+    except interrupt.Interrupted as stop:
+        if stop.note is None:  # stopped outside the training loop: no new checkpoint, but the command holds
+            stop.note = f"continue with: {resume_command(run.resolve())}"
+        raise
+
+
+def _fit(config: TrainConfig, run: Path, module, parts: RunData, plan, callbacks) -> dict:
+    """Run Lightning's fit (from scratch or from ``plan.checkpoint``) with signals deferred to step ends."""
+    from bioseq.train.progress import quiet_lightning
+
+    train_set = parts.train
     loaders = [make_loader(part, batch_size=config.batch_size_for(len(train_set)), shuffle=shuffle, seed=config.seed,
                            num_workers=config.num_workers)
-               for part, shuffle in ((train_set, True), (valid_set, False))]
+               for part, shuffle in ((train_set, True), (parts.valid, False))]
+    resume = None if plan.action == "train" else str(plan.checkpoint)
+    if resume:
+        log.info("resuming %s from %s", run, resume)
     log_path = run / "logs" / "metrics.csv"
-    earlier = _read_log(log_path) if resume else None  # Lightning's CSV logger clears the file
-    with quiet_lightning(not sys.stderr.isatty()), warnings.catch_warnings():
+    earlier = read_log(log_path) if resume else None  # Lightning's CSV logger clears the file
+    with quiet_lightning(not sys.stderr.isatty()), warnings.catch_warnings(), interrupt.deferred():
         if earlier:  # the earlier rows are put back after training (_merge_log)
             warnings.filterwarnings("ignore", message=r".*Previous log files in this directory will be deleted.*")
-        ranks = config.devices * config.num_nodes if isinstance(config.devices, int) else 1
-        trainer = _trainer(config, run, callbacks, steps_per_epoch=-(-len(loaders[0]) // ranks))  # per rank
-        trainer.fit(module, *loaders, ckpt_path=resume)
-    if not trainer.is_global_zero:
-        return None
-    if earlier:
-        _merge_log(log_path, earlier)
-    best = trainer.checkpoint_callback.best_model_path
-    if best:
-        state = torch.load(best, map_location="cpu", weights_only=False)["state_dict"]  # our own file
-        module.load_state_dict(state)
-    model = module.model.cpu().eval()
-    info = {"split": how, "epochs_run": trainer.current_epoch, "best_checkpoint": best or None,
-            "world_size": trainer.world_size}
-    return _finish(config, run, model, train_set, valid_set, test_set, info, started)
+        trainer = _trainer(config, run, callbacks, steps_per_epoch=_steps_per_epoch(config, len(train_set)),
+                           signature=parts.signature)
+        trainer.fit(module, *loaders, ckpt_path=resume, weights_only=True)
+    if earlier and trainer.is_global_zero:
+        merge_log(log_path, earlier)
+    return {"epochs_run": trainer.current_epoch, "world_size": trainer.world_size, "rank": trainer.global_rank}
 
 
-def _train_ensemble(config: TrainConfig, callbacks, started: float) -> TrainResult | None:
-    """Train ``config.ensemble`` members (seeds seed, seed+1, ...) on one validation split; bundle their mean.
+def _seed(seed: int) -> None:
+    import lightning.pytorch as pl
 
-    Members train in ``out/members/<i>`` without the test set; the ensemble
-    bundle in ``out/bundle`` is evaluated on the validation and test sets.
-    With ``resume``, members that finished are kept and the others resume
-    from their last checkpoint (or start).
-    """
-    from bioseq.bundle import save_ensemble
+    pl.seed_everything(seed, workers=True, verbose=False)
 
-    run = Path(config.out)
-    split_seed = config.seed if config.split_seed is None else config.split_seed
-    train_set, valid_set, test_set, how = _datasets(config)
-    length = int(train_set.codes.shape[1])  # members see no test set: give them the ensemble's width
-    members = []
-    for i in range(config.ensemble):
-        out = run / "members" / str(i)
-        done = (out / "bundle" / "metrics.json").is_file() and config.resume is not None
-        if done:
-            members.append(out / "bundle")
-            continue
-        resume = "last" if config.resume is not None and (out / "checkpoints" / "last.ckpt").is_file() else None
-        member = config.model_copy(update={"ensemble": 1, "seed": config.seed + i, "split_seed": split_seed,
-                                           "out": out, "test": None, "resume": resume, "length": length})
-        result = train(member, callbacks=callbacks)
-        members.append(None if result is None else result.bundle_dir)
-    if any(m is None for m in members):  # a DDP rank other than 0
-        return None
-    bundle_dir = save_ensemble(
-        run / "bundle", members,
-        training={**_hyperparameters(config, len(train_set)), "split": how, "member_seeds": [config.seed + i for i in range(len(members))]},
-        data=_data_summary(train_set, valid_set, test_set))
-    return _evaluate_run(config, run, bundle_dir, valid_set, test_set, started)
+
+def _read_epoch(path: Path) -> int:
+    from bioseq.train.checkpoints import read_checkpoint
+
+    return int(read_checkpoint(path)["bioseq"]["epoch"]) + 1
 
 
 def _build(config: TrainConfig, train_set: SequenceSet):
@@ -266,128 +287,83 @@ def _module(config: TrainConfig, model, train_set: SequenceSet):
         model, task=train_set.task, classes=train_set.classes, lr=config.learning_rate,
         weight_decay=config.weight_decay, warmup_fraction=config.warmup_fraction, class_weights=weights,
         label_smoothing=config.label_smoothing, rc_augment=config.rc_augment,
-        shift_augment=config.shift_augment,
+        shift_augment=config.shift_augment, total_steps=config.epochs * _steps_per_epoch(config, len(train_set)),
     )
 
 
-def _read_log(path: Path) -> list[dict] | None:
-    """Rows of a CSV metrics log, or None when there is none."""
-    import csv
-
-    if not path.is_file():
-        return None
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+def _world_size(config: TrainConfig) -> int:
+    return config.devices * config.num_nodes if isinstance(config.devices, int) else 1
 
 
-def _merge_log(path: Path, earlier: list[dict]) -> None:
-    """Put the rows logged before a resume back in front of the new ones (atomically).
+def _steps_per_epoch(config: TrainConfig, n_train: int) -> int:
+    """Optimiser steps per epoch on each rank: every rank gets ceil(n / world) sequences (EpochOrder)."""
+    return -(-(-(-n_train // _world_size(config))) // config.batch_size_for(n_train))
 
-    Earlier rows at or past the first step of the resumed run (logged after the
-    checkpoint it resumed from) are dropped, so every step appears once.
+
+def _train_ensemble(config: TrainConfig, callbacks, started: float) -> TrainResult | None:
+    """Train ``config.ensemble`` members (seeds seed, seed+1, ...) on one validation split; bundle their mean.
+
+    Members train in ``out/members/<i>`` without the test set; the ensemble
+    bundle in ``out/bundle`` is evaluated on the validation and test sets.
+    With ``resume``, members that finished are kept and the others resume
+    from their last checkpoint (or start): each member runs with ``resume="auto"``.
     """
-    import csv
+    from bioseq.bundle import save_ensemble
+    from bioseq.train.resume import plan_run, refuse_existing, run_signature, start_run
 
-    from bioseq.io.handles import atomic_output
+    from bioseq.train.cluster import launch_rank
 
-    now = _read_log(path) or []
-    steps = [int(float(row["step"])) for row in now if row.get("step")]
-    first = min(steps) if steps else None
-    kept = [row for row in earlier if first is None or not row.get("step") or int(float(row["step"])) < first]
-    columns = sorted(set().union(*(row.keys() for row in kept + now)))
-    with atomic_output(path, "w") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(kept + now)
-
-
-def _resume_path(config: TrainConfig, run: Path) -> str | None:
-    if config.resume is None:
+    run = Path(config.out)
+    first = launch_rank(config.devices) == 0
+    if first:
+        refuse_existing(config)
+    split_seed = config.seed if config.split_seed is None else config.split_seed
+    train_set, valid_set, test_set, how = _datasets(config)
+    parts = RunData(train_set, valid_set, test_set, how, run_signature(config, train_set, valid_set))
+    plan = plan_run(config.model_copy(update={"resume": "auto" if config.resume else None}), parts.signature)
+    if plan.action == "done":
+        return completed(run, started)
+    if first:
+        start_run(config, run, plan)
+    length = int(train_set.codes.shape[1])  # members see no test set: give them the ensemble's width
+    members = []
+    for i in range(config.ensemble):
+        member = config.model_copy(update={
+            "ensemble": 1, "seed": config.seed + i, "split_seed": split_seed, "out": run / "members" / str(i),
+            "test": None, "resume": "auto" if config.resume is not None else None, "length": length})
+        result = train(member, callbacks=callbacks)
+        members.append(None if result is None else result.bundle_dir)
+    if any(m is None for m in members):  # a DDP rank other than 0
         return None
-    path = run / "checkpoints" / "last.ckpt" if config.resume == "last" else Path(config.resume)
-    if not path.is_file():
-        raise InputError("there is no checkpoint to resume from", path=str(path),
-                         fix="Train without --resume first, or point --resume at a .ckpt file")
-    return str(path)
+    bundle_dir = save_ensemble(
+        run / "bundle", members,
+        training={**hyperparameters(config, len(train_set)), "split": how,
+                  "member_seeds": [config.seed + i for i in range(len(members))]},
+        data=data_summary(parts))
+    return evaluate_run(config, run, bundle_dir, parts, started)
 
 
-def _evaluate(bundle, data: SequenceSet | None) -> dict | None:
-    from bioseq.evaluate.metrics import classification_metrics
+def _finish(config: TrainConfig, run: Path, module, parts: RunData, info: dict, started: float) -> TrainResult:
+    """Rank 0: take the best weights, save the bundle, evaluate it, write metrics, plots and the marker."""
+    from bioseq.train.checkpoints import BEST, load_weights
 
-    if data is None:
-        return None
-    scores = bundle.predict_proba(data.codes)
-    return classification_metrics(data.labels, scores, task=data.task, classes=data.classes)
-
-
-def _finish(config, run, model, train_set, valid_set, test_set, info, started) -> TrainResult:
-    """Rank 0: save the bundle, evaluate the best weights, write metrics, plots and the config."""
-    return _save_and_evaluate(
-        config, run, train_set, valid_set, test_set, started, model=model, model_name=config.model,
-        model_options={**config.model_options, "n_outputs": train_set.n_outputs},
-        length=int(train_set.codes.shape[1]), training={**_hyperparameters(config, len(train_set)), **info})
+    best = run / "checkpoints" / BEST  # from the run directory, never from inside a checkpoint
+    if best.is_file():
+        module.load_state_dict(load_weights(best))
+    model = module.model.cpu().eval()
+    info = {**{k: v for k, v in info.items() if k != "rank"}, "best_checkpoint": str(best) if best.is_file() else None}
+    return save_and_evaluate(
+        config, run, parts, started, model=model, model_name=config.model,
+        model_options={**config.model_options, "n_outputs": parts.train.n_outputs},
+        length=int(parts.train.codes.shape[1]), training={**hyperparameters(config, len(parts.train)), **info})
 
 
-def _save_and_evaluate(config, run, train_set, valid_set, test_set, started, **bundle) -> TrainResult:
-    """Save the bundle (``bundle``: model, name, options, length, training), evaluate it, write the run."""
-    from bioseq.bundle import save_bundle
-
-    bundle_dir = run / "bundle"
-    save_bundle(
-        bundle_dir, task=train_set.task, classes=list(train_set.classes), **bundle,
-        data=_data_summary(train_set, valid_set, test_set),
-    )
-    return _evaluate_run(config, run, bundle_dir, valid_set, test_set, started)
-
-
-def _data_summary(train_set, valid_set, test_set) -> dict:
-    """The bundle's ``data`` record: a hash of the training data and the split sizes."""
-    return {"sha256": data_hash(train_set.codes, train_set.labels), "n_train": len(train_set),
-            "n_valid": len(valid_set), "n_test": None if test_set is None else len(test_set)}
-
-
-def _evaluate_run(config, run: Path, bundle_dir: Path, valid_set, test_set, started: float) -> TrainResult:
-    """Evaluate the saved bundle on the validation (and test) set; write metrics, plots and the config."""
-    from bioseq.bundle import load_bundle
-
-    loaded = load_bundle(bundle_dir)
-    metrics = {"valid": _evaluate(loaded, valid_set), "test": _evaluate(loaded, test_set)}
-    metrics = {k: v for k, v in metrics.items() if v is not None}
-    _write_outputs(run, bundle_dir, metrics, loaded, valid_set, config)
-    return TrainResult(run, bundle_dir, metrics, time.perf_counter() - started)
-
-
-def _write_outputs(run: Path, bundle_dir: Path, metrics: dict, bundle, valid_set, config) -> None:
-    from bioseq.evaluate.plots import plot_all
-    from bioseq.evaluate.report import write_metrics
-    from bioseq.io.handles import atomic_output
-
-    write_metrics(metrics, run)
-    with atomic_output(bundle_dir / "metrics.json", "w") as handle:
-        json.dump(metrics, handle, indent=2, sort_keys=True)
-    with atomic_output(run / "config.yaml", "w") as handle:
-        yaml.safe_dump(json.loads(config.model_dump_json()), handle, sort_keys=False)
-    scores = bundle.predict_proba(valid_set.codes)
-    log = run / "logs" / "metrics.csv"
-    plot_all(valid_set.labels, scores, task=valid_set.task, classes=list(valid_set.classes),
-             metrics=metrics["valid"], directory=run / "plots", training_log=log if log.is_file() else None)
-
-
-def _hyperparameters(config: TrainConfig, n_train: int) -> dict:
-    keep = ("epochs", "batch_size", "lr", "weight_decay", "warmup_fraction", "gradient_clip",
-            "class_weights", "label_smoothing", "rc_augment", "shift_augment", "ema_epochs", "monitor", "patience",
-            "seed", "split_seed", "ensemble", "precision", "devices", "num_nodes")
-    values = json.loads(config.model_dump_json())
-    return {**{key: values[key] for key in keep}, "lr": config.learning_rate,
-            "batch_size": config.batch_size_for(n_train)}
-
-
-def _train_baseline(config, run, train_set, valid_set, test_set, how, started) -> TrainResult:
+def _train_baseline(config: TrainConfig, run: Path, parts: RunData, started: float) -> TrainResult:
     """The k-mer logistic regression reference point: fit, bundle, evaluate."""
     from bioseq.models.kmer_baseline import KmerLogisticBaseline
 
     baseline = KmerLogisticBaseline(seed=config.seed, **config.model_options)
-    baseline.fit(train_set.codes, train_set.labels, train_set.task, n_classes=len(train_set.classes))
-    return _save_and_evaluate(
-        config, run, train_set, valid_set, test_set, started, model=baseline, model_name="kmer_logistic",
-        model_options=dict(config.model_options), length=None, training={"split": how, "seed": config.seed})
+    baseline.fit(parts.train.codes, parts.train.labels, parts.train.task, n_classes=len(parts.train.classes))
+    return save_and_evaluate(
+        config, run, parts, started, model=baseline, model_name="kmer_logistic",
+        model_options=dict(config.model_options), length=None, training={"split": parts.how, "seed": config.seed})

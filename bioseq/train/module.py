@@ -46,18 +46,24 @@ class ClassifierModule(pl.LightningModule):
         Reverse-complement a random half of each training batch.
     shift_augment : int
         Random shifts of up to this many bases.
+    total_steps : int, optional
+        Optimiser steps of the whole run, for the learning-rate schedule;
+        default Lightning's ``estimated_stepping_batches``. bioseq's training
+        passes it: Lightning's estimate builds the training loader before a
+        checkpoint is restored, which would lose the loader's position.
     """
 
     def __init__(self, model: nn.Module, *, task: str, classes: tuple[str, ...], lr: float = 1e-3,
                  weight_decay: float = 0.01, warmup_fraction: float = 0.05,
                  class_weights: list[float] | None = None, label_smoothing: float = 0.0,
-                 rc_augment: bool = True, shift_augment: int = 0) -> None:
+                 rc_augment: bool = True, shift_augment: int = 0, total_steps: int | None = None) -> None:
         super().__init__()
         self.model = model
         self.task, self.classes = task, tuple(classes)
         self.lr, self.weight_decay, self.warmup_fraction = lr, weight_decay, warmup_fraction
         self.label_smoothing = label_smoothing
         self.rc_augment, self.shift_augment = rc_augment, shift_augment
+        self.total_steps = total_steps
         weights = None if class_weights is None else torch.tensor(class_weights, dtype=torch.float32)
         self.register_buffer("class_weights", weights, persistent=False)
         self._outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
@@ -124,7 +130,7 @@ class ClassifierModule(pl.LightningModule):
             [{"params": decay, "weight_decay": self.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
             lr=self.lr,
         )
-        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        total = max(int(self.total_steps or self.trainer.estimated_stepping_batches), 1)
         warmup = int(self.warmup_fraction * total)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_cosine(warmup, total))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}

@@ -13,10 +13,11 @@ import logging
 import math
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import lightning.pytorch as pl
 
-__all__ = ["EpochLog", "quiet_lightning"]
+__all__ = ["EpochLog", "quiet_lightning", "read_log", "merge_log"]
 
 log = logging.getLogger("bioseq.train")
 
@@ -27,6 +28,13 @@ class EpochLog(pl.Callback):
     def __init__(self, monitor: str, mode: str) -> None:
         self.monitor, self.mode = monitor, mode
         self.best: float | None = None
+
+    def state_dict(self) -> dict:
+        return {"best": self.best}  # saved in checkpoints, so "(best)" stays right after a resume
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        best = state_dict.get("best")
+        self.best = float(best) if isinstance(best, (int, float)) else None
 
     def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         # Validation runs at the end of each training epoch, before this hook.
@@ -66,3 +74,34 @@ def quiet_lightning(enabled: bool = True) -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, levels):
             logger.setLevel(level)
+
+
+def read_log(path: Path) -> list[dict] | None:
+    """Rows of a CSV metrics log, or None when there is none."""
+    import csv
+
+    if not path.is_file():
+        return None
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def merge_log(path: Path, earlier: list[dict]) -> None:
+    """Put the rows logged before a resume back in front of the new ones (atomically).
+
+    Earlier rows at or past the first step of the resumed run (logged after the
+    checkpoint it resumed from) are dropped, so every step appears once.
+    """
+    import csv
+
+    from bioseq.io.handles import atomic_output
+
+    now = read_log(path) or []
+    steps = [int(float(row["step"])) for row in now if row.get("step")]
+    first = min(steps) if steps else None
+    kept = [row for row in earlier if first is None or not row.get("step") or int(float(row["step"])) < first]
+    columns = sorted(set().union(*(row.keys() for row in kept + now)))
+    with atomic_output(path, "w") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(kept + now)

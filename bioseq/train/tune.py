@@ -48,7 +48,7 @@ from typing import Any
 
 import yaml
 
-from bioseq.errors import InputError
+from bioseq.errors import InputError, option
 from bioseq.train.config import TrainConfig
 
 __all__ = ["DEFAULT_SPACES", "TuneResult", "load_space", "tune"]
@@ -136,7 +136,7 @@ def load_space(source: str | Path | Mapping | None, model: str) -> dict[str, dic
     if source is None:
         if model not in DEFAULT_SPACES:
             raise InputError(f"there is no default search space for model {model!r}",
-                             fix="Give one with --space space.yaml")
+                             fix=f"Give one with {option('space', 'space.yaml')}")
         space = DEFAULT_SPACES[model]
     elif isinstance(source, Mapping):
         space = source
@@ -306,10 +306,11 @@ def tune(config: TrainConfig, *, trials: int = 20, space: str | Path | Mapping |
         raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if config.monitor == "loss":
         raise InputError("tune scores each trial by a validation metric, not the loss",
-                         fix="Pick --monitor mcc, auroc, auprc, accuracy, balanced_accuracy or f1")
+                         fix=f"Pick {option('monitor', 'mcc')} (or auroc, auprc, accuracy, balanced_accuracy, f1)")
     if (isinstance(config.devices, int) and config.devices > 1) or config.num_nodes > 1:
         raise InputError("tune runs its trials one after another in one process",
-                         fix="Tune with --devices 1, then train the winner (best.yaml) on several devices")
+                         fix=f"Tune with {option('devices', '1')}, then train the winner (best.yaml) on several "
+                             "devices")
     checked = load_space(space, config.model)
     study_dir = Path(config.out)
     study_dir.mkdir(parents=True, exist_ok=True)
@@ -343,7 +344,7 @@ def _open_study(study_dir: Path, config: TrainConfig, space: dict, pruning: bool
         changed = sorted(k for k in identity if recorded.get(k) != identity[k])
         raise InputError(f"the study in this folder searched a different {', '.join(changed)}",
                          path=str(study_dir / "study.db"),
-                         fix="Use a new --out folder, or repeat the original command to resume it")
+                         fix=f"Use a new {option('out', 'DIR')} folder, or repeat the original command to resume it")
     for trial in study.trials:  # left RUNNING by an interrupted job: they will never finish
         if trial.state == TrialState.RUNNING:
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
@@ -370,7 +371,8 @@ def _objective(trial, config: TrainConfig, space: dict, study_dir: Path, pruning
     value = result.metrics["valid"].get(config.monitor)
     if value is None or not math.isfinite(value):
         raise InputError(f"trial {trial.number} has no finite validation {config.monitor}",
-                         fix="Pick a --monitor this task reports (e.g. auroc for multi-label data)")
+                         fix=f"Pick a {option('monitor', 'METRIC')} this task reports (e.g. auroc for multi-label "
+                             "data)")
     return float(value)
 
 
@@ -436,8 +438,9 @@ def _test_metrics(config: TrainConfig, bundle_dir: Path) -> dict:
     """The winner's metrics on the test set (read here, once)."""
     from bioseq.bundle import load_bundle
     from bioseq.train.data import SequenceSet
-    from bioseq.train.fit import _evaluate, read_split
+    from bioseq.train.fit import read_split
+    from bioseq.train.outputs import evaluate_split
 
     bundle = load_bundle(bundle_dir)
     test = read_split(config.test, config, bundle.classes)
-    return _evaluate(bundle, SequenceSet.from_labelled(test, length=bundle.length or max(map(len, test.sequences))))
+    return evaluate_split(bundle, SequenceSet.from_labelled(test, length=bundle.length or max(map(len, test.sequences))))

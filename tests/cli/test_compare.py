@@ -130,7 +130,7 @@ def test_write_comparison_table_values_and_order(tmp_path):
 
 def test_duplicate_rows_and_nothing_to_compare(tmp_path):
     row = RunMetrics("a", "cnn", "test", {**dict.fromkeys(COLUMNS[3:9], 0.1), "n": 1}, tmp_path)
-    with pytest.raises(InputError, match="both give dataset 'a', model 'cnn'.*--labels"):
+    with pytest.raises(InputError, match="both give dataset 'a', model 'cnn'.*dataset=NAME for each run"):
         write_comparison([row, row], tmp_path / "out")
     with pytest.raises(InputError, match="nothing to compare"):
         write_comparison([], tmp_path / "out")

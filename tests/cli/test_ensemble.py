@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -110,4 +111,35 @@ def test_bad_test_data_write_nothing(tmp_path, capsys):
                             "--test", bad])
     err = capsys.readouterr().err
     assert status == 1 and "maybe" in err and "bad.csv" in err
+    assert not (tmp_path / "e").exists()
+
+
+def test_the_ensemble_holds_only_the_members_bundle_files_and_no_symlink(tmp_path):
+    _bundle(tmp_path / "a", "cnn", seed=0)
+    _bundle(tmp_path / "b", "lstm", seed=1)
+    (tmp_path / "b" / "notes.txt").write_text("not part of the bundle")
+    (tmp_path / "b" / "scratch").mkdir()
+    assert cli_main.main(["ensemble", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "e")]) == 0
+    found = {os.path.relpath(os.path.join(folder, name), tmp_path / "e")
+             for folder, dirs, files in os.walk(tmp_path / "e") for name in dirs + files}
+    assert found == {"config.json", "members", *(f"members/{i}{name}" for i in (0, 1) for name in
+                                                 ("", "/config.json", "/model.safetensors"))}
+    assert not any(os.path.islink(tmp_path / "e" / name) for name in found)
+
+
+@pytest.mark.parametrize("name", ["metrics.json", "model.safetensors", "extra"])
+def test_a_member_holding_a_symlink_is_refused(tmp_path, capsys, name):
+    _bundle(tmp_path / "a", "cnn", seed=0)
+    _bundle(tmp_path / "b", "cnn", seed=1)
+    secret = tmp_path / "secret"
+    secret.write_text("someone else's file")
+    if name == "model.safetensors":  # the real weights, linked from inside the member
+        (tmp_path / "b" / "model.safetensors").rename(tmp_path / "b" / "weights.bin")
+        (tmp_path / "b" / "model.safetensors").symlink_to("weights.bin")
+    else:
+        (tmp_path / "b" / name).symlink_to(secret)
+    status = cli_main.main(["ensemble", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "e")])
+    err = capsys.readouterr().err
+    assert status == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert str(tmp_path / "b") in err and "symlink" in err
     assert not (tmp_path / "e").exists()

@@ -7,33 +7,18 @@ one error line that names the file, without a traceback and within seconds.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import json
-import signal
 from pathlib import Path
 
 import pytest
 
+from support import deadline
 from bioseq.cli.main import main
 
 CORPUS_TIMEOUT_S = 20
 _RECORDS = b"".join(b">r%d\n%s\n" % (i, b"ACGT"[i % 4:] + b"GATTACA" * (i % 13)) for i in range(3000))
 TRUNCATED_GZIP = gzip.compress(_RECORDS)[:-40]  # cut inside the deflate stream
-
-
-@contextlib.contextmanager
-def deadline(seconds: int):
-    """Fail instead of hanging (SIGALRM; the test suite runs on Unix)."""
-    def expire(signum, frame):
-        raise TimeoutError(f"no answer within {seconds} s")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def inspect(capsys, *paths: str | Path, json_out: bool = True) -> tuple[int, str, str]:

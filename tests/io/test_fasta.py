@@ -201,7 +201,7 @@ def test_invalid_character_names_line_column_record_and_fix():
         (b"AC GT", "Remove whitespace"),
         (b"1 acgt", "position numbers"),
         (b";comment", "Comment lines (';') are only allowed before the first record"),
-        (b"AC\x00GT", "Use A, C, G, T/U, N"),
+        (b"AC\x00GT", "a NUL byte in column 3 (the file is binary or corrupt). Recreate the file"),
     ],
 )
 def test_invalid_character_fixes(line, fix):

@@ -227,7 +227,7 @@ def test_invalid_character_error_matches_streaming_reader(monkeypatch, chunk):
     [
         (b">a\nAC\n>\nGG\n", "line 3: the header line has no name"),
         (b">a\x00\nAC\n", "NUL byte"),
-        (b">a\nA\x00C\n", "character '\\x00'"),
+        (b">a\nA\x00C\n", "a NUL byte in column 2"),
         (b">a\nMKVL\n", "protein"),
         (b"@r\nAC\n+\nII\n", "looks like FASTQ"),
         (b"", "the file is empty"),
@@ -247,7 +247,8 @@ def test_record_longer_than_length_names_record_and_line():
     with pytest.raises(InputError) as err:
         codes_of(b">a\nAC\n>b x\nACG\nT\n", length=3)
     assert str(err.value) == ("<stream>, line 3, record 'b': the sequence is 4 bases long, "
-                              "longer than length=3. Raise length, or trim or window the sequences first.")
+                              "longer than length=3. Set length=N to at least the longest sequence, or trim "
+                              "or window the sequences first.")
 
 
 @pytest.mark.parametrize("bad", [{"length": -1}, {"length": 2.5}, {"names": "yes"}])

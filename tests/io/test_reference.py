@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import os
 import pickle
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from bioseq.alphabet import COMPLEMENT
 from bioseq.encode.codes import encode_one
 from bioseq.errors import InputError, MissingContigError, MissingFileError
+from bioseq.io import faidx
 from bioseq.io.interval import Interval
 from bioseq.io.reference import Reference
 
@@ -270,6 +272,46 @@ def test_index_that_does_not_match_the_file(tmp_path, changed, message):
         ref.fetch("a", 0, 8)
     assert f"g.fa, record 'a': {message}" in str(info.value)
     assert "the .fai index does not match the file. Delete the .fai" in str(info.value)
+
+
+def deny_reading(monkeypatch, path: Path) -> None:
+    """Make bioseq's open() of ``path`` fail as it does for another user's 0600 file.
+
+    Tests run as root, for whom a chmod does not stop reads, so the refusal is simulated.
+    """
+    def guarded_open(file, *args, **kwargs):
+        if os.fspath(file) == os.fspath(path):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(file))
+        return open(file, *args, **kwargs)
+
+    monkeypatch.setattr(faidx, "open", guarded_open, raising=False)
+
+
+def test_unreadable_index_is_named_with_the_fixes(tmp_path, monkeypatch):
+    fasta = write(tmp_path / "g.fa", TINY)
+    Reference(fasta).close()  # builds g.fa.fai beside the FASTA
+    fai = tmp_path / "g.fa.fai"
+    deny_reading(monkeypatch, fai)
+    with pytest.raises(InputError) as info:
+        Reference(fasta)
+    assert str(info.value) == (
+        f"{fai}: this index of {fasta} exists but cannot be read (permission denied), so the FASTA "
+        f"cannot be opened. Ask its owner to make it readable ('chmod a+r {fai}'), or remove it so that "
+        "bioseq rebuilds it, or open the FASTA with cache= a writable directory "
+        "(bioseq.io.Reference(fasta, cache=DIR)), where bioseq then keeps its own index."
+    )
+
+
+def test_unreadable_index_is_skipped_with_a_cache(tmp_path, monkeypatch):
+    fasta = write(tmp_path / "g.fa", TINY)
+    Reference(fasta).close()
+    fai = tmp_path / "g.fa.fai"
+    deny_reading(monkeypatch, fai)
+    before = fai.read_bytes()
+    with Reference(fasta, cache=tmp_path / "cache") as ref:  # the fix the message names
+        assert ref.fetch("chr1", 8, 12) == "ACGG"
+    (own,) = (tmp_path / "cache").glob("g.fa-*/g.fa.fai")
+    assert own.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["cache", "g.fa", "g.fa.fai"]
 
 
 @pytest.fixture

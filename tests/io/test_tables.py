@@ -276,7 +276,7 @@ def test_fasta_label_errors(tmp_path):
     path = write(tmp_path / "l.fa", ">s1 label=1\nACGT\n>s2 other\nCC\n")
     message = error_of(read_fasta_labelled, path)
     assert message.startswith(f"{path}, record 's2': the header 's2 other' holds no label")
-    assert "Pass label_pattern=" in message
+    assert "Give label_pattern= a regular expression with one (...) group around the label" in message
     assert "has 2 groups, not 1" in error_of(read_fasta_labelled, path, label_pattern=r"(a)(b)")
     assert "has 0 groups" in error_of(read_fasta_labelled, path, label_pattern=r"label=\S+")
     bad = write(tmp_path / "b.fa", ">s1 label=1\nACGT\n>s2 label=0\nACJT\n")

@@ -137,6 +137,47 @@ def test_base_config_checks(options, expected):
         make_config("cnn", options)
 
 
+@pytest.mark.parametrize(("name", "options", "expected"), [
+    ("lstm", {"hidden_size": 200_000}, "option 'hidden_size' must be <= 8192, got 200000"),
+    ("lstm", {"stem_channels": 8193}, "option 'stem_channels' must be <= 8192"),
+    ("lstm", {"head_hidden": 10**6}, "option 'head_hidden' must be <= 8192"),
+    ("lstm", {"n_layers": 10**6}, "option 'n_layers' must be <= 256, got 1000000"),
+    ("lstm", {"stem_kernel": 4097}, "option 'stem_kernel' must be <= 4096"),
+    ("lstm", {"stem_pool": 2**20 + 1}, "option 'stem_pool' must be <= 1048576"),
+    ("transformer", {"d_model": 200_000}, "option 'd_model' must be <= 8192, got 200000"),
+    ("transformer", {"n_heads": 512, "d_model": 1024}, "option 'n_heads' must be <= 256"),
+    ("transformer", {"n_layers": 257}, "option 'n_layers' must be <= 256"),
+    ("transformer", {"ff_mult": 65}, "option 'ff_mult' must be <= 64"),
+    ("transformer", {"max_length": 10**12}, "option 'max_length' must be <= 1048576"),
+    ("transformer", {"k": 40}, "option 'k' must be <= 8, got 40"),
+    ("transformer", {"stride": 10**7}, "option 'stride' must be <= 1048576"),
+    ("cnn", {"channels": [200_000, 8, 8]}, "option 'channels' must be <= 8192, got \\(200000, 8, 8\\)"),
+    ("cnn", {"channels": [8] * 300, "kernel_sizes": [3] * 300, "dilations": [1] * 300, "pools": [1] * 300},
+     "at most 256 conv layers, got 300"),
+    ("cnn", {"channels": [8], "kernel_sizes": [5000], "dilations": [1], "pools": [1]},
+     "option 'kernel_sizes' must be <= 4096"),
+    ("cnn", {"channels": [8], "kernel_sizes": [3], "dilations": [10**7], "pools": [1]},
+     "option 'dilations' must be <= 1048576"),
+    ("cnn", {"channels": [8], "kernel_sizes": [4096], "dilations": [1024], "pools": [1]},
+     "conv layer 0 spans 4193281 bases"),
+    ("cnn", {"n_outputs": 70_000}, "n_outputs must be <= 65536, got 70000"),
+    ("cnn", {"dropout": 10**400}, "option 'dropout' is too large for a float \\(an integer of 401 digits\\)"),
+])
+def test_sizes_are_bounded(name, options, expected):
+    # A bundle's config.json is untrusted: every size is refused above its bound before anything is built.
+    with pytest.raises(InputError, match=expected) as info:
+        make_config(name, options)
+    assert "\n" not in str(info.value)
+
+
+def test_bounds_admit_real_models():
+    assert make_config("lstm", {"hidden_size": registry.MAX_WIDTH, "n_layers": registry.MAX_LAYERS}).n_layers == 256
+    assert make_config("transformer", {"max_length": registry.MAX_LENGTH, "positional": "learned"}).max_length == 2**20
+    span = make_config("cnn", {"channels": [8], "kernel_sizes": [41], "dilations": [25], "pools": [1]})
+    assert span.dilations == (25,)  # SpliceAI's widest layer
+    assert registry.MAX_LENGTH >= 200_000 and registry.MAX_OUTPUTS >= 5313  # peers' inputs; Enformer's tracks
+
+
 def test_config_to_dict_round_trip():
     for name in ("lstm", "transformer", "cnn"):
         config = make_config(name, {"n_outputs": 3})

@@ -36,9 +36,10 @@ def test_srun_n1_with_two_devices_is_refused():
     # The case from the brief: `srun -n1 bioseq train --devices 2` trains on one rank.
     with pytest.raises(InputError) as caught:
         check_ranks(2, 1, environ=step(1))
-    message = str(caught.value)
+    message = caught.value.render({"devices": "--devices", "num_nodes": "--num-nodes"})  # as bioseq train prints it
     assert "SLURM job 42 step 0 has 1 task(s) (SLURM_NTASKS=1)" in message
     assert "Lightning would train on 1 rank(s) while --devices 2 --num-nodes 1 ask for 2" in message
+    assert "while devices=2 num_nodes=1 ask for 2" in str(caught.value)  # as a Python caller reads it
     assert "srun --nodes=1 --ntasks-per-node=2" in message
     assert "#SBATCH --nodes=1 --ntasks-per-node=2 --gpus-per-node=2" in message
     assert "torchrun" in message
@@ -48,13 +49,13 @@ def test_srun_n1_with_two_devices_is_refused():
 
 def test_too_many_tasks_is_refused():
     # srun -n 4 with --devices 2: four ranks would train, two were asked for.
-    with pytest.raises(InputError, match=r"train on 4 rank\(s\) while --devices 2 --num-nodes 1 ask for 2"):
+    with pytest.raises(InputError, match=r"train on 4 rank\(s\) while devices=2 num_nodes=1 ask for 2"):
         check_ranks(2, 1, environ=step(4))
 
 
 def test_fix_when_tasks_do_not_divide_by_nodes():
     # 3 tasks over 2 nodes: no --devices alone matches, so the fix names the product.
-    with pytest.raises(InputError, match="and --num-nodes so that their product is 3"):
+    with pytest.raises(InputError, match="devices=N and num_nodes=M so that their product is 3"):
         check_ranks(1, 2, environ=step(3))
 
 
@@ -123,3 +124,13 @@ def test_step_passes_exactly_when_tasks_match(devices, num_nodes, tasks):
     else:
         with pytest.raises(InputError):
             check_ranks(devices, num_nodes, environ=environ)
+
+
+def test_launch_rank_reads_the_launchers_variables():
+    from bioseq.train.cluster import launch_rank
+
+    assert launch_rank(2, environ={}) == 0
+    assert launch_rank(2, environ={"RANK": "3", "LOCAL_RANK": "1"}) == 3  # torchrun
+    assert launch_rank(2, environ={"LOCAL_RANK": "1", "NODE_RANK": "1"}) == 3  # Lightning's launcher, node 1
+    assert launch_rank(2, environ={"SLURM_STEP_ID": "0", "SLURM_NTASKS": "2", "SLURM_PROCID": "1"}) == 1
+    assert launch_rank(1, environ={"SLURM_JOB_ID": "7", "SLURM_PROCID": "0"}) == 0  # a batch script: no step

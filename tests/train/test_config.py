@@ -46,8 +46,16 @@ def test_bad_values_name_field_value_and_allowed(options, message):
 
 
 def test_missing_required_field():
-    with pytest.raises(InputError, match="the field 'out' is required. Give it in the config or as --out"):
+    with pytest.raises(InputError, match="the field 'out' is required. Give it in the config or as out=OUT"):
         config_from_options({"train": "a.csv"})
+
+
+def test_missing_required_field_names_the_flag_at_the_command_line(capsys):
+    from bioseq.cli.main import main
+
+    assert main(["train", "--train", "a.csv"]) == 1
+    line = capsys.readouterr().err.strip()
+    assert line.endswith("the field 'out' is required. Give it in the config or as --out OUT.")
 
 
 def test_bad_yaml_names_file_and_line(tmp_path):

@@ -170,12 +170,12 @@ def test_ema_keeps_the_averaged_weights_in_the_checkpoints_and_the_bundle(splice
     options = {"train": train_csv, "valid": test_csv, "model": "cnn", "epochs": 2, "ema_epochs": 1.0,
                "out": tmp_path / "ema", "model_options": {"channels": [16, 16, 16]}, "patience": 10}
     result = train(config_from_options(options))
-    last = torch.load(result.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    last = torch.load(result.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     averaged, current = last["state_dict"], last["current_model_state"]
     weights = [k for k in averaged if k.endswith("weight")]
     # the average trails the raw weights, so the two differ, and the bundle holds the average
     assert weights and not all(torch.equal(averaged[k], current[k]) for k in weights)
-    best = torch.load(result.run_dir / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=False)
+    best = torch.load(result.run_dir / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=True)
     bundled = load_bundle(result.bundle_dir).model.state_dict()
     for name, value in bundled.items():
         torch.testing.assert_close(value, best["state_dict"][f"model.{name}"])
@@ -183,7 +183,7 @@ def test_ema_keeps_the_averaged_weights_in_the_checkpoints_and_the_bundle(splice
     # a run with an average resumes from last.ckpt (Lightning restores the raw weights and the average)
     resumed = train(config_from_options({**options, "epochs": 3, "resume": "last"}))
     assert json.loads((resumed.bundle_dir / "config.json").read_text())["training"]["epochs_run"] == 3
-    after = torch.load(resumed.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    after = torch.load(resumed.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert after["epoch"] > last["epoch"] and not torch.equal(after["state_dict"][weights[0]], averaged[weights[0]])
 
 

@@ -1,4 +1,4 @@
-"""A real single-node SLURM cluster: sbatch, srun-launched DDP training, the Snakemake SLURM profile.
+"""A real single-node SLURM cluster: sbatch, srun-launched DDP, the Snakemake SLURM profile, requeued training.
 
 The session fixture starts the cluster with ``.ci/slurm/start.sh`` (which
 installs SLURM with apt-get when missing and needs root) and stops it with
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -173,8 +175,9 @@ def test_srun_one_task_with_two_devices_is_refused(slurm_env, tmp_path):
     refused = run(["srun", "-n", "1", sys.executable, "-c", CHECK_RANKS], slurm_env, timeout=120, cwd=tmp_path)
     assert refused.returncode != 0
     assert "has 1 task(s) (SLURM_NTASKS=1), so Lightning would train on 1 rank(s)" in refused.stderr
-    assert "while --devices 2 --num-nodes 1 ask for 2" in refused.stderr
-    assert "or set --devices 1 to match." in refused.stderr
+    # a Python caller (check_ranks from python -c) reads the parameters; bioseq train would print the flags
+    assert "while devices=2 num_nodes=1 ask for 2" in refused.stderr
+    assert "or set devices=1 to match." in refused.stderr
 
 
 def test_bioseq_train_under_srun_n1_with_two_devices_is_refused(slurm_env, small_table, tmp_path):
@@ -187,6 +190,7 @@ def test_bioseq_train_under_srun_n1_with_two_devices_is_refused(slurm_env, small
                    "--out", str(tmp_path / "run")], slurm_env, timeout=300, cwd=tmp_path)
     assert refused.returncode == 1, refused.stderr[-3000:]
     assert "SLURM_NTASKS=1" in refused.stderr and "--ntasks-per-node=2" in refused.stderr
+    assert "while --devices 2 --num-nodes 1 ask for 2" in refused.stderr  # the command's own flags
     assert not (tmp_path / "run" / "bundle").exists()
 
 
@@ -319,3 +323,148 @@ def test_workflow_on_slurm_trains_ddp_through_srun(slurm_env, workflow_dir, smal
     assert {accounted[j]["State"] for j in ddp_jobs + other_jobs} == {"COMPLETED"}
     steps = run(["sacct", "-n", "-P", "-j", ddp_jobs[0], "-o", "JobID,NTasks"], slurm_env, timeout=30).stdout
     assert any(line.split("|")[1] == "2" for line in steps.splitlines()), steps  # the srun step ran 2 tasks
+
+
+# ------------------------------------------------------------------ (d) a requeued training job continues
+
+# A CNN that trains for about 12 s on one core (8 epochs of ~1.5 s on the whole UCI table), so that the
+# requeue, sent once the first epoch's checkpoint is there, lands mid-training. patience > epochs: all 8 run.
+TRAIN_FLAGS = ["--model", "cnn", "--epochs", "8", "--batch-size", "64", "--patience", "10", "--seed", "0",
+               "--accelerator", "cpu", "--model-option", "channels=[96, 96]", "--model-option", "kernel_sizes=[9, 9]",
+               "--model-option", "dilations=[1, 2]", "--model-option", "pools=[1, 1]"]
+
+# The batch script of workflows/README.md ("bioseq train on SLURM"), with this test's command. The job
+# runs again after `scontrol requeue` (or a node failure, or preemption), and requeues itself on USR1,
+# which --signal=B:USR1@300 sends to this script 5 minutes before the time limit. Either way SLURM then
+# sends SIGTERM to the job's processes: bioseq train saves last.ckpt after the step in flight and exits
+# 143, and the next start (`--resume auto`) continues from there. The log is appended to across starts.
+REQUEUE_SCRIPT = """\
+#!/bin/bash
+#SBATCH --requeue
+#SBATCH --open-mode=append
+#SBATCH --signal=B:USR1@300
+echo "start ${{SLURM_RESTART_COUNT:-0}} of job $SLURM_JOB_ID"
+export OMP_NUM_THREADS=1
+{command} --resume auto &
+pid=$!
+trap 'scontrol requeue "$SLURM_JOB_ID"' USR1
+trap : TERM
+wait "$pid"; status=$?
+while kill -0 "$pid" 2>/dev/null; do wait "$pid"; status=$?; done
+exit "$status"
+"""
+
+
+def train_command(table: Path, out: Path) -> list[str]:
+    return [bioseq_command(), "train", "--train", str(table), *TRAIN_FLAGS, "--out", str(out)]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(example_data, tmp_path_factory) -> Path:
+    """The same training run outside SLURM, in one go, on one thread (as the batch script)."""
+    out = tmp_path_factory.mktemp("uninterrupted") / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    trained = run(train_command(example_data / "uci_splice.csv", out), env, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    return out
+
+
+def wait_for_job(job: str, env: dict[str, str], *, timeout: float) -> None:
+    """Until squeue no longer lists ``job`` (pending, running, requeued or completing)."""
+    deadline = time.monotonic() + timeout
+    while run(["squeue", "-h", "-j", job, "-o", "%T"], env, timeout=30).stdout.strip():
+        if time.monotonic() > deadline:
+            run(["scancel", job], env, timeout=30)
+            pytest.fail(f"job {job} did not finish within {timeout} s")
+        time.sleep(1)
+
+
+@pytest.mark.parametrize("how", ["scontrol requeue", "USR1 before the time limit"])
+def test_a_requeued_training_job_resumes_from_its_checkpoint(slurm_env, example_data, uninterrupted, tmp_path, how):
+    out = tmp_path / "run"
+    command = " ".join(shlex.quote(word) for word in train_command(example_data / "uci_splice.csv", out))
+    (tmp_path / "train.sh").write_text(REQUEUE_SCRIPT.format(command=command))
+    submitted = run(["sbatch", "--parsable", "--job-name", "bioseq-ci-requeue", "-o", str(tmp_path / "%j.out"),
+                     str(tmp_path / "train.sh")], slurm_env, timeout=60, cwd=tmp_path)
+    assert submitted.returncode == 0, submitted.stderr
+    job = submitted.stdout.strip().split(";")[0]
+    deadline, polled = time.monotonic() + 300, 0.0
+    while not (out / "checkpoints" / "last.ckpt").exists():
+        if time.monotonic() > polled + 1:  # once a second: is the job still there?
+            polled = time.monotonic()
+            ended = not run(["squeue", "-h", "-j", job, "-o", "%T"], slurm_env, timeout=30).stdout.strip()
+            if ended or polled > deadline:
+                run(["scancel", job], slurm_env, timeout=30)
+                pytest.fail(f"no checkpoint {'before the job ended' if ended else 'within 300 s'}; job log:\n"
+                            f"{(tmp_path / f'{job}.out').read_text()[-3000:]}")
+        time.sleep(0.05)
+    if how == "scontrol requeue":
+        sent = run(["scontrol", "requeue", job], slurm_env, timeout=30)
+    else:  # what --signal=B:USR1@300 sends to the batch script 5 minutes before the time limit
+        sent = run(["scancel", "--batch", "--signal", "USR1", job], slurm_env, timeout=30)
+    assert sent.returncode == 0, sent.stderr
+    wait_for_job(job, slurm_env, timeout=600)  # a requeued job waits cred_expire (.ci/slurm/start.sh: 15 s)
+
+    log = (tmp_path / f"{job}.out").read_text()
+    assert sacct([job], slurm_env)[job]["State"] == "COMPLETED", log[-3000:]
+    states = run(["sacct", "-X", "-n", "-P", "-D", "-j", job, "-o", "State"], slurm_env, timeout=30).stdout.split()
+    assert states == ["REQUEUED", "COMPLETED"], states
+    first, second = log.split(f"start 1 of job {job}\n")  # the second start appended to the same log
+    assert first.startswith(f"start 0 of job {job}\n"), log
+    assert "bioseq train: stopped by SIGTERM; checkpoint " in first, first[-3000:]  # saved, then exited 143
+    assert re.search(rf"resuming {re.escape(str(out))} from \S*last\.ckpt", second), second
+    assert "epoch 1/8:" in first and "epoch 1/8:" not in second  # the first epoch was not trained again
+    assert (out / "complete.json").is_file()
+    found, expected = (json.loads((r / "metrics.json").read_text())["valid"] for r in (out, uninterrupted))
+    for key, value in expected.items():
+        if isinstance(value, float):
+            assert found[key] == pytest.approx(value, abs=1e-6), key
+    assert found["confusion_matrix"] == expected["confusion_matrix"]
+
+
+def test_workflow_train_job_requeued_by_slurm_continues_in_the_same_run(slurm_env, workflow_dir, example_data,
+                                                                       uninterrupted):
+    # The bioseq workflow with the SLURM profile (slurm-requeue: true, so every job is sbatch --requeue):
+    # `scontrol requeue` of the training job mid-training, as a preemption or node failure would; the
+    # same Snakemake run waits for the job's second start, which continues from the checkpoint.
+    import yaml
+
+    rows = (example_data / "uci_splice.csv").read_text().splitlines()
+    (workflow_dir / "test.csv").write_text("\n".join([rows[0], *rows[1::8]]) + "\n")
+    cnn = {"epochs": 8, "batch_size": 64, "patience": 10, "threads": 1, "mem_mb": 1500, "runtime": 15,
+           "options": {"channels": [96, 96], "kernel_sizes": [9, 9], "dilations": [1, 2], "pools": [1, 1]}}
+    config = {"results": "out", "models": {"cnn": cnn},
+              "tables": {"t": {"train": str(example_data / "uci_splice.csv"), "test": "test.csv"}}}
+    (workflow_dir / "small.yaml").write_text(yaml.safe_dump(config))
+    command = [sys.executable, "-m", "snakemake", "-s", str(WORKFLOW), "--configfile", "small.yaml",
+               "--workflow-profile", "none", "--profile", str(PROFILE)]
+    snakemake = subprocess.Popen(command, cwd=workflow_dir, env=slurm_env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
+    run_dir = workflow_dir / "out" / "runs" / "t" / "cnn"
+    try:
+        deadline = time.monotonic() + 300
+        while not (run_dir / "checkpoints" / "last.ckpt").exists() and snakemake.poll() is None:
+            assert time.monotonic() < deadline, "no checkpoint within 300 s"
+            time.sleep(0.05)
+        queue = run(["squeue", "-h", "-o", "%i|%k"], slurm_env, timeout=30).stdout.splitlines()
+        jobs = [line.split("|")[0] for line in queue if line.endswith("|rule_train_wildcards_t_cnn")]
+        assert len(jobs) == 1, queue
+        requeued = run(["scontrol", "requeue", jobs[0]], slurm_env, timeout=30)
+        assert requeued.returncode == 0, requeued.stderr
+        output = snakemake.communicate(timeout=600)[0]
+    finally:
+        if snakemake.poll() is None:
+            snakemake.terminate()  # the plugin cancels its jobs
+            snakemake.wait(timeout=120)
+    assert snakemake.returncode == 0, output[-4000:]
+    states = run(["sacct", "-X", "-n", "-P", "-D", "-j", jobs[0], "-o", "State"], slurm_env, timeout=30).stdout.split()
+    assert states == ["REQUEUED", "COMPLETED"], states
+    log = (workflow_dir / "out" / "logs" / "train" / "t" / "cnn.log").read_text()  # the second start's
+    assert "resuming out/runs/t/cnn from out/runs/t/cnn/checkpoints/last.ckpt" in log, log
+    assert "epoch 1/8:" not in log, log
+    assert (workflow_dir / "out" / "evaluation" / "t" / "cnn" / "metrics.json").is_file()
+    found, expected = (json.loads((r / "metrics.json").read_text())["valid"] for r in (run_dir, uninterrupted))
+    for key, value in expected.items():
+        if isinstance(value, float):
+            assert found[key] == pytest.approx(value, abs=1e-6), key
+    assert found["confusion_matrix"] == expected["confusion_matrix"]

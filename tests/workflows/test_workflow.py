@@ -1,4 +1,4 @@
-"""Tests of the Snakemake workflow in ``workflows/``: lint, dry runs, a tiny real run, an interrupted run.
+"""Tests of the Snakemake workflow in ``workflows/``: lint, dry runs, tiny real runs, failed and killed jobs.
 
 Each test runs ``snakemake`` in a fresh working directory laid out like the
 repository (``main/data`` -> the bundled data, ``shared/data`` -> the shared
@@ -14,9 +14,12 @@ import csv
 import json
 import os
 import re
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -196,6 +199,8 @@ def test_bad_configs_fail_with_a_clear_message(workdir):
          "kmer_logistic has devices: 2, but the k-mer baseline trains in one process"),
         ({"models": {"cnn": {}}, "genomes": {"g": {"fasta": "g.fa", "promoters": {"negatives": "random"}}}},
          "'random' is not one of \\['gc', 'shuffle', 'genebody'\\]"),
+        ({"results": "o{u}t", "models": {"cnn": {}}, "tables": {"t": {"path": str(table)}}},
+         "'o{u}t' does not match"),  # Snakemake would read {u} as a wildcard
     ]
     for config, message in cases:
         result = snakemake(workdir, "--configfile", str(write_config(workdir, config)), "-n")
@@ -322,5 +327,278 @@ def test_a_tune_block_searches_first_and_training_starts_from_the_winner(workdir
     assert best["test"] is None  # the study never reads the test split
     trained = yaml.safe_load((workdir / "out" / "runs" / "uci" / "kmer_logistic" / "config.yaml").read_text())
     assert trained["model_options"]["k"] == best["settings"]["model_options.k"]
-    assert trained["test"] == "out/data/uci/test.csv"
+    # config.yaml records the path as given or made absolute: either way, the workflow's test split
+    assert (workdir / trained["test"]).resolve() == (workdir / "out" / "data" / "uci" / "test.csv").resolve()
     assert (workdir / "out" / "logs" / "tune" / "uci" / "kmer_logistic.log").is_file()
+
+
+# ---------------------------------------------------------------- no shell injection from the config
+
+# Every bioseq train option (TrainConfig field) that the workflow sets or manages itself, and so is
+# not allowed under a model's extra:, with the reason. Every other field must be allowed there.
+NOT_EXTRA = {
+    "train": "the workflow passes the split files",
+    "valid": "the workflow passes the split files",
+    "test": "the workflow passes the split files",
+    "out": "the run directory of the rule's output (RUN/complete.json)",
+    "resume": "the train rule passes --resume auto: a rerun continues from the run's checkpoint",
+    "overwrite": "the train rule passes --overwrite: a run of other settings is replaced",
+    "model": "the key of the model block",
+    "model_options": "the block's options:",
+    "epochs": "a key of the model block (or of the dataset)",
+    "batch_size": "a key of the model block (or of the dataset)",
+    "lr": "a key of the model block",
+    "patience": "a key of the model block",
+    "sequence_column": "a key of the tables: entry",
+    "label_column": "a key of the tables: entry",
+    "seed": "the config's seed:",
+    "accelerator": "the config's gpu:",
+    "devices": "the block's devices:",
+    "strategy": "ddp when devices: is above 1",
+    "num_nodes": "train_ddp asks SLURM for one node",
+}
+
+HOSTILE_KEYS = ["x $(touch pwned)", "a;touch pwned", "a||touch pwned||", "b`touch pwned`"]
+
+
+def split_tables(workdir: Path) -> dict:
+    """A tables: entry of already split files (no split job: training is the first job)."""
+    small_table(workdir / "t.csv")
+    return {"train": "t.csv", "test": "t.csv"}
+
+
+def no_pwned(workdir: Path) -> None:
+    out = workdir / "out"
+    found = [workdir / "pwned", *(out.rglob("pwned") if out.is_dir() else [])]
+    assert not any(p.exists() for p in found), "an injected command ran"
+
+
+def test_extra_keys_are_exactly_the_train_options_the_workflow_leaves_open():
+    from bioseq.train.config import TrainConfig
+
+    schema = yaml.safe_load((WORKFLOW / "schemas" / "config.schema.yaml").read_text())
+    allowed = set(schema["$defs"]["model"]["properties"]["extra"]["propertyNames"]["enum"])
+    fields = set(TrainConfig.model_fields)
+    assert not allowed - fields, f"extra: allows {sorted(allowed - fields)}, which bioseq train does not know"
+    assert not allowed & set(NOT_EXTRA), f"extra: allows {sorted(allowed & set(NOT_EXTRA))}, set by the workflow"
+    assert not set(NOT_EXTRA) - fields, f"NOT_EXTRA lists {sorted(set(NOT_EXTRA) - fields)}, no TrainConfig fields"
+    unsorted = fields - allowed - set(NOT_EXTRA)
+    assert not unsorted, (f"TrainConfig fields {sorted(unsorted)} are neither allowed in extra: (schema) nor "
+                          "listed in NOT_EXTRA with the reason the workflow sets them")
+
+
+@pytest.mark.parametrize("key", HOSTILE_KEYS)
+def test_a_hostile_extra_key_is_refused_before_any_job_runs(workdir, key):
+    config = write_config(workdir, {"results": "out", "tables": {"t": split_tables(workdir)},
+                                    "models": {"kmer_logistic": {**TINY_MODELS["kmer_logistic"], "extra": {key: 1}}}})
+    result = snakemake(workdir, "--configfile", str(config), "--cores", "1", "-p")
+    assert result.returncode != 0, result.stdout
+    assert repr(key) in result.stdout, result.stdout  # the message names the key
+    assert "bioseq train" not in result.stdout  # refused at validation: no job ran
+    no_pwned(workdir)
+
+
+@pytest.mark.parametrize("block, message", [
+    ({"options": {"k;touch pwned": 2}}, "'k;touch pwned' does not match"),
+    ({"tune": {"trials": 1, "space": {"lr $(touch pwned)": {"low": 0.001, "high": 0.01}}}},
+     r"'lr \$\(touch pwned\)' does not match"),
+])
+def test_model_option_and_search_space_keys_must_be_names(workdir, block, message):
+    config = write_config(workdir, {"results": "out", "tables": {"t": split_tables(workdir)},
+                                    "models": {"kmer_logistic": block}})
+    result = snakemake(workdir, "--configfile", str(config), "--cores", "1", "-p")
+    assert result.returncode != 0, result.stdout
+    assert re.search(message, result.stdout), result.stdout
+    no_pwned(workdir)
+
+
+def test_a_hostile_extra_value_reaches_bioseq_quoted_and_is_refused_there(workdir, bioseq_commands):
+    config = write_config(workdir, {"results": "out", "tables": {"t": split_tables(workdir)},
+                                    "models": {"kmer_logistic": {"extra": {"monitor": "mcc; touch pwned",
+                                                                           "max_time": "$(touch pwned)"}}}})
+    result = snakemake(workdir, "--configfile", str(config), "--cores", "1", "-p")
+    assert result.returncode != 0, result.stdout
+    assert "--monitor 'mcc; touch pwned' --max-time '$(touch pwned)'" in result.stdout, result.stdout
+    log = (workdir / "out" / "logs" / "train" / "t" / "kmer_logistic.log").read_text()
+    assert "'monitor'" in log and "mcc; touch pwned" in log, log
+    no_pwned(workdir)
+
+
+def test_allowed_extra_options_reach_bioseq_train(workdir):
+    extra = {"rc_augment": True, "weight_decay": 0.0, "monitor": "auroc", "compile": False}
+    config = write_config(workdir, {"tables": {"t": split_tables(workdir)}, "models": {"cnn": {"extra": extra}}})
+    result = snakemake(workdir, "--configfile", str(config), "-n", "-p")
+    assert result.returncode == 0, result.stdout
+    assert "--rc-augment --weight-decay 0.0 --monitor auroc --no-compile" in result.stdout, result.stdout
+
+
+def test_tiny_run_with_spaces_semicolons_dollars_and_quotes_in_paths(workdir, bioseq_commands):
+    """Paths from the config reach every command quoted: the results folder holds a space, a ``;`` and
+    a ``$`` (unquoted, the shell would split it, expand ``$x`` and run ``/...`` as a second command),
+    the table a space and a quote."""
+    (workdir / "in put").mkdir()
+    table = "in put/uci's small.csv"
+    small_table(workdir / table)
+    results = "res ults;$x"
+    config = write_config(workdir, {
+        "results": results, "models": {"cnn": TINY_MODELS["cnn"], "kmer_logistic": TINY_MODELS["kmer_logistic"]},
+        "ensembles": {"mix": ["cnn", "kmer_logistic"]},
+        "tables": {"uci": {"path": table, "split": {"valid": 0.2, "test": 0.2}}},
+        "predict": {"new": {"input": table, "dataset": "uci", "models": ["kmer_logistic"]}},
+    })
+    ran = snakemake(workdir, "--configfile", str(config), "--cores", "2", "-p")
+    assert ran.returncode == 0, ran.stdout[-4000:]
+
+    def q(path: str) -> str:
+        return shlex.quote(path)
+
+    # printshellcmds: every path arrived as one shell word
+    assert f"bioseq split {q(table)} --out {q(results + '/data/uci')}" in ran.stdout, ran.stdout
+    assert (f"--out {q(results + '/runs/uci/cnn')} --resume auto --overwrite "
+            f"2> {q(results + '/logs/train/uci/cnn.log')}") in ran.stdout
+    assert f"bioseq ensemble {q(results + '/runs/uci/cnn')} {q(results + '/runs/uci/kmer_logistic')}" in ran.stdout
+    assert f"--input {q(table)}" in ran.stdout
+    out = workdir / results
+    assert (out / "runs" / "uci" / "cnn" / "bundle" / "config.json").is_file()
+    with open(out / "comparison" / "comparison.tsv", newline="") as handle:
+        rows = {row["model"]: row for row in csv.DictReader(handle, delimiter="\t")}
+    assert set(rows) == {"cnn", "kmer_logistic", "ensemble(cnn+kmer_logistic)"}
+    for model in ("cnn", "kmer_logistic", "mix"):
+        assert (out / "evaluation" / "uci" / model / "metrics.json").is_file(), model
+    assert (out / "predictions" / "new" / "kmer_logistic.tsv").stat().st_size > 0
+    # no path was split into several words: nothing was written beside the results folder
+    assert {p.name for p in workdir.iterdir()} == {".snakemake", "config.yaml", "data", "in put", results}
+
+
+# ---------------------------------------------------------------- a killed training job resumes
+
+# A CNN that trains for about 12 s on one core (8 epochs of ~1.5 s on the whole UCI table), so that a
+# kill after the first epoch's checkpoint lands mid-training with a wide margin. patience > epochs: all 8 run.
+RESUMABLE_CNN = {"epochs": 8, "batch_size": 64, "patience": 10, "threads": 1,
+                 "options": {"channels": [96, 96], "kernel_sizes": [9, 9], "dilations": [1, 2], "pools": [1, 1]}}
+RUN = Path("out") / "runs" / "t" / "cnn"
+
+
+def resumable_config(workdir: Path) -> Path:
+    """One already split table (train: the whole UCI table, valid carved from it; test: every 8th row), one CNN."""
+    small_table(workdir / "train.csv", every=1)
+    small_table(workdir / "test.csv", every=8)
+    return write_config(workdir, {"results": "out", "models": {"cnn": RESUMABLE_CNN},
+                                  "tables": {"t": {"train": "train.csv", "test": "test.csv"}}})
+
+
+@pytest.fixture(scope="module")
+def uninterrupted_run(tmp_path_factory, bioseq_commands) -> Path:
+    """The run directory of the same config trained in one go (training only: its marker is the target)."""
+    workdir = tmp_path_factory.mktemp("uninterrupted")
+    config = resumable_config(workdir)
+    ran = snakemake(workdir, "--configfile", str(config), "--cores", "2", str(RUN / "complete.json"))
+    assert ran.returncode == 0, ran.stdout[-4000:]
+    return workdir / RUN
+
+
+def train_processes(session: int) -> list[int]:
+    """The ``bioseq train`` processes of a snakemake started as the leader of process group ``session``.
+
+    Matched by argv (``.../bioseq train ...``), not by the ``bash -c`` line that starts it.
+    """
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            words = [w.decode(errors="replace") for w in (entry / "cmdline").read_bytes().split(b"\0")]
+            group = os.getpgid(int(entry.name))
+        except (OSError, ProcessLookupError):
+            continue  # gone meanwhile
+        if group == session and any(Path(w).name == "bioseq" and words[i + 1:i + 2] == ["train"]
+                                    for i, w in enumerate(words)):
+            found.append(int(entry.name))
+    return found
+
+
+def val_epochs(metrics_csv: Path) -> list[int]:
+    """The epochs of the validation rows of Lightning's metrics.csv, in file order."""
+    with open(metrics_csv, newline="") as handle:
+        return [int(row["epoch"]) for row in csv.DictReader(handle) if row["val_loss"]]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/cmdline").is_file(), reason="finds the training process under /proc")
+@pytest.mark.parametrize("how", ["SIGTERM to bioseq train", "SIGKILL to bioseq train", "SIGTERM to snakemake's group"])
+def test_a_killed_training_job_resumes_from_its_checkpoint_when_rerun(workdir, uninterrupted_run, how):
+    config = resumable_config(workdir)
+    command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--configfile", str(config), "--cores", "2"]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    run = workdir / RUN
+    first = subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env=env, start_new_session=True)  # snakemake leads a process group of its own
+    try:
+        deadline = time.monotonic() + 240
+        while not (run / "checkpoints" / "last.ckpt").exists() and first.poll() is None:
+            assert time.monotonic() < deadline, "no checkpoint within 240 s"
+            time.sleep(0.05)
+        assert first.poll() is None, first.communicate()[0][-4000:]
+        trainers = train_processes(first.pid)
+        assert len(trainers) == 1, trainers
+        if how.endswith("group"):
+            os.killpg(first.pid, signal.SIGTERM)
+        else:
+            os.kill(trainers[0], signal.SIGKILL if how.startswith("SIGKILL") else signal.SIGTERM)
+        output = first.communicate(timeout=120)[0]
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait()
+    assert first.returncode != 0, output[-4000:]
+    assert not (run / "complete.json").exists(), "the kill came too late: training had finished"
+    assert not (workdir / "out" / "evaluation" / "t" / "cnn").exists()
+    assert (run / "checkpoints" / "last.ckpt").is_file()  # Snakemake kept the run directory
+    log = workdir / "out" / "logs" / "train" / "t" / "cnn.log"
+    if how.startswith("SIGTERM to bioseq"):
+        assert "Error in rule train" in output, output[-4000:]
+        last = log.read_text().strip().splitlines()[-1]
+        assert last.startswith("bioseq train: stopped by SIGTERM; checkpoint "), last
+
+    again = snakemake(workdir, *command[3:], timeout=600)  # the same command
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert job_counts(again.stdout) == {"train": 1, "evaluate": 1, "compare": 1, "all": 1}
+    text = log.read_text()
+    assert re.search(rf"resuming {re.escape(str(RUN))} from \S*last\.ckpt", text), text
+    assert "epoch 1/8:" not in text, text  # the first epoch ended before the kill: not trained again
+    assert val_epochs(run / "logs" / "metrics.csv") == list(range(8))  # every epoch once, in order
+    assert (run / "complete.json").is_file()
+    assert (workdir / "out" / "evaluation" / "t" / "cnn" / "metrics.json").is_file()
+    found, expected = (json.loads((r / "metrics.json").read_text()) for r in (run, uninterrupted_run))
+    for split in ("valid", "test"):
+        for key, value in expected[split].items():
+            if isinstance(value, float):
+                assert found[split][key] == pytest.approx(value, abs=1e-6), (split, key)
+        assert found[split]["confusion_matrix"] == expected[split]["confusion_matrix"]
+
+
+def test_edited_settings_retrain_afresh_and_settings_that_keep_the_numbers_do_not(workdir, bioseq_commands):
+    """The train job reruns when a model's block changes (params); ``--resume auto --overwrite`` then trains
+    afresh when the numbers would differ, and only writes the outputs again when they would not."""
+    small_table(workdir / "t.csv")
+    cnn = {**TINY_MODELS["cnn"], "epochs": 1}
+    tables = {"t": {"train": "t.csv", "test": "t.csv"}}
+    target = str(RUN / "complete.json")
+    log = workdir / "out" / "logs" / "train" / "t" / "cnn.log"
+
+    def train(block: dict) -> str:
+        config = write_config(workdir, {"results": "out", "models": {"cnn": block}, "tables": tables})
+        ran = snakemake(workdir, "--configfile", str(config), "--cores", "1", target)
+        assert ran.returncode == 0, ran.stdout[-4000:]
+        assert job_counts(ran.stdout) == {"train": 1}, ran.stdout
+        return log.read_text()
+
+    train(cnn)
+    text = train({**cnn, "epochs": 2})  # shapes the numbers: the old run is removed, both epochs trained
+    assert "removing the earlier outputs" in text and "epoch 1/2:" in text and "epoch 2/2:" in text, text
+    assert val_epochs(workdir / RUN / "logs" / "metrics.csv") == [0, 1]
+    metrics = (workdir / RUN / "metrics.json").read_text()
+    text = train({**cnn, "epochs": 2, "extra": {"num_workers": 0}})  # same numbers: not trained again
+    assert not re.search(r"epoch \d+/\d+:", text) and "removing" not in text and "resuming" not in text, text
+    assert (workdir / RUN / "metrics.json").read_text() == metrics
+    assert val_epochs(workdir / RUN / "logs" / "metrics.csv") == [0, 1]

@@ -4,7 +4,8 @@ Output layout under ``config["results"]`` (R); genomic coordinates, where
 files carry them, are 0-based half-open:
 
     R/data/<dataset>/{train,valid,test}.csv     split tables and genome datasets
-    R/runs/<dataset>/<model>/                   bioseq train run directories
+    R/runs/<dataset>/<model>/                   bioseq train run directories; complete.json, written
+                                                last, is the train job's output (the marker)
     R/runs/<dataset>/<ensemble>/                bioseq ensemble bundles (an ensembles: entry)
     R/evaluation/<dataset>/<model>/             bioseq evaluate on the test split
     R/comparison/comparison.{tsv,png}           bioseq compare across every run
@@ -150,7 +151,40 @@ def data_files(dataset):
 
 
 def run_dir(dataset, model):
+    """The directory of a training run or of an ensemble bundle."""
     return f"{RESULTS}/runs/{dataset}/{model}"
+
+
+# bioseq train writes RUN/complete.json last, once bundle, metrics and plots are all there. It is the
+# train job's output, not the run directory: Snakemake deletes the outputs of a failed job and of an
+# incomplete one before it reruns it, and the run directory must outlive both so that
+# ``bioseq train --resume auto`` continues from RUN/checkpoints/last.ckpt.
+MARKER = "complete.json"
+
+
+def run_marker(dataset, model):
+    return f"{run_dir(dataset, model)}/{MARKER}"
+
+
+def run_input(dataset, model):
+    """The input of a job that reads a trained model: the run's marker, or for an ensemble
+    (a bundle written whole by bioseq ensemble, no marker) the bundle directory."""
+    return run_dir(dataset, model) if model in ENSEMBLES else run_marker(dataset, model)
+
+
+def run_path(path):
+    """The run directory (or ensemble bundle) of a :func:`run_input` path, for the bioseq command."""
+    return os.path.dirname(path) if os.path.basename(path) == MARKER else path
+
+
+def run_param(key="run"):
+    """A ``params:`` function: the run directory of the input ``key`` (one path), for ``{params.run:q}``."""
+    return lambda wildcards, input: run_path(input[key])
+
+
+def runs_param(key):
+    """A ``params:`` function: the run directories of the inputs ``key`` (a list), each quoted by ``:q``."""
+    return lambda wildcards, input: [run_path(p) for p in input[key]]
 
 
 def all_runs():
@@ -188,21 +222,28 @@ def all_targets():
 
 
 # ---------------------------------------------------------------- flags and resources
+# The flag strings below go into shell: as they are, so every word in them that comes from the
+# config is quoted here (shlex.quote); the rules quote their paths with {input:q}, {output:q}, {log:q}.
 
 
 def flag(name, value):
-    """``--name value`` (shell-quoted), ``--name``/``--no-name`` for booleans, nothing for None."""
-    option = f"--{name.replace('_', '-')}"
+    """``--name value``, ``--name``/``--no-name`` for booleans, nothing for None; every word shell-quoted.
+
+    The option itself is quoted too: ``name`` may come from the config (a model's ``extra:`` keys,
+    which the schema limits to bioseq train options), and no config text reaches ``shell:`` unquoted.
+    """
     if value is None:
         return ""
+    option = name.replace("_", "-")
     if isinstance(value, bool):
-        return option if value else f"--no-{name.replace('_', '-')}"
+        return shlex.quote(f"--{option}" if value else f"--no-{option}")
     if isinstance(value, (list, tuple)):
-        return " ".join([option] + [shlex.quote(str(v)) for v in value]) if value else ""
-    return f"{option} {shlex.quote(str(value))}"
+        return " ".join([shlex.quote(f"--{option}")] + [shlex.quote(str(v)) for v in value]) if value else ""
+    return f"{shlex.quote(f'--{option}')} {shlex.quote(str(value))}"
 
 
 def flags(**options):
+    """:func:`flag` of every option, space-separated (the options left at None give nothing)."""
     return " ".join(f for f in (flag(k, v) for k, v in options.items()) if f)
 
 
@@ -291,7 +332,7 @@ def launcher(wildcards):
     """What starts ``bioseq train``: nothing for one device; for DDP, ``srun`` with one task per device
     inside a SLURM job (the job asked for them with ``tasks_per_node``), else nothing, because
     Lightning starts the processes of a local run itself."""
-    devices = MODELS[wildcards.model]["devices"]
+    devices = int(MODELS[wildcards.model]["devices"])  # an integer (schema): safe in shell:
     return "" if devices == 1 else f"${{SLURM_JOB_ID:+srun --nodes=1 --ntasks-per-node={devices}}} "
 
 
@@ -349,7 +390,7 @@ def scan_options(wildcards):
 
 def predict_inputs(wildcards):
     entry = config["predict"][wildcards.name]
-    inputs = {"run": run_dir(entry["dataset"], wildcards.model), "input": entry["input"]}
+    inputs = {"run": run_input(entry["dataset"], wildcards.model), "input": entry["input"]}
     if "reference" in entry:
         inputs["reference"] = entry["reference"]
     return inputs

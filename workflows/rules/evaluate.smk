@@ -1,9 +1,13 @@
-"""Evaluation of every run on its dataset's test split, and the comparison across runs."""
+"""Evaluation of every run on its dataset's test split, and the comparison across runs.
+
+Both take a training run through its marker (RUN/complete.json, see rule train) and give
+bioseq the run directory (params); an ensemble is its bundle directory.
+"""
 
 
 rule evaluate:
     input:
-        run=lambda wildcards: run_dir(wildcards.dataset, wildcards.model),
+        run=lambda wildcards: run_input(wildcards.dataset, wildcards.model),
         data=lambda wildcards: data_files(wildcards.dataset)["test"],
     output:
         evaluation=report(
@@ -19,6 +23,7 @@ rule evaluate:
     benchmark:
         f"{RESULTS}/benchmarks/evaluate/{{dataset}}/{{model}}.tsv"
     params:
+        run=run_param(),
         columns=lambda wildcards: column_flags(wildcards.dataset),
         device=device_flag,
     threads: 1
@@ -29,13 +34,13 @@ rule evaluate:
     conda:
         "../envs/bioseq.yaml"
     shell:
-        "bioseq evaluate {input.run:q} --data {input.data:q} {params.columns} {params.device} "
+        "bioseq evaluate {params.run:q} --data {input.data:q} {params.columns} {params.device} "
         "--out {output.evaluation:q} 2> {log:q}"
 
 
 rule compare:
     input:
-        runs=[run_dir(d, m) for d, m in all_runs()],
+        runs=[run_input(d, m) for d, m in all_runs()],
     output:
         table=report(
             f"{RESULTS}/comparison/comparison.tsv",
@@ -54,6 +59,7 @@ rule compare:
     benchmark:
         f"{RESULTS}/benchmarks/compare/compare.tsv"
     params:
+        runs=runs_param("runs"),
         labels=" ".join(shlex.quote(f"{d}={run_dir(d, m)}") for d, m in all_runs()),
         out=lambda wildcards, output: os.path.dirname(output.table),
     threads: 1
@@ -63,4 +69,4 @@ rule compare:
     conda:
         "../envs/bioseq.yaml"
     shell:
-        "bioseq compare {input.runs:q} --labels {params.labels} --out {params.out:q} 2> {log:q}"
+        "bioseq compare {params.runs:q} --labels {params.labels} --out {params.out:q} 2> {log:q}"

@@ -1,11 +1,21 @@
 """Training: one bioseq train run per (dataset, model).
 
-The run directory holds the model bundle, checkpoints, logs/metrics.csv,
-metrics.json (valid and test) and plots/; Snakemake deletes it when the job
-fails, so a rerun starts the run afresh. Models with ``devices:`` above 1 train
-with DDP through rule ``train_ddp``: on SLURM its job asks for one task per
-device (``mpi``/``tasks_per_node``) and ``srun`` starts them; bioseq refuses to
-train when the ranks SLURM gave do not match the devices.
+The run directory RUN = R/runs/<dataset>/<model> holds the model bundle,
+checkpoints/ (last.ckpt after every epoch), logs/metrics.csv, metrics.json and
+metrics.tsv (valid and test) and plots/. The job's output is not RUN but
+RUN/complete.json, which bioseq writes last: Snakemake deletes a job's outputs
+when it fails and before it reruns it, so declaring RUN would delete the
+checkpoints. The outputs here (the marker, metrics.tsv and plots/, which bioseq
+writes again at the end of every run) may all be deleted; the rest of RUN stays,
+and the command's ``--resume auto --overwrite`` then continues a run of the same
+settings and data from its last checkpoint, or starts afresh (clearing RUN) when
+they changed. Rules that read a run take the marker as input and the directory
+as a param (common.smk: run_input, run_param).
+
+Models with ``devices:`` above 1 train with DDP through rule ``train_ddp``: on
+SLURM its job asks for one task per device (``mpi``/``tasks_per_node``) and
+``srun`` starts them; bioseq refuses to train when the ranks SLURM gave do not
+match the devices.
 """
 
 
@@ -46,9 +56,17 @@ rule train:
         tuned=lambda wildcards: [tuned_config(wildcards.dataset, wildcards.model)]
         if wildcards.model in TUNED_MODELS else [],
     output:
-        run=report(
-            directory(f"{RESULTS}/runs/{{dataset}}/{{model}}"),
-            patterns=["plots/{file}.png", "{file}.tsv"],
+        marker=f"{RESULTS}/runs/{{dataset}}/{{model}}/{MARKER}",
+        metrics=report(
+            f"{RESULTS}/runs/{{dataset}}/{{model}}/metrics.tsv",
+            caption="../report/training.rst",
+            category="Training",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "model": "{model}", "file": "metrics"},
+        ),
+        plots=report(
+            directory(f"{RESULTS}/runs/{{dataset}}/{{model}}/plots"),
+            patterns=["{file}.png"],
             caption="../report/training.rst",
             category="Training",
             subcategory="{dataset}",
@@ -62,6 +80,7 @@ rule train:
         valid=lambda wildcards, input: flag("valid", input.get("valid")),
         options=train_flags,
         launch=launcher,
+        run=lambda wildcards, output: os.path.dirname(output.marker),
     wildcard_constraints:
         model=_alternatives(m for m in MODELS if m not in DDP_MODELS),
     threads: model_resource("threads")
@@ -73,13 +92,16 @@ rule train:
         "../envs/bioseq.yaml"
     shell:
         "{params.launch}bioseq train --train {input.train:q} {params.valid} --test {input.test:q} {params.options} "
-        "--out {output.run:q} 2> {log:q}"
+        "--out {params.run:q} --resume auto --overwrite 2> {log:q}"
 
 
 rule ensemble:
-    """bioseq ensemble: average the trained members of an ``ensembles:`` entry, scored on the test split."""
+    """bioseq ensemble: average the trained members of an ``ensembles:`` entry, scored on the test split.
+
+    The output is a bundle (written whole, no marker): Snakemake may delete it as a directory.
+    """
     input:
-        members=lambda wildcards: [run_dir(wildcards.dataset, m) for m in ENSEMBLES[wildcards.model]],
+        members=lambda wildcards: [run_marker(wildcards.dataset, m) for m in ENSEMBLES[wildcards.model]],
         test=lambda wildcards: data_files(wildcards.dataset)["test"],
     output:
         run=directory(f"{RESULTS}/runs/{{dataset}}/{{model}}"),
@@ -88,6 +110,7 @@ rule ensemble:
     benchmark:
         f"{RESULTS}/benchmarks/ensemble/{{dataset}}/{{model}}.tsv"
     params:
+        members=runs_param("members"),
         columns=lambda wildcards: column_flags(wildcards.dataset),
     wildcard_constraints:
         model=_alternatives(ENSEMBLES),
@@ -98,7 +121,7 @@ rule ensemble:
     conda:
         "../envs/bioseq.yaml"
     shell:
-        "bioseq ensemble {input.members:q} --out {output.run:q} --test {input.test:q} {params.columns} 2> {log:q}"
+        "bioseq ensemble {params.members:q} --out {output.run:q} --test {input.test:q} {params.columns} 2> {log:q}"
 
 
 if DDP_MODELS:

@@ -1,0 +1,113 @@
+"""What a training run writes once its weights are final: bundle, metrics, plots, then the marker.
+
+Every file goes through :func:`bioseq.io.handles.atomic_output` (or the
+bundle's atomic directory); ``complete.json`` (:func:`bioseq.rundir.mark_complete`)
+is written last, so a run killed anywhere in here is incomplete and a rerun
+with ``resume`` writes it all again from the best checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+from bioseq.train.config import TrainConfig
+from bioseq.train.data import SequenceSet
+
+__all__ = ["TrainResult", "RunData", "evaluate_split", "save_and_evaluate", "evaluate_run", "data_summary",
+           "write_outputs", "hyperparameters", "completed"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainResult:
+    """What a finished run produced."""
+
+    run_dir: Path
+    bundle_dir: Path
+    metrics: dict
+    seconds: float
+
+
+@dataclasses.dataclass(frozen=True)
+class RunData:
+    """The data of a run: its splits, how validation was chosen, and its signature
+    (:func:`bioseq.train.resume.run_signature`)."""
+
+    train: SequenceSet
+    valid: SequenceSet
+    test: SequenceSet | None
+    how: str
+    signature: dict
+
+
+def evaluate_split(bundle, data: SequenceSet | None) -> dict | None:
+    """Classification metrics of ``bundle`` on ``data`` (None when there is no such split)."""
+    from bioseq.evaluate.metrics import classification_metrics
+
+    if data is None:
+        return None
+    scores = bundle.predict_proba(data.codes)
+    return classification_metrics(data.labels, scores, task=data.task, classes=data.classes)
+
+
+def save_and_evaluate(config, run: Path, parts: RunData, started: float, **bundle) -> TrainResult:
+    """Save the bundle (``bundle``: model, name, options, length, training), evaluate it, write the run."""
+    from bioseq.bundle import save_bundle
+
+    bundle_dir = run / "bundle"
+    save_bundle(bundle_dir, task=parts.train.task, classes=list(parts.train.classes), **bundle,
+                data=data_summary(parts))
+    return evaluate_run(config, run, bundle_dir, parts, started)
+
+
+def data_summary(parts: RunData) -> dict:
+    """The bundle's ``data`` record: a hash of the training data and the split sizes."""
+    return {"sha256": parts.signature["train_sha256"], "n_train": len(parts.train), "n_valid": len(parts.valid),
+            "n_test": None if parts.test is None else len(parts.test)}
+
+
+def evaluate_run(config, run: Path, bundle_dir: Path, parts: RunData, started: float) -> TrainResult:
+    """Evaluate the saved bundle on the validation (and test) set; write metrics and plots, then the marker."""
+    from bioseq.bundle import load_bundle
+    from bioseq.rundir import mark_complete
+
+    loaded = load_bundle(bundle_dir, complete_run=False)
+    metrics = {"valid": evaluate_split(loaded, parts.valid), "test": evaluate_split(loaded, parts.test)}
+    metrics = {k: v for k, v in metrics.items() if v is not None}
+    write_outputs(run, bundle_dir, metrics, loaded, parts.valid)
+    mark_complete(run, parts.signature)
+    return TrainResult(run, bundle_dir, metrics, time.perf_counter() - started)
+
+
+def write_outputs(run: Path, bundle_dir: Path, metrics: dict, bundle, valid_set) -> None:
+    """metrics.json/.tsv of the run and the bundle, and the validation plots."""
+    from bioseq.evaluate.plots import plot_all
+    from bioseq.evaluate.report import write_metrics
+    from bioseq.io.handles import atomic_output
+
+    write_metrics(metrics, run)
+    with atomic_output(bundle_dir / "metrics.json", "w") as handle:
+        json.dump(metrics, handle, indent=2, sort_keys=True)
+    scores = bundle.predict_proba(valid_set.codes)
+    log_file = run / "logs" / "metrics.csv"
+    plot_all(valid_set.labels, scores, task=valid_set.task, classes=list(valid_set.classes),
+             metrics=metrics["valid"], directory=run / "plots", training_log=log_file if log_file.is_file() else None)
+
+
+def hyperparameters(config: TrainConfig, n_train: int) -> dict:
+    """The bundle's ``training`` record: the settings as resolved for ``n_train`` training sequences."""
+    keep = ("epochs", "batch_size", "lr", "weight_decay", "warmup_fraction", "gradient_clip",
+            "class_weights", "label_smoothing", "rc_augment", "shift_augment", "ema_epochs", "monitor", "patience",
+            "seed", "split_seed", "ensemble", "precision", "devices", "num_nodes")
+    values = json.loads(config.model_dump_json())
+    return {**{key: values[key] for key in keep}, "lr": config.learning_rate,
+            "batch_size": config.batch_size_for(n_train)}
+
+
+def completed(run: Path, started: float) -> TrainResult:
+    """The result of a run that was already complete."""
+    from bioseq.evaluate.report import read_metrics
+
+    return TrainResult(run, run / "bundle", read_metrics(run / "metrics.json"), time.perf_counter() - started)
