@@ -211,15 +211,32 @@ def test_bad_configs_fail_with_a_clear_message(workdir):
 
 
 def test_tiny_run_makes_every_output_then_nothing(workdir, bioseq_commands):
-    small_table(workdir / "uci_small.csv")
+    """Every output, then nothing to do; paths from the config reach every command quoted: the results
+    folder holds a space, a ``;`` and a ``$`` (unquoted, the shell would split it, expand ``$x`` and run
+    ``/...`` as a second command), the table a space and a quote."""
+    (workdir / "in put").mkdir()
+    table = "in put/uci's small.csv"
+    small_table(workdir / table)
+    results = "res ults;$x"
     config = write_config(workdir, {
-        "results": "out", "models": {"cnn": TINY_MODELS["cnn"], "kmer_logistic": {}},
+        "results": results, "models": {"cnn": TINY_MODELS["cnn"], "kmer_logistic": {}},
         "ensembles": {"mix": ["cnn", "kmer_logistic"]},
-        "tables": {"uci": {"path": "uci_small.csv", "split": {"valid": 0.2, "test": 0.2}}},
+        "tables": {"uci": {"path": table, "split": {"valid": 0.2, "test": 0.2}}},
+        "predict": {"new": {"input": table, "dataset": "uci", "models": ["kmer_logistic"]}},
     })
-    first = snakemake(workdir, "--configfile", str(config), "--cores", "2")
-    assert first.returncode == 0, first.stdout
-    out = workdir / "out"
+    first = snakemake(workdir, "--configfile", str(config), "--cores", "2", "-p")
+    assert first.returncode == 0, first.stdout[-4000:]
+
+    def q(path: str) -> str:
+        return shlex.quote(path)
+
+    # printshellcmds: every path arrived as one shell word
+    assert f"bioseq split {q(table)} --out {q(results + '/data/uci')}" in first.stdout, first.stdout
+    assert (f"--out {q(results + '/runs/uci/cnn')} --resume auto --overwrite "
+            f"2> {q(results + '/logs/train/uci/cnn.log')}") in first.stdout
+    assert f"bioseq ensemble {q(results + '/runs/uci/cnn')} {q(results + '/runs/uci/kmer_logistic')}" in first.stdout
+    assert f"--input {q(table)}" in first.stdout
+    out = workdir / results
     for split in ("train", "valid", "test"):
         assert (out / "data" / "uci" / f"{split}.csv").is_file()
     assert (out / "runs" / "uci" / "cnn" / "bundle" / "config.json").is_file()
@@ -236,16 +253,19 @@ def test_tiny_run_makes_every_output_then_nothing(workdir, bioseq_commands):
     mix = json.loads((out / "runs" / "uci" / "mix" / "config.json").read_text())
     assert mix["model"]["options"] == {"members": 2, "member_model": "cnn+kmer_logistic"}
     assert (out / "evaluation" / "uci" / "mix" / "metrics.json").is_file()
+    assert (out / "predictions" / "new" / "kmer_logistic.tsv").stat().st_size > 0
     assert (out / "comparison" / "comparison.png").stat().st_size > 1000
     for rule in ("split_table", "train", "ensemble", "evaluate", "compare"):
         assert any((out / "logs" / rule).rglob("*.log")), rule
         assert any((out / "benchmarks" / rule).rglob("*.tsv")), rule
+    # no path was split into several words: nothing was written beside the results folder
+    assert {p.name for p in workdir.iterdir()} == {".snakemake", "config.yaml", "data", "in put", results}
     second = snakemake(workdir, "--configfile", str(config), "--cores", "2")
     assert second.returncode == 0, second.stdout
     assert "Nothing to be done" in second.stdout, second.stdout
-    report = snakemake(workdir, "--configfile", str(config), "--report", "out/report.html")
+    report = snakemake(workdir, "--configfile", str(config), "--report", "report.html")
     assert report.returncode == 0, report.stdout
-    html = (out / "report.html").read_text(errors="replace")
+    html = (workdir / "report.html").read_text(errors="replace")
     assert "comparison.tsv" in html and "training_curves.png" in html
 
 
@@ -430,44 +450,6 @@ def test_allowed_extra_options_reach_bioseq_train(workdir):
     result = snakemake(workdir, "--configfile", str(config), "-n", "-p")
     assert result.returncode == 0, result.stdout
     assert "--rc-augment --weight-decay 0.0 --monitor auroc --no-compile" in result.stdout, result.stdout
-
-
-def test_tiny_run_with_spaces_semicolons_dollars_and_quotes_in_paths(workdir, bioseq_commands):
-    """Paths from the config reach every command quoted: the results folder holds a space, a ``;`` and
-    a ``$`` (unquoted, the shell would split it, expand ``$x`` and run ``/...`` as a second command),
-    the table a space and a quote."""
-    (workdir / "in put").mkdir()
-    table = "in put/uci's small.csv"
-    small_table(workdir / table)
-    results = "res ults;$x"
-    config = write_config(workdir, {
-        "results": results, "models": {"cnn": TINY_MODELS["cnn"], "kmer_logistic": TINY_MODELS["kmer_logistic"]},
-        "ensembles": {"mix": ["cnn", "kmer_logistic"]},
-        "tables": {"uci": {"path": table, "split": {"valid": 0.2, "test": 0.2}}},
-        "predict": {"new": {"input": table, "dataset": "uci", "models": ["kmer_logistic"]}},
-    })
-    ran = snakemake(workdir, "--configfile", str(config), "--cores", "2", "-p")
-    assert ran.returncode == 0, ran.stdout[-4000:]
-
-    def q(path: str) -> str:
-        return shlex.quote(path)
-
-    # printshellcmds: every path arrived as one shell word
-    assert f"bioseq split {q(table)} --out {q(results + '/data/uci')}" in ran.stdout, ran.stdout
-    assert (f"--out {q(results + '/runs/uci/cnn')} --resume auto --overwrite "
-            f"2> {q(results + '/logs/train/uci/cnn.log')}") in ran.stdout
-    assert f"bioseq ensemble {q(results + '/runs/uci/cnn')} {q(results + '/runs/uci/kmer_logistic')}" in ran.stdout
-    assert f"--input {q(table)}" in ran.stdout
-    out = workdir / results
-    assert (out / "runs" / "uci" / "cnn" / "bundle" / "config.json").is_file()
-    with open(out / "comparison" / "comparison.tsv", newline="") as handle:
-        rows = {row["model"]: row for row in csv.DictReader(handle, delimiter="\t")}
-    assert set(rows) == {"cnn", "kmer_logistic", "ensemble(cnn+kmer_logistic)"}
-    for model in ("cnn", "kmer_logistic", "mix"):
-        assert (out / "evaluation" / "uci" / model / "metrics.json").is_file(), model
-    assert (out / "predictions" / "new" / "kmer_logistic.tsv").stat().st_size > 0
-    # no path was split into several words: nothing was written beside the results folder
-    assert {p.name for p in workdir.iterdir()} == {".snakemake", "config.yaml", "data", "in put", results}
 
 
 # ---------------------------------------------------------------- a killed training job resumes
