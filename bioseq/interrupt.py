@@ -25,7 +25,7 @@ import signal
 import threading
 from collections.abc import Iterator
 
-__all__ = ["Interrupted", "SIGNALS", "handle_signals", "deferred", "pending", "raise_pending"]
+__all__ = ["Interrupted", "SIGNALS", "handle_signals", "deferred", "pending", "raise_pending", "reinstall"]
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 """The signals turned into :class:`Interrupted`."""

@@ -44,9 +44,10 @@ import torch
 from bioseq import interrupt
 from bioseq.errors import InputError, option
 from bioseq.io.handles import atomic_path
+from bioseq.rundir import resume_command
 
 __all__ = ["CHECKPOINT_FORMAT", "RunCheckpoints", "StepSeeds", "StopOnSignal", "read_checkpoint",
-           "check_signature", "step_seed", "CONTINUABLE"]
+           "check_signature", "step_seed", "CONTINUABLE", "normalised"]
 
 CHECKPOINT_FORMAT = "bioseq-checkpoint-v1"
 CONTINUABLE = ("epochs", "patience")
@@ -163,9 +164,8 @@ class RunCheckpoints(pl.Callback):
 
     def resume_note(self, trainer: pl.Trainer) -> str:
         """The sentence printed when a signal stops training."""
-        run = self.directory.parent
         return (f"checkpoint {self.last_path} (epoch {trainer.current_epoch + 1}, step {trainer.global_step}); "
-                f"continue with: bioseq train --config {run / 'config.yaml'} --resume last")
+                f"continue with: {resume_command(self.directory.parent)}")
 
 
 class StopOnSignal(pl.Callback):
@@ -221,7 +221,8 @@ def read_checkpoint(path: str | Path) -> dict:
                          fix=f"Train without resuming first, or point {option('resume', 'PATH.ckpt')} at a "
                              "checkpoint file")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        # mmap: the tensors stay on disk until used, so checking the record of a large checkpoint reads little
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, TypeError, AttributeError,
             zipfile.BadZipFile, KeyError, ImportError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -242,8 +243,8 @@ def check_signature(checkpoint: dict, signature: dict, path: str | Path, *, allo
     InputError
         Naming the first field that differs and both values.
     """
-    found = _plain(checkpoint["bioseq"]["signature"])
-    expected = _plain(signature)
+    found = normalised(checkpoint["bioseq"]["signature"])
+    expected = normalised(signature)
     for key in sorted(set(found) | set(expected)):
         if key in allow or found.get(key) == expected.get(key):
             continue
@@ -259,7 +260,8 @@ def finished(checkpoint: dict, signature: dict) -> bool:
     """True when the checkpoint was written as training stopped (early stopping or the last epoch)
     and the epoch budget and patience are still the same: nothing is left to train."""
     record = checkpoint["bioseq"]
-    same = all(_plain(record["signature"]).get(k) == _plain(signature).get(k) for k in CONTINUABLE)
+    found, expected = normalised(record["signature"]), normalised(signature)
+    same = all(found.get(k) == expected.get(k) for k in CONTINUABLE)
     return bool(record.get("stopped")) and same
 
 
@@ -273,6 +275,7 @@ def load_weights(path: Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def _plain(value: Any) -> Any:
-    """JSON round trip: tuples become lists, so values compare the way they were stored."""
+def normalised(value: Any) -> Any:
+    """JSON round trip: tuples become lists, so a signature compares the way it was stored (checkpoint or
+    ``complete.json``)."""
     return json.loads(json.dumps(value, sort_keys=True, default=str))

@@ -221,7 +221,7 @@ def train(config: TrainConfig, *, callbacks=()) -> TrainResult | None:
         module = _module(config, _build(config, train_set), train_set)
         info = {"split": how}
         if plan.action == "finish":
-            info.update(epochs_run=_read_epoch(plan.checkpoint), world_size=_world_size(config))
+            info.update(epochs_run=plan.epochs_run, world_size=_world_size(config))
         else:
             info.update(_fit(config, run, module, parts, plan, callbacks))
             if info["rank"] != 0:
@@ -261,12 +261,6 @@ def _seed(seed: int) -> None:
     import lightning.pytorch as pl
 
     pl.seed_everything(seed, workers=True, verbose=False)
-
-
-def _read_epoch(path: Path) -> int:
-    from bioseq.train.checkpoints import read_checkpoint
-
-    return int(read_checkpoint(path)["bioseq"]["epoch"]) + 1
 
 
 def _build(config: TrainConfig, train_set: SequenceSet):

@@ -32,7 +32,7 @@ import yaml
 from bioseq.bundle.format import data_hash
 from bioseq.errors import InputError, option
 from bioseq.rundir import read_marker, resume_command, run_state
-from bioseq.train.checkpoints import CONTINUABLE, LAST, check_signature, finished, read_checkpoint
+from bioseq.train.checkpoints import CONTINUABLE, LAST, check_signature, finished, normalised, read_checkpoint
 from bioseq.train.config import TrainConfig
 
 __all__ = ["Plan", "plan_run", "refuse_existing", "run_signature", "start_run"]
@@ -48,11 +48,12 @@ SIGNATURE_FIELDS = ("model", "model_options", "weight_decay", "warmup_fraction",
 class Plan:
     """What to do: ``"train"`` (from scratch), ``"resume"`` (from ``checkpoint``), ``"finish"`` (training had
     ended: only write the bundle and metrics) or ``"done"`` (the run is complete); ``clear``: remove the old
-    outputs first."""
+    outputs first; ``epochs_run``: the epochs the checkpoint had trained (``"finish"``)."""
 
     action: str
     checkpoint: Path | None = None
     clear: bool = False
+    epochs_run: int | None = None
 
 
 def run_signature(config: TrainConfig, train_set, valid_set) -> dict:
@@ -110,14 +111,15 @@ def plan_run(config: TrainConfig, signature: dict) -> Plan:
     checkpoint = read_checkpoint(path)
     check_signature(checkpoint, signature, path, allow=CONTINUABLE)
     if finished(checkpoint, signature):
-        return Plan("done" if state == "complete" and path == last else "finish", path)
+        return Plan("done" if state == "complete" and path == last else "finish", path,
+                    epochs_run=_epochs_run(checkpoint))
     return Plan("resume", path)
 
 
 def _plan_auto(config: TrainConfig, run: Path, state: str, last: Path, signature: dict) -> Plan:
     if state == "complete":
         marker = read_marker(run) or {}
-        if _same(marker.get("signature"), signature):
+        if marker.get("signature") == normalised(signature):
             return Plan("done")
         return _other_settings(config, run, "finished run")
     if config.model != "kmer_logistic" and last.is_file():
@@ -128,8 +130,15 @@ def _plan_auto(config: TrainConfig, run: Path, state: str, last: Path, signature
             if config.overwrite:
                 return Plan("train", clear=True)
             raise
-        return Plan("finish" if finished(checkpoint, signature) else "resume", last)
+        if finished(checkpoint, signature):
+            return Plan("finish", last, epochs_run=_epochs_run(checkpoint))
+        return Plan("resume", last)
     return Plan("train", clear=state != "new")
+
+
+def _epochs_run(checkpoint: dict) -> int:
+    """Epochs trained when the checkpoint was written (it is written at the end of an epoch when training stops)."""
+    return int(checkpoint["bioseq"]["epoch"]) + 1
 
 
 def _other_settings(config: TrainConfig, run: Path, what: str) -> Plan:
@@ -138,10 +147,6 @@ def _other_settings(config: TrainConfig, run: Path, what: str) -> Plan:
     raise InputError(f"the directory holds a {what} of other settings or data", path=run,
                      fix=f"Pass {option('overwrite', 'True')} to replace it, or choose another {option('out', 'DIR')}")
 
-
-def _same(found, signature: dict) -> bool:
-    plain = json.loads(json.dumps(signature, sort_keys=True, default=str))
-    return isinstance(found, dict) and found == plain
 
 
 def start_run(config: TrainConfig, run: Path, plan: Plan) -> None:

@@ -443,4 +443,5 @@ def _test_metrics(config: TrainConfig, bundle_dir: Path) -> dict:
 
     bundle = load_bundle(bundle_dir)
     test = read_split(config.test, config, bundle.classes)
-    return evaluate_split(bundle, SequenceSet.from_labelled(test, length=bundle.length or max(map(len, test.sequences))))
+    length = bundle.length or max(map(len, test.sequences))
+    return evaluate_split(bundle, SequenceSet.from_labelled(test, length=length))
