@@ -19,14 +19,15 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Callable[[st
     package : str
         The package's ``__name__``.
     exports : mapping of str to str
-        Public name -> sub-module (relative to ``package``) that defines it.
+        Public name -> sub-module (relative to ``package``, or absolute when it starts
+        with ``bioseq.``) that defines it.
     """
 
     def __getattr__(name: str) -> object:
         module = exports.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(f"{package}.{module}"), name)
+        return getattr(importlib.import_module(module if module.startswith("bioseq.") else f"{package}.{module}"), name)
 
     def __dir__() -> list[str]:
         return sorted(exports)

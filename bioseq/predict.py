@@ -43,7 +43,7 @@ import numpy as np
 
 from bioseq.alphabet import PAD
 from bioseq.bundle import Bundle, load_bundle
-from bioseq.encode.codes import check_codes, encode
+from bioseq.codes import check_codes, encode
 from bioseq.errors import InputError, option
 from bioseq.io.handles import PathOrHandle, atomic_output, check_text, input_name, open_input, read_errors
 

@@ -26,7 +26,7 @@ from torch import nn
 
 from bioseq.alphabet import PAD
 from bioseq.bundle import Bundle, combine_bundles, data_hash, load_bundle, save_bundle, save_ensemble
-from bioseq.encode.codes import encode
+from bioseq.codes import encode
 from bioseq.encode.transforms import reverse_complement
 from bioseq.errors import InputError, MissingFileError
 from bioseq.models import registry

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from bioseq.bundle import Bundle, load_bundle, save_bundle
-from bioseq.encode.codes import encode, encode_one
+from bioseq.codes import encode, encode_one
 from bioseq.errors import InputError
 from bioseq.models.kmer_baseline import KmerLogisticBaseline
 from bioseq.models.registry import build_model

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from bioseq.bundle import Bundle, load_bundle, save_bundle
-from bioseq.encode.codes import encode
+from bioseq.codes import encode
 from bioseq.errors import InputError, MissingContigError
 from bioseq.io.interval import Interval
 from bioseq.models.registry import build_model

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from bioseq.bundle import ENSEMBLE
-from bioseq.encode.codes import check_codes
+from bioseq.codes import check_codes
 from bioseq.encode.transforms import reverse_complement
 from bioseq.errors import InputError, option
 from bioseq.models.kmer_baseline import MODEL_NAME as KMER_MODEL, KmerLogisticBaseline

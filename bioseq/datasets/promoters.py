@@ -18,7 +18,7 @@ Negatives (``round(ratio * positives)`` of them)
     chromosome split keeps the class ratio.
     ``"gc"``: genomic windows of the same chromosome whose GC-content
     histogram matches its positives'
-    (:func:`bioseq.encode.background.sample_gc_matched`; a chromosome that
+    (:func:`bioseq.datasets.background.sample_gc_matched`; a chromosome that
     cannot supply them draws from the whole genome, with a warning), not
     overlapping any TSS window and with every base at least ``tss_distance``
     bp from every annotated TSS (either strand: the GC-richest genomic
@@ -48,7 +48,7 @@ import numpy as np
 
 from bioseq.datasets.windows import chromosome_quotas, on_reference, window_codes
 from bioseq.io.interval import window_name
-from bioseq.encode.codes import decode
+from bioseq.codes import decode
 from bioseq.encode.gc import n_fraction
 from bioseq.checks import integer, positive_number, share
 from bioseq.errors import InputError
@@ -199,7 +199,7 @@ def _shuffles(positives, codes, n, rng) -> tuple[list[str], np.ndarray]:
 
 def _gc_matched(reference, positives, every, n, max_n_fraction, seed, rng) -> list[Interval]:
     """GC-matched windows not overlapping ``every``, drawn per chromosome; a shortfall is drawn genome-wide."""
-    from bioseq.encode.background import sample_gc_matched
+    from bioseq.datasets.background import sample_gc_matched
 
     windows: list[Interval] = []
     short = []

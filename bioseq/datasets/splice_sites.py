@@ -47,7 +47,7 @@ import numpy as np
 from bioseq.alphabet import A, C, G, T
 from bioseq.datasets.windows import chromosome_quotas, on_reference, window_codes
 from bioseq.io.interval import window_name
-from bioseq.encode.codes import decode
+from bioseq.codes import decode
 from bioseq.checks import integer, positive_number
 from bioseq.errors import InputError
 from bioseq.io.annotation import Annotation

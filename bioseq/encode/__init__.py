@@ -1,22 +1,21 @@
 """Encoders: uint8 codes, one-hot, k-mer tokens and spectra, sequence transforms.
 
 Data contract: sequences travel as ``(N, L)`` uint8 code arrays with
-``lengths`` (see :mod:`bioseq.encode.codes`); every other representation is
+``lengths`` (see :mod:`bioseq.codes`); every other representation is
 computed from them. Names are imported lazily (torch only when one-hot is used).
 """
 
 from bioseq._lazy import lazy_exports
 
 _EXPORTS = {
-    "encode": "codes", "encode_one": "codes", "decode": "codes", "decode_one": "codes",
-    "pad_codes": "codes", "check_codes": "codes", "as_codes": "codes",
+    **{name: "bioseq.codes" for name in ("encode", "encode_one", "decode", "decode_one", "pad_codes",
+                                         "check_codes", "as_codes")},
     "gc_content": "gc", "n_fraction": "gc",
     "IUPAC_POLICIES": "onehot", "one_hot": "onehot", "one_hot_torch": "onehot",
     "decode_one_hot": "onehot",
     "KmerTokenizer": "kmer", "kmer_index": "kmer", "n_windows": "kmer",
     "KmerSpectrum": "spectrum",
     "reverse_complement": "transforms", "dinucleotide_shuffle": "transforms",
-    "sample_gc_matched": "background",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,6 +1,6 @@
 """GC content of code arrays.
 
-Input: codes ``(N, L)`` or ``(L,)`` uint8 as in :mod:`bioseq.encode.codes`.
+Input: codes ``(N, L)`` or ``(L,)`` uint8 as in :mod:`bioseq.codes`.
 GC content is the fraction of G or C among the unambiguous bases (A, C, G, T);
 ``S`` counts as G/C, ``W`` as A/T, and every other ambiguous code and padding
 is left out of both numerator and denominator.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from bioseq.alphabet import A, C, G, PAD, S, T, W
-from bioseq.encode.codes import check_codes
+from bioseq.codes import check_codes
 
 __all__ = ["gc_content", "n_fraction"]
 
@@ -35,7 +35,7 @@ def gc_content(codes: np.ndarray) -> np.ndarray | float:
 
     Examples
     --------
-    >>> from bioseq.encode.codes import encode_one
+    >>> from bioseq.codes import encode_one
     >>> gc_content(encode_one("GGCANN"))
     0.75
     """

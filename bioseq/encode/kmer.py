@@ -4,7 +4,7 @@ Data contract
 -------------
 Input: codes ``(N, L)`` uint8 (codes of :mod:`bioseq.alphabet`, rows
 right-padded with ``PAD``) with optional ``lengths`` ``(N,)``, or strings
-(encoded with :func:`bioseq.encode.codes.encode`).
+(encoded with :func:`bioseq.codes.encode`).
 
 Windows: window ``t`` of a row covers positions ``[t * stride, t * stride + k)``
 (0-based, half-open). A width ``L`` gives ``T = (L - k) // stride + 1``
@@ -28,7 +28,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from bioseq.alphabet import PAD
-from bioseq.encode.codes import as_codes, check_codes, decode_one
+from bioseq.codes import as_codes, check_codes, decode_one
 from bioseq.errors import InputError
 
 __all__ = ["AMBIGUOUS", "PADDING", "KmerTokenizer", "kmer_index", "n_windows"]
@@ -190,7 +190,7 @@ def kmer_index(
 
     Examples
     --------
-    >>> from bioseq.encode.codes import encode
+    >>> from bioseq.codes import encode
     >>> codes, _ = encode(["ACGTN", "TT"])
     >>> rank, status = kmer_index(codes, k=2)
     >>> rank[0, :3].tolist(), status.tolist()   # AC = 0*4+1, CG = 1*4+2, GT = 2*4+3

@@ -5,7 +5,7 @@ Data contract
 Input: codes ``(N, L)`` or ``(L,)`` uint8 with the codes of
 :mod:`bioseq.alphabet` (A, C, G, T, N = 0..4, other IUPAC letters 5..14,
 ``PAD`` = 15 after the end of shorter rows). Strings are accepted and encoded
-with :func:`bioseq.encode.codes.encode`.
+with :func:`bioseq.codes.encode`.
 
 Output: ``(N, 4, L)`` (or ``(4, L)``), channels A, C, G, T in that order,
 positions 0-based along the last axis. dtype float32, float16 or uint8
@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from bioseq.alphabet import BASE_FRACTIONS, CODE_TO_ASCII, N, PAD
-from bioseq.encode.codes import as_codes
+from bioseq.codes import as_codes
 from bioseq.errors import InputError
 
 __all__ = ["IUPAC_POLICIES", "one_hot", "one_hot_torch", "decode_one_hot"]

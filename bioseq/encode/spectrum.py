@@ -27,7 +27,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import normalize as _normalize
 from sklearn.utils.validation import check_is_fitted
 
-from bioseq.encode.codes import as_codes
+from bioseq.codes import as_codes
 from bioseq.encode.kmer import MAX_K, kmer_index
 from bioseq.errors import InputError
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from bioseq.alphabet import COMPLEMENT, LETTERS, PAD
-from bioseq.encode.codes import check_codes, encode_one
+from bioseq.codes import check_codes, encode_one
 from bioseq.errors import InputError
 
 __all__ = ["reverse_complement", "dinucleotide_shuffle"]
@@ -127,7 +127,7 @@ def reverse_complement(x: str | np.ndarray | torch.Tensor, lengths: np.ndarray |
     --------
     >>> reverse_complement("ACGTN"), reverse_complement("RYKMacg")
     ('NACGT', 'cgtKMRY')
-    >>> from bioseq.encode.codes import encode
+    >>> from bioseq.codes import encode
     >>> codes, lengths = encode(["AC", "GGT"])
     >>> reverse_complement(codes).tolist()   # PAD (15) stays at the right
     [[2, 3, 15], [0, 1, 1]]

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bioseq.alphabet import ASCII_TO_CODE_BYTES, INVALID
-from bioseq.encode.codes import encode, encode_one
+from bioseq.codes import encode, encode_one
 from bioseq.errors import InputError, option
 
 __all__ = ["TASKS", "LabelledSequences", "class_order", "labelled_from_rows", "check_sequences"]
@@ -171,7 +171,7 @@ class LabelledSequences:
         )
 
     def codes(self, length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Encode the sequences with :func:`bioseq.encode.codes.encode`.
+        """Encode the sequences with :func:`bioseq.codes.encode`.
 
         Parameters
         ----------
@@ -353,7 +353,7 @@ def check_sequences(sequences: Sequence[str], *, where: Callable[[int], dict]) -
     ------
     InputError
         Naming the file, line and record from ``where``, the character and its
-        0-based position, and the fix (as :func:`bioseq.encode.codes.encode_one`).
+        0-based position, and the fix (as :func:`bioseq.codes.encode_one`).
     """
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     if lengths.size and lengths.min() == 0:

@@ -37,7 +37,7 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.special import expit, softmax
 
-from bioseq.encode.codes import check_codes
+from bioseq.codes import check_codes
 from bioseq.encode.kmer import MAX_K
 from bioseq.encode.spectrum import KmerSpectrum
 from bioseq.errors import InputError
@@ -74,7 +74,7 @@ class KmerLogisticBaseline:
 
     Examples
     --------
-    >>> from bioseq.encode.codes import encode
+    >>> from bioseq.codes import encode
     >>> codes, _ = encode(["AAAAAAAA", "AAAAAAAT", "GGGGGGGC", "GGGGGGGG"])
     >>> model = KmerLogisticBaseline(k=2, C=100.0).fit(codes, np.array([0, 0, 1, 1]), "binary")
     >>> (model.predict_proba(codes) > 0.5).tolist()

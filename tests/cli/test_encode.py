@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bioseq.cli.main import main
-from bioseq.encode.codes import decode
+from bioseq.codes import decode
 
 
 def test_fasta_to_npz_round_trip(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from bioseq.datasets.promoters import PROMOTER_CLASSES, promoter_dataset
 from bioseq.io.interval import chromosome_of
 from bioseq.encode.gc import gc_content
-from bioseq.encode.codes import encode
+from bioseq.codes import encode
 from bioseq.errors import InputError, MissingContigError
 from bioseq.io.gff import read_gtf
 from bioseq.io.reference import Reference

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from bioseq.alphabet import BASE_FRACTIONS, PAD
-from bioseq.encode.codes import encode, encode_one
+from bioseq.codes import encode, encode_one
 from bioseq.encode.onehot import IUPAC_POLICIES, decode_one_hot, one_hot, one_hot_torch
 from bioseq.errors import InputError
 

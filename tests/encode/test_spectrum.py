@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
-from bioseq.encode.codes import encode
+from bioseq.codes import encode
 from bioseq.encode.spectrum import KmerSpectrum
 from bioseq.encode.transforms import reverse_complement
 from bioseq.errors import InputError

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bioseq.alphabet import PAD
-from bioseq.encode.codes import decode, decode_one, encode, encode_one
+from bioseq.codes import decode, decode_one, encode, encode_one
 from bioseq.encode.onehot import one_hot
 from bioseq.encode.transforms import dinucleotide_shuffle, reverse_complement
 from bioseq.errors import InputError

@@ -11,7 +11,7 @@ import torch
 
 from bioseq.bundle import load_bundle, save_bundle
 from bioseq.cli.main import main
-from bioseq.encode.codes import encode
+from bioseq.codes import encode
 from bioseq.errors import InputError
 from bioseq.evaluate.bundle_eval import evaluate_bundle
 from bioseq.evaluate.metrics import classification_metrics

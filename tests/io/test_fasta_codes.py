@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bioseq.alphabet import PAD
-from bioseq.encode.codes import encode
+from bioseq.codes import encode
 from bioseq.errors import InputError
 from bioseq.io import fastx
 from bioseq.io.fasta import read_fasta

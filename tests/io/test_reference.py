@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bioseq.alphabet import COMPLEMENT
-from bioseq.encode.codes import encode_one
+from bioseq.codes import encode_one
 from bioseq.errors import InputError, MissingContigError, MissingFileError
 from bioseq.io import faidx
 from bioseq.io.interval import Interval

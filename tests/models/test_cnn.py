@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bioseq.encode.codes import encode
+from bioseq.codes import encode
 from bioseq.errors import InputError
 from bioseq.models.cnn import CNNClassifier, CNNConfig
 from bioseq.models.registry import build_model

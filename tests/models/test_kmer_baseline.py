@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from bioseq.encode.codes import encode
+from bioseq.codes import encode
 from bioseq.encode.transforms import reverse_complement
 from bioseq.errors import InputError
 from bioseq.models.kmer_baseline import KmerLogisticBaseline

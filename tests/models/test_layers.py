@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bioseq.alphabet import PAD
-from bioseq.encode.codes import encode
+from bioseq.codes import encode
 from bioseq.encode.kmer import KmerTokenizer
 from bioseq.errors import InputError
 from bioseq.models.layers import (

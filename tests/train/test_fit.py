@@ -19,7 +19,7 @@ import torch
 
 from bioseq.bundle import load_bundle
 from bioseq.cli.main import main
-from bioseq.encode.codes import encode
+from bioseq.codes import encode
 from bioseq.errors import InputError
 from bioseq.evaluate.metrics import trivial_baseline
 from bioseq.io.tables import read_labelled, write_table

@@ -1,4 +1,4 @@
-"""Tests of bioseq.encode.codes and bioseq.encode.gc (uint8 codes, GC content)."""
+"""Tests of bioseq.codes and bioseq.encode.gc (uint8 codes, GC content)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bioseq.alphabet import PAD
-from bioseq.encode.codes import check_codes, decode, decode_one, encode, encode_one, pad_codes
+from bioseq.codes import check_codes, decode, decode_one, encode, encode_one, pad_codes
 from bioseq.encode.gc import gc_content, n_fraction
 from bioseq.errors import InputError
 

@@ -1,4 +1,4 @@
-"""Tests of bioseq.encode.background (GC-matched background windows)."""
+"""Tests of bioseq.datasets.background (GC-matched background windows)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bioseq.encode.background import sample_gc_matched
+from bioseq.datasets.background import sample_gc_matched
 from bioseq.encode.gc import gc_content, n_fraction
 from bioseq.errors import InputError, MissingContigError
 from bioseq.io.interval import Interval
@@ -133,7 +133,7 @@ def test_nearest_fills_a_short_bin_from_the_next_bins(blocks, caplog):
     # As above, the GC-1 bin holds 854 windows; n=900 asks for 46 more, which come from the
     # windows that reach furthest into the G/C block (starts 997, 996, ...: GC 0.94, 0.92, ...).
     positives = [Interval("chrA", 1200, 1250)]
-    with caplog.at_level("WARNING", logger="bioseq.encode.background"):
+    with caplog.at_level("WARNING", logger="bioseq.datasets.background"):
         negatives = sample_gc_matched(blocks, positives, n=900, shortfall="nearest")
     assert len(negatives) == len(set(negatives)) == 900
     assert not any(overlaps(w, positives[0]) for w in negatives)
