@@ -84,6 +84,7 @@ def _each(fn, items):
     def run_all():
         for item in items:
             fn(item)
+
     return run_all
 
 
@@ -91,8 +92,13 @@ def _row(figure, bases, seconds, baseline, baseline_seconds, target) -> dict:
     value = bases / seconds / 1e6
     base = None if baseline_seconds is None else bases / baseline_seconds / 1e6
     return {
-        "figure": figure, "value": value, "unit": "Mb/s", "baseline": baseline, "baseline_value": base,
-        "ratio": None if base is None else value / base, "target": target,
+        "figure": figure,
+        "value": value,
+        "unit": "Mb/s",
+        "baseline": baseline,
+        "baseline_value": base,
+        "ratio": None if base is None else value / base,
+        "target": target,
     }
 
 
@@ -145,12 +151,25 @@ def one_hot_rows(codes: np.ndarray) -> list[dict]:
     for name, seconds in ours.items():
         size = full_bases if "out=" in name else bases
         baseline = "tangermeme one_hot_encode" + (
-            " + reshape to (B,4,L)" if "(B,4,L)" in name
-            else " int8 (transposed view)" if "int8 view" in name
-            else " float32" if "float32" in name else " uint8")
+            " + reshape to (B,4,L)"
+            if "(B,4,L)" in name
+            else " int8 (transposed view)"
+            if "int8 view" in name
+            else " float32"
+            if "float32" in name
+            else " uint8"
+        )
         target = TARGET_ONE_HOT if name in ("whole uint8", "batch uint8 vs (B,4,L)") else None
-        rows.append(_row(f"one-hot {name} ({BATCH}/batch)" if "batch" in name else f"one-hot {name}",
-                         size, seconds, baseline if tm else None, theirs[name], target))
+        rows.append(
+            _row(
+                f"one-hot {name} ({BATCH}/batch)" if "batch" in name else f"one-hot {name}",
+                size,
+                seconds,
+                baseline if tm else None,
+                theirs[name],
+                target,
+            )
+        )
     return rows
 
 

@@ -31,8 +31,7 @@ SEED = 20240601
 TARGET_VS_BIOPYTHON = 7.0
 
 
-def write_fasta_file(path: Path, n_records: int, length: int, *, width: int = 60,
-                     seed: int = SEED) -> int:
+def write_fasta_file(path: Path, n_records: int, length: int, *, width: int = 60, seed: int = SEED) -> int:
     """Write ``n_records`` random ``length``-bp records wrapped at ``width``; return bases."""
     rng = np.random.default_rng(seed)
     letters = np.frombuffer(b"ACGT", dtype=np.uint8)
@@ -41,7 +40,7 @@ def write_fasta_file(path: Path, n_records: int, length: int, *, width: int = 60
         for first in range(0, n_records, batch):
             count = min(batch, n_records - first)
             seqs = letters[rng.integers(0, 4, size=(count, length))]
-            lines = [seqs[:, i:i + width] for i in range(0, length, width)]
+            lines = [seqs[:, i : i + width] for i in range(0, length, width)]
             for k in range(count):
                 body = b"\n".join(part[k].tobytes() for part in lines)
                 out.write(b">seq%d sample=%d\n%s\n" % (first + k, (first + k) % 97, body))
@@ -52,7 +51,7 @@ def stream_fasta_file(path: Path, total_bytes: int, record_length: int, *, seed:
     """Stream-write about ``total_bytes`` of FASTA made of ``record_length``-bp records."""
     rng = np.random.default_rng(seed)
     bases = np.frombuffer(b"ACGT", dtype=np.uint8)[rng.integers(0, 4, size=record_length)].tobytes()
-    body = b"".join(bases[i:i + 60] + b"\n" for i in range(0, record_length, 60))
+    body = b"".join(bases[i : i + 60] + b"\n" for i in range(0, record_length, 60))
     per_block = max(1, (8 << 20) // len(body))
     written = 0
     with open(path, "wb") as out:
@@ -129,18 +128,29 @@ def speed_rows(n_records: int, length: int, workdir: Path) -> list[dict]:
     bio = speeds["Biopython SeqIO.parse"]
     fastx = speeds.get("pyfastx Fastx")
     for name, value in speeds.items():
-        rows.append({
-            "figure": f"{name}, {n_records:,} x {length} bp",
-            "value": value, "unit": "Mb/s",
-            "baseline": "Biopython SeqIO.parse", "baseline_value": bio, "ratio": value / bio,
-            "target": f">= {TARGET_VS_BIOPYTHON:g}x" if name.startswith("bioseq read_fasta_codes") else None,
-        })
+        rows.append(
+            {
+                "figure": f"{name}, {n_records:,} x {length} bp",
+                "value": value,
+                "unit": "Mb/s",
+                "baseline": "Biopython SeqIO.parse",
+                "baseline_value": bio,
+                "ratio": value / bio,
+                "target": f">= {TARGET_VS_BIOPYTHON:g}x" if name.startswith("bioseq read_fasta_codes") else None,
+            }
+        )
         if fastx is not None and name.startswith("bioseq"):
-            rows.append({
-                "figure": f"{name} vs pyfastx", "value": value, "unit": "Mb/s",
-                "baseline": "pyfastx Fastx", "baseline_value": fastx, "ratio": value / fastx,
-                "target": None,
-            })
+            rows.append(
+                {
+                    "figure": f"{name} vs pyfastx",
+                    "value": value,
+                    "unit": "Mb/s",
+                    "baseline": "pyfastx Fastx",
+                    "baseline_value": fastx,
+                    "ratio": value / fastx,
+                    "target": None,
+                }
+            )
     return rows
 
 
@@ -171,8 +181,7 @@ print(total, (peak_kb() - before) / 1024)
 
 def memory_mb(path: Path) -> float:
     """Peak RSS growth (MB) of a subprocess while it streams ``path`` with FastaReader."""
-    done = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(path)], check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(path)], check=True, capture_output=True, text=True)
     return float(done.stdout.split()[1])
 
 
@@ -185,13 +194,18 @@ def memory_rows(sizes: tuple[int, int], record_length: int, workdir: Path, label
         figures.append(memory_mb(path))
         path.unlink()
     small, large = figures
-    return [{
-        "figure": f"FastaReader peak RSS growth, {_size(size)} file, {label}",
-        "value": value, "unit": "MB",
-        "baseline": f"same at {_size(sizes[0])}", "baseline_value": small,
-        "ratio": value / small if small else None,
-        "target": "flat (ratio ~1)",
-    } for size, value in ((sizes[0], small), (sizes[1], large))]
+    return [
+        {
+            "figure": f"FastaReader peak RSS growth, {_size(size)} file, {label}",
+            "value": value,
+            "unit": "MB",
+            "baseline": f"same at {_size(sizes[0])}",
+            "baseline_value": small,
+            "ratio": value / small if small else None,
+            "target": "flat (ratio ~1)",
+        }
+        for size, value in ((sizes[0], small), (sizes[1], large))
+    ]
 
 
 def _size(size: int) -> str:
@@ -219,9 +233,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     for row in run(quick=args.quick):
         ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}x"
-        print(f"{row['figure']}: {row['value']:.1f} {row['unit']} "
-              f"(baseline {row['baseline']} {row['baseline_value']:.1f}; ratio {ratio}"
-              + (f"; target {row['target']})" if row["target"] else ")"))
+        print(
+            f"{row['figure']}: {row['value']:.1f} {row['unit']} "
+            f"(baseline {row['baseline']} {row['baseline_value']:.1f}; ratio {ratio}"
+            + (f"; target {row['target']})" if row["target"] else ")")
+        )
     return 0
 
 

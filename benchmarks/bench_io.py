@@ -69,8 +69,12 @@ def main(argv=None) -> int:
         print(f"\n## {title}")
         print("\t".join(header))
         for row in rows:
-            print("\t".join(_fmt(row.get(key)) for key in
-                            ("figure", "value", "unit", "baseline", "baseline_value", "ratio", "target")))
+            print(
+                "\t".join(
+                    _fmt(row.get(key))
+                    for key in ("figure", "value", "unit", "baseline", "baseline_value", "ratio", "target")
+                )
+            )
     return 0
 
 

@@ -48,8 +48,9 @@ _MEASURE = (
 )
 _CLI = "import sys; from bioseq.cli.main import build_parser, main; build_parser(); main(sys.argv[1:])"
 _CLI_IMPORTS = "from bioseq.cli.main import build_parser; build_parser()"
-_READER = ("import sys; from bioseq.io.fasta import read_fasta\n"
-           "print(sum(len(r.sequence) for r in read_fasta(sys.argv[1])))")
+_READER = (
+    "import sys; from bioseq.io.fasta import read_fasta\nprint(sum(len(r.sequence) for r in read_fasta(sys.argv[1])))"
+)
 _CODES = "import sys; from bioseq.io.fasta_codes import read_fasta_codes; read_fasta_codes(sys.argv[1])"
 _TABLE = "import sys; from bioseq.io.tables import read_table; read_table(sys.argv[1])"
 
@@ -73,8 +74,9 @@ def write_line(folder: Path, size: int, *, seed: int = SEED) -> tuple[Path, Path
 
 def peak_mb(code: str, *args: str) -> float:
     """Peak RSS (MB) of ``python -c code args`` in a fresh process."""
-    done = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, "-c", code, *args],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    )
     return int(done.stdout.split()[-1]) / 1024
 
 
@@ -94,9 +96,16 @@ def run(size: int) -> list[dict]:
         ]
         for figure, code, baseline, args, path in cases:
             growth = peak_mb(code, *args) - peak_mb(baseline)
-            rows.append({"figure": figure, "value": growth, "unit": "MB",
-                         "file_mb": path.stat().st_size / 2**20,
-                         "ratio": growth * 2**20 / path.stat().st_size, "target": TARGET})
+            rows.append(
+                {
+                    "figure": figure,
+                    "value": growth,
+                    "unit": "MB",
+                    "file_mb": path.stat().st_size / 2**20,
+                    "ratio": growth * 2**20 / path.stat().st_size,
+                    "target": TARGET,
+                }
+            )
     return rows
 
 
@@ -107,8 +116,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     size = 20_000_000 if args.quick else args.size_mb * 1_000_000
     for row in run(size):
-        print(f"{row['figure']}: peak RSS growth {row['value']:.0f} MB for a {row['file_mb']:.0f} MB file "
-              f"= {row['ratio']:.2f}x the file (target < {row['target']:g}x)")
+        print(
+            f"{row['figure']}: peak RSS growth {row['value']:.0f} MB for a {row['file_mb']:.0f} MB file "
+            f"= {row['ratio']:.2f}x the file (target < {row['target']:g}x)"
+        )
     return 0
 
 

@@ -67,8 +67,9 @@ class _PlainTransformer(nn.Module):
         self.embed = nn.Embedding(16, 64)
         self.stem = nn.Sequential(nn.Conv1d(64, 64, 9, padding=4), nn.BatchNorm1d(64), nn.GELU())
         self.cls = nn.Parameter(torch.zeros(1, 1, 64))
-        layer = nn.TransformerEncoderLayer(64, 4, 256, dropout=0.1, activation="gelu", batch_first=True,
-                                           norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            64, 4, 256, dropout=0.1, activation="gelu", batch_first=True, norm_first=True
+        )
         self.encoder = nn.TransformerEncoder(layer, 3, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(64)
         self.head = nn.Sequential(nn.Dropout(0.1), nn.Linear(64, 64), nn.GELU(), nn.Dropout(0.1), nn.Linear(64, 1))
@@ -88,8 +89,15 @@ class _PlainCNN(nn.Sequential):
         for c_in, c_out, kernel, pool in [(4, 64, 15, 2), (64, 128, 9, 2), (128, 128, 5, 1)]:
             layers += [nn.Conv1d(c_in, c_out, kernel, padding="same"), nn.BatchNorm1d(c_out), nn.ReLU()]
             layers += [nn.MaxPool1d(pool, ceil_mode=True), nn.Dropout(0.1)] if pool > 1 else [nn.Dropout(0.1)]
-        layers += [nn.AdaptiveMaxPool1d(1), nn.Flatten(), nn.Dropout(0.1), nn.Linear(128, 64), nn.GELU(),
-                   nn.Dropout(0.1), nn.Linear(64, 1)]
+        layers += [
+            nn.AdaptiveMaxPool1d(1),
+            nn.Flatten(),
+            nn.Dropout(0.1),
+            nn.Linear(128, 64),
+            nn.GELU(),
+            nn.Dropout(0.1),
+            nn.Linear(64, 1),
+        ]
         super().__init__(*layers)
 
 
@@ -116,8 +124,9 @@ def _step(model: nn.Module, x: torch.Tensor, mode: str) -> float:
     return time.perf_counter() - start
 
 
-def _best_pair(ours: nn.Module, x: torch.Tensor, plain: nn.Module, plain_x: torch.Tensor, mode: str,
-               repeats: int) -> tuple[float, float]:
+def _best_pair(
+    ours: nn.Module, x: torch.Tensor, plain: nn.Module, plain_x: torch.Tensor, mode: str, repeats: int
+) -> tuple[float, float]:
     """Best times of both models, measured alternately so that load changes hit both alike."""
     for model in (ours, plain):
         model.train(mode == "train")
@@ -144,10 +153,18 @@ def run(quick: bool = False) -> list[dict]:
                     codes = make_codes(BATCH, length)
                     for mode in ("train", "infer"):
                         ours, theirs = _best_pair(model, codes, plain, plain_input(codes), mode, repeats)
-                        rows.append({
-                            "model": name, "params": params, "threads": n_threads, "length": length, "mode": mode,
-                            "value": BATCH / ours, "baseline_value": BATCH / theirs, "ratio": theirs / ours,
-                        })
+                        rows.append(
+                            {
+                                "model": name,
+                                "params": params,
+                                "threads": n_threads,
+                                "length": length,
+                                "mode": mode,
+                                "value": BATCH / ours,
+                                "baseline_value": BATCH / theirs,
+                                "ratio": theirs / ours,
+                            }
+                        )
     finally:
         torch.set_num_threads(saved)
     return rows
@@ -160,8 +177,10 @@ def main(argv=None) -> int:
     repeats = 3 if args.quick else 5
     print(f"batch {BATCH}, sequences/s, best of {repeats}; ratio = bioseq / plain torch of the same sizes")
     for row in run(quick=args.quick):
-        print(f"{row['model']:12s} {row['params']:>8,d} params  {row['threads']} thread(s)  L={row['length']:<4d}"
-              f"{row['mode']:6s} {row['value']:9,.0f} seq/s  {row['ratio']:.2f}x plain ({row['baseline_value']:,.0f})")
+        print(
+            f"{row['model']:12s} {row['params']:>8,d} params  {row['threads']} thread(s)  L={row['length']:<4d}"
+            f"{row['mode']:6s} {row['value']:9,.0f} seq/s  {row['ratio']:.2f}x plain ({row['baseline_value']:,.0f})"
+        )
     return 0
 
 

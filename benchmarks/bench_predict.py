@@ -38,6 +38,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from bioseq.bundle import load_bundle, save_bundle  # noqa: E402
+from bioseq.inference import InferenceOptions  # noqa: E402
 from bioseq.models.kmer_baseline import KmerLogisticBaseline  # noqa: E402
 from bioseq.models.registry import build_model  # noqa: E402
 from bioseq.predict import predict_file  # noqa: E402
@@ -48,8 +49,14 @@ torch.set_num_threads(1)
 SEED = 20240601
 WIDTH = 200
 BATCH = 256
-CNN = {"channels": [32, 32], "kernel_sizes": [9, 5], "dilations": [1, 1], "pools": [2, 1], "head_hidden": 16,
-       "n_outputs": 1}
+CNN = {
+    "channels": [32, 32],
+    "kernel_sizes": [9, 5],
+    "dilations": [1, 1],
+    "pools": [2, 1],
+    "head_hidden": 16,
+    "n_outputs": 1,
+}
 SHARED = Path(os.environ.get("BIOSEQ_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
@@ -79,8 +86,15 @@ def main() -> int:
 def run(n: int, work: Path, *, quick: bool) -> None:
     codes = np.random.default_rng(SEED).integers(0, 4, (n, WIDTH), dtype=np.uint8)
     torch.manual_seed(0)
-    save_bundle(work / "cnn", model=build_model("cnn", CNN).eval(), model_name="cnn", model_options=CNN,
-                task="binary", classes=("no", "yes"), length=WIDTH)
+    save_bundle(
+        work / "cnn",
+        model=build_model("cnn", CNN).eval(),
+        model_name="cnn",
+        model_options=CNN,
+        task="binary",
+        classes=("no", "yes"),
+        length=WIDTH,
+    )
     bundle = load_bundle(work / "cnn")
     print(f"{n:,} sequences x {WIDTH} bp, CNN {CNN['channels']}, batch {BATCH}, 1 thread")
     bench_bundle(bundle, codes)
@@ -94,8 +108,9 @@ def bench_bundle(bundle, codes: np.ndarray) -> None:
 
     def bare():
         with torch.inference_mode():
-            return [torch.sigmoid(bundle.model(torch.from_numpy(codes[i:i + BATCH]))).numpy()
-                    for i in range(0, n, BATCH)]
+            return [
+                torch.sigmoid(bundle.model(torch.from_numpy(codes[i : i + BATCH]))).numpy() for i in range(0, n, BATCH)
+            ]
 
     base = best_of(bare)
     report("bare loop (baseline)", n, base, None, "seq")
@@ -109,8 +124,9 @@ def bench_file(bundle, codes: np.ndarray, work: Path) -> None:
     fasta.write_bytes(b"".join(b">s%d\n" % i + letters[row].tobytes() + b"\n" for i, row in enumerate(codes)))
     base = best_of(lambda: bundle.predict_proba(codes, batch_size=BATCH))
     report("predict_proba on codes in memory (baseline)", n, base, None, "seq")
-    report("predict_file FASTA -> TSV", n, best_of(lambda: predict_file(bundle, fasta, output=work / "p.tsv")),
-           base, "seq")
+    report(
+        "predict_file FASTA -> TSV", n, best_of(lambda: predict_file(bundle, fasta, output=work / "p.tsv")), base, "seq"
+    )
 
 
 def bench_scan(bundle, work: Path, *, span: int, step: int = 50) -> None:
@@ -128,13 +144,26 @@ def bench_scan(bundle, work: Path, *, span: int, step: int = 50) -> None:
 
         def windows_then_predict():
             for i in range(0, bins, 100_000):
-                bundle.predict_proba(ref.windows("chrI", starts[i:i + 100_000], WIDTH), batch_size=BATCH)
+                bundle.predict_proba(ref.windows("chrI", starts[i : i + 100_000], WIDTH), batch_size=BATCH)
 
         base = best_of(windows_then_predict)
         report(f"windows + predict_proba, {span:,} bp (baseline)", bins, base, None, "bin")
-        report("scan_genome -> bigWig", bins, best_of(lambda: scan_genome(
-            bundle, ref, output=work / "s.bw", step=step, regions=[Interval("chrI", 0, span)],
-            batch_size=BATCH)), base, "bin")
+        report(
+            "scan_genome -> bigWig",
+            bins,
+            best_of(
+                lambda: scan_genome(
+                    bundle,
+                    ref,
+                    output=work / "s.bw",
+                    step=step,
+                    regions=[Interval("chrI", 0, span)],
+                    options=InferenceOptions(batch_size=BATCH),
+                )
+            ),
+            base,
+            "bin",
+        )
 
 
 def bench_kmer(codes: np.ndarray) -> None:
@@ -142,7 +171,7 @@ def bench_kmer(codes: np.ndarray) -> None:
 
     n = codes.shape[0]
     labels = (np.isin(codes, (1, 2)).mean(axis=1) > 0.5).astype(np.int64)
-    kmer = KmerLogisticBaseline().fit(codes, labels, "binary")
+    kmer = KmerLogisticBaseline().fit(codes, labels)
     sklearn_model = LogisticRegression(max_iter=1000).fit(kmer.features(codes), labels)
     base = best_of(lambda: sklearn_model.predict_proba(kmer.features(codes)))
     report("k-mer features + sklearn predict_proba (baseline)", n, base, None, "seq")

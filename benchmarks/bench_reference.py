@@ -52,7 +52,7 @@ def write_random_genome(path: Path, *, contigs: int = 5, length: int = 2_000_000
         for i in range(contigs):
             seq = letters[rng.integers(0, 4, size=length)].tobytes()
             out.write(b">chr%d\n" % (i + 1))
-            out.write(b"".join(seq[j:j + 60] + b"\n" for j in range(0, length, 60)))
+            out.write(b"".join(seq[j : j + 60] + b"\n" for j in range(0, length, 60)))
     return path
 
 
@@ -94,9 +94,15 @@ def run(quick: bool = False) -> list[dict]:
 
 
 def _row(figure: str, value: float, base: float | None, target: str | None) -> dict:
-    return {"figure": figure, "value": value, "unit": "Mb/s",
-            "baseline": None if base is None else "pyfaidx", "baseline_value": base,
-            "ratio": None if base is None else value / base, "target": target}
+    return {
+        "figure": figure,
+        "value": value,
+        "unit": "Mb/s",
+        "baseline": None if base is None else "pyfaidx",
+        "baseline_value": base,
+        "ratio": None if base is None else value / base,
+        "target": target,
+    }
 
 
 def _build_cache(fasta: Path, folder: Path) -> None:
@@ -113,7 +119,7 @@ def _time_readers(fasta: Path, ref: Reference, pairs, chroms, starts) -> dict[st
     ref.windows(chroms, starts, WIDTH)  # warm: encode the contigs, fault the pages in
     try:
         return {
-            "pyfaidx Fasta[chrom][s:e]": best_of(lambda: [str(faidx[c][s:s + WIDTH]) for c, s in pairs]),
+            "pyfaidx Fasta[chrom][s:e]": best_of(lambda: [str(faidx[c][s : s + WIDTH]) for c, s in pairs]),
             "pysam FastaFile.fetch": best_of(lambda: [handle.fetch(c, s, s + WIDTH) for c, s in pairs]),
             "bioseq Reference.fetch": best_of(lambda: [ref.fetch(c, s, s + WIDTH) for c, s in pairs]),
             "bioseq windows (cached codes)": best_of(lambda: ref.windows(chroms, starts, WIDTH)),

@@ -58,8 +58,11 @@ def train_throughput(name: str, length: int, steps: int) -> dict:
         load += fetched - start
         compute += done - fetched
     total = load + compute
-    return {"train_seq_s": steps * BATCH / total, "loader_fraction": load / total,
-            "parameters": sum(p.numel() for p in model.parameters())}
+    return {
+        "train_seq_s": steps * BATCH / total,
+        "loader_fraction": load / total,
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
 
 
 @torch.inference_mode()
@@ -80,8 +83,9 @@ def run(quick: bool = False, lengths=(70, 200)) -> list[dict]:
     for length in lengths:
         for name in model_names():
             train = train_throughput(name, length, steps)
-            rows.append({"model": name, "length": length, **train,
-                         "infer_seq_s": inference_throughput(name, length, steps)})
+            rows.append(
+                {"model": name, "length": length, **train, "infer_seq_s": inference_throughput(name, length, steps)}
+            )
     return rows
 
 
@@ -95,8 +99,10 @@ def main(argv=None) -> int:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {BATCH}")
     print("model\tL\tparameters\ttrain seq/s\tinference seq/s\tloader share of train time")
     for row in run(args.quick):
-        print(f"{row['model']}\t{row['length']}\t{row['parameters']:,}\t{row['train_seq_s']:,.0f}\t"
-              f"{row['infer_seq_s']:,.0f}\t{100 * row['loader_fraction']:.2f} %")
+        print(
+            f"{row['model']}\t{row['length']}\t{row['parameters']:,}\t{row['train_seq_s']:,.0f}\t"
+            f"{row['infer_seq_s']:,.0f}\t{100 * row['loader_fraction']:.2f} %"
+        )
     return 0
 
 

@@ -74,7 +74,7 @@ def model_rows(batch: int, length: int, compile_models: bool) -> list[dict]:
             runner = torch.compile(model) if compiled else model
             optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
 
-            def train_step(autocast: bool):
+            def train_step(autocast: bool, runner=runner, optimizer=optimizer):
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
                     loss = torch.nn.functional.binary_cross_entropy_with_logits(runner(x)[:, 0].float(), y)
                 optimizer.zero_grad(set_to_none=True)
@@ -86,12 +86,18 @@ def model_rows(batch: int, length: int, compile_models: bool) -> list[dict]:
             bf16 = timed(lambda: train_step(True))
             model.eval()
             with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16):
-                infer = timed(lambda: runner(x))
-            rows.append({
-                "model": name + (" (compiled)" if compiled else ""), "params": sum(p.numel() for p in model.parameters()),
-                "train_fp32_seq_s": batch / fp32, "train_bf16_seq_s": batch / bf16, "infer_bf16_seq_s": batch / infer,
-                "step_gflop": flops / 1e9, "mfu_bf16": None if peak is None else flops / bf16 / (peak * 1e12),
-            })
+                infer = timed(lambda runner=runner: runner(x))
+            rows.append(
+                {
+                    "model": name + (" (compiled)" if compiled else ""),
+                    "params": sum(p.numel() for p in model.parameters()),
+                    "train_fp32_seq_s": batch / fp32,
+                    "train_bf16_seq_s": batch / bf16,
+                    "infer_bf16_seq_s": batch / infer,
+                    "step_gflop": flops / 1e9,
+                    "mfu_bf16": None if peak is None else flops / bf16 / (peak * 1e12),
+                }
+            )
     return rows
 
 
@@ -104,10 +110,14 @@ def sdpa_backends(length: int = 512) -> dict:
     model = build_model("transformer", {"n_outputs": 1}).cuda().eval()
     full = torch.randint(0, 4, (64, length), dtype=torch.uint8, device="cuda")
     padded = full.clone()
-    padded[:, length // 2:] = 15
+    padded[:, length // 2 :] = 15
     result = {}
-    for backend in (SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.CUDNN_ATTENTION,
-                    SDPBackend.MATH):
+    for backend in (
+        SDPBackend.FLASH_ATTENTION,
+        SDPBackend.EFFICIENT_ATTENTION,
+        SDPBackend.CUDNN_ATTENTION,
+        SDPBackend.MATH,
+    ):
         for label, x in (("no padding", full), ("padding mask", padded)):
             try:
                 with sdpa_kernel(backend), torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16):
@@ -136,10 +146,22 @@ def lightning_runs(tmp: Path) -> dict:
     for precision in ("bf16-mixed", "16-mixed"):
         start = time.perf_counter()
         run = tmp / f"run_{precision}"
-        result = train(config_from_options({"train": table, "model": "transformer", "epochs": 2,
-                                            "precision": precision, "accelerator": "gpu", "out": run}))
-        out[precision] = {"seconds": round(time.perf_counter() - start, 1),
-                          "valid_accuracy": result.metrics["valid"]["accuracy"]}
+        result = train(
+            config_from_options(
+                {
+                    "train": table,
+                    "model": "transformer",
+                    "epochs": 2,
+                    "precision": precision,
+                    "accelerator": "gpu",
+                    "out": run,
+                }
+            )
+        )
+        out[precision] = {
+            "seconds": round(time.perf_counter() - start, 1),
+            "valid_accuracy": result.metrics["valid"]["accuracy"],
+        }
     codes = read_labelled(table).codes()[0][:2000]
     on_cpu = load_bundle(tmp / "run_bf16-mixed", device="cpu").predict_proba(codes)
     gpu_bundle = load_bundle(tmp / "run_bf16-mixed", device="cuda")
@@ -157,8 +179,24 @@ def ddp_run(tmp: Path) -> str:
     if torch.cuda.device_count() < 2:
         return f"skipped: {torch.cuda.device_count()} GPU(s) visible; DDP needs 2"
     table = tmp / "train.csv"
-    command = [sys.executable, "-m", "bioseq.cli.main", "train", "--train", str(table), "--model", "cnn",
-               "--epochs", "1", "--devices", "2", "--accelerator", "gpu", "--out", str(tmp / "ddp")]
+    command = [
+        sys.executable,
+        "-m",
+        "bioseq.cli.main",
+        "train",
+        "--train",
+        str(table),
+        "--model",
+        "cnn",
+        "--epochs",
+        "1",
+        "--devices",
+        "2",
+        "--accelerator",
+        "gpu",
+        "--out",
+        str(tmp / "ddp"),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=240)
     return "ok" if done.returncode == 0 else f"failed: {done.stderr[-400:]}"
 
@@ -175,9 +213,12 @@ def main(argv=None) -> int:
     out = Path(os.environ.get("OUT", "."))
     report = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "cuda": torch.version.cuda}
     with tempfile.TemporaryDirectory() as tmp:
-        sections = (("models", lambda: model_rows(args.batch, args.length, args.compile)),
-                    ("sdpa", sdpa_backends), ("lightning", lambda: lightning_runs(Path(tmp))),
-                    ("ddp", lambda: ddp_run(Path(tmp))))
+        sections = (
+            ("models", lambda: model_rows(args.batch, args.length, args.compile)),
+            ("sdpa", sdpa_backends),
+            ("lightning", lambda: lightning_runs(Path(tmp))),
+            ("ddp", lambda: ddp_run(Path(tmp))),
+        )
         for name, section in sections:  # each section on its own: one failure keeps the others' figures
             start = time.perf_counter()
             try:

@@ -87,21 +87,34 @@ def load(name: str) -> tuple[LabelledSequences, LabelledSequences | None, Labell
     if name.startswith("gue_"):
         folder = SHARED / "promoters" / name
         train_set = read_labelled(folder / "train.csv")
-        return (train_set, read_labelled(folder / "dev.csv", classes=list(train_set.classes)),
-                read_labelled(folder / "test.csv", classes=list(train_set.classes)))
+        return (
+            train_set,
+            read_labelled(folder / "dev.csv", classes=list(train_set.classes)),
+            read_labelled(folder / "test.csv", classes=list(train_set.classes)),
+        )
     if name == "uci_splice":  # the same file ships in data/ (Debian r-cran-mlbench, GPL-2)
         path = SHARED / "splice" / "uci_splice" / "splice_statlog_decoded.csv"
         return read_labelled(path if path.is_file() else ROOT.parent / "data" / "uci_splice.csv"), None, None
     if name.startswith("splice42_"):
         _, species, kind, decoy = name.split("_")
         folder = SHARED / "splice" / "splice42"
-        return read_fasta_classes({"decoy": folder / f"{species}.{decoy}{kind}.fa.gz",
-                                   "site": folder / f"{species}.{kind}.fa.gz"}), None, None
+        return (
+            read_fasta_classes(
+                {"decoy": folder / f"{species}.{decoy}{kind}.fa.gz", "site": folder / f"{species}.{kind}.fa.gz"}
+            ),
+            None,
+            None,
+        )
     if name.startswith("cnnprom_"):
         folder = SHARED / "promoters" / "cnnprom"
         stem = {"ecoli": "Ecoli", "bsubtilis": "Bacillus"}[name.removeprefix("cnnprom_")]
-        return read_fasta_classes({"non_promoter": folder / f"{stem}_non_prom.fa",
-                                   "promoter": folder / f"{stem}_prom.fa"}), None, None
+        return (
+            read_fasta_classes(
+                {"non_promoter": folder / f"{stem}_non_prom.fa", "promoter": folder / f"{stem}_prom.fa"}
+            ),
+            None,
+            None,
+        )
     raise KeyError(name)
 
 
@@ -118,13 +131,16 @@ def model_spec(text: str) -> str:
     parts = text.split("+")
     unknown = [part for part in parts if part not in MODELS]
     if unknown:
-        raise argparse.ArgumentTypeError(f"unknown model {unknown[0]!r} in {text!r}; choose from {', '.join(MODELS)}"
-                                         " or join several with '+' (an ensemble of them)")
+        raise argparse.ArgumentTypeError(
+            f"unknown model {unknown[0]!r} in {text!r}; choose from {', '.join(MODELS)}"
+            " or join several with '+' (an ensemble of them)"
+        )
     return text
 
 
-def run_one(model: str, train_set, valid_set, test_set, work: Path, epochs: int, seed: int,
-            settings: dict | None = None) -> dict:
+def run_one(
+    model: str, train_set, valid_set, test_set, work: Path, epochs: int, seed: int, settings: dict | None = None
+) -> dict:
     """Train ``model`` (or each model of ``a+b+...``, then average them) and score the test set.
 
     The members of an ensemble train with the same seed, so they share the
@@ -140,16 +156,26 @@ def run_one(model: str, train_set, valid_set, test_set, work: Path, epochs: int,
     members = model.split("+")
     results = []
     for name in members:
-        options = {"model": name, "epochs": epochs, "seed": seed, "out": work / (name if len(members) > 1 else "run"),
-                   **(settings or {}), **paths}
+        options = {
+            "model": name,
+            "epochs": epochs,
+            "seed": seed,
+            "out": work / (name if len(members) > 1 else "run"),
+            **(settings or {}),
+            **paths,
+        }
         results.append(train(config_from_options(options)))
     batches = sorted({b for b in (_batch_size(result.bundle_dir) for result in results) if b is not None})
     if len(members) == 1:
         return {"metrics": results[0].metrics, "seconds": time.perf_counter() - start, "batch_sizes": batches}
     bundle = save_ensemble(work / "ensemble", [result.bundle_dir for result in results])
     test = evaluate_bundle(bundle, paths["test"], out=work / "ensemble_test", plots=False)
-    return {"metrics": {"test": test}, "seconds": time.perf_counter() - start, "batch_sizes": batches,
-            "members": [result.metrics["test"] for result in results]}
+    return {
+        "metrics": {"test": test},
+        "seconds": time.perf_counter() - start,
+        "batch_sizes": batches,
+        "members": [result.metrics["test"] for result in results],
+    }
 
 
 def _batch_size(bundle_dir: Path) -> int | None:
@@ -158,8 +184,16 @@ def _batch_size(bundle_dir: Path) -> int | None:
     return training.get("batch_size")
 
 
-def evaluate_task(task: Task, model: str, *, epochs: int, seed: int, max_folds: int | None = None,
-                  folds: list[int] | None = None, override: dict | None = None) -> dict:
+def evaluate_task(
+    task: Task,
+    model: str,
+    *,
+    epochs: int,
+    seed: int,
+    max_folds: int | None = None,
+    folds: list[int] | None = None,
+    override: dict | None = None,
+) -> dict:
     """One JSON line: ``model`` on ``task`` trained with ``seed`` (on the test split, or on CV folds).
 
     CV tasks run ``folds`` (0-based fold numbers), else the first
@@ -183,20 +217,41 @@ def evaluate_task(task: Task, model: str, *, epochs: int, seed: int, max_folds: 
                 fit_index, test_index = splits[i]
                 fold_dir = Path(tmp) / f"seed{seed}_fold{i}"
                 fold_dir.mkdir(parents=True)
-                out = run_one(model, train_set.subset(fit_index), None, train_set.subset(test_index),
-                              fold_dir, epochs, seed, settings)
+                out = run_one(
+                    model,
+                    train_set.subset(fit_index),
+                    None,
+                    train_set.subset(test_index),
+                    fold_dir,
+                    epochs,
+                    seed,
+                    settings,
+                )
                 _record(out, task.metric, scores, seconds, batches, members)
                 runs.append([seed, i])
             protocol = cv_protocol(task)
     return {
-        "task": task.name, "model": model, "label": label(model, override), "metric": task.metric, "mean": float(np.mean(scores)),
-        "sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0, "values": scores, "runs": runs,
-        "seconds_per_run": float(np.mean(seconds)), "protocol": protocol, "epochs": epochs,
-        "batch_sizes": sorted(batches), "seeds": [seed], **({"members": members} if members else {}),
+        "task": task.name,
+        "model": model,
+        "label": label(model, override),
+        "metric": task.metric,
+        "mean": float(np.mean(scores)),
+        "sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0,
+        "values": scores,
+        "runs": runs,
+        "seconds_per_run": float(np.mean(seconds)),
+        "protocol": protocol,
+        "epochs": epochs,
+        "batch_sizes": sorted(batches),
+        "seeds": [seed],
+        **({"members": members} if members else {}),
         "settings": {k: v for k, v in settings.items()},
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
-        "published": task.published, "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "date": time.strftime("%Y-%m-%d"),
+        "published": task.published,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "date": time.strftime("%Y-%m-%d"),
     }
 
 
@@ -216,8 +271,10 @@ def fold_numbers(task: Task, max_folds: int | None = None, folds: list[int] | No
     if folds is not None:
         wrong = [i for i in folds if not 0 <= i < task.folds]
         if wrong:
-            raise ValueError(f"fold {wrong[0]} does not exist in {task.name}: its {task.folds} folds are "
-                             f"numbered 0 to {task.folds - 1}")
+            raise ValueError(
+                f"fold {wrong[0]} does not exist in {task.name}: its {task.folds} folds are "
+                f"numbered 0 to {task.folds - 1}"
+            )
         return list(dict.fromkeys(folds))
     if max_folds is not None and max_folds < 1:
         raise ValueError(f"--max-folds must be at least 1, got {max_folds}")
@@ -258,8 +315,10 @@ def latest_rows(path: Path = RESULTS) -> list[dict]:
                 latest[key] = pool(latest[key], row) if key in latest and poolable(latest[key], row) else row
     order = {name: i for i, name in enumerate(TASKS)}
     models = {name: i for i, name in enumerate(MODELS)}
-    return sorted(latest.values(), key=lambda r: (order.get(r["task"], 99), models.get(r["model"], 99),
-                                                  r.get("label", r["model"])))
+    return sorted(
+        latest.values(),
+        key=lambda r: (order.get(r["task"], 99), models.get(r["model"], 99), r.get("label", r["model"])),
+    )
 
 
 SAME_RUN = ("epochs", "settings", "metric")
@@ -291,10 +350,12 @@ def run_ids(row: dict) -> list[tuple[int, int | None]]:
 
 def poolable(earlier: dict, later: dict) -> bool:
     """Whether ``later`` repeats ``earlier``'s runs under new seeds or folds only."""
-    return (all(earlier.get(field) == later.get(field) for field in SAME_RUN)
-            and base_protocol(earlier) == base_protocol(later)
-            and batch_column(earlier) == batch_column(later)
-            and not set(run_ids(earlier)) & set(run_ids(later)))
+    return (
+        all(earlier.get(field) == later.get(field) for field in SAME_RUN)
+        and base_protocol(earlier) == base_protocol(later)
+        and batch_column(earlier) == batch_column(later)
+        and not set(run_ids(earlier)) & set(run_ids(later))
+    )
 
 
 def pool(earlier: dict, later: dict) -> dict:
@@ -302,15 +363,22 @@ def pool(earlier: dict, later: dict) -> dict:
     values = list(earlier["values"]) + list(later["values"])
     runs = run_ids(earlier) + run_ids(later)
     n_early, n_late = len(earlier["values"]), len(later["values"])
-    row = {**later, "values": values, "runs": [list(run) for run in runs],
-           "seeds": list(dict.fromkeys(seed for seed, _ in runs)), "protocol": base_protocol(later),
-           "mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
-           "seconds_per_run": (earlier["seconds_per_run"] * n_early + later["seconds_per_run"] * n_late)
-           / (n_early + n_late)}
+    row = {
+        **later,
+        "values": values,
+        "runs": [list(run) for run in runs],
+        "seeds": list(dict.fromkeys(seed for seed, _ in runs)),
+        "protocol": base_protocol(later),
+        "mean": float(np.mean(values)),
+        "sd": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0,
+        "seconds_per_run": (earlier["seconds_per_run"] * n_early + later["seconds_per_run"] * n_late)
+        / (n_early + n_late),
+    }
     row.pop("members", None)
     if earlier.get("members") and later.get("members") and list(earlier["members"]) == list(later["members"]):
-        row["members"] = {name: list(earlier["members"][name]) + list(later["members"][name])
-                          for name in later["members"]}
+        row["members"] = {
+            name: list(earlier["members"][name]) + list(later["members"][name]) for name in later["members"]
+        }
     return row
 
 
@@ -349,13 +417,18 @@ def _spans(numbers) -> str:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    lines = ["| data | metric | model | value (mean ± sd, n runs) | protocol | epochs | batch | seeds | s/run | "
-             "published | date |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| data | metric | model | value (mean ± sd, n runs) | protocol | epochs | batch | seeds | s/run | "
+        "published | date |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         seeds = r.get("seeds", [r.get("seed", 0)])
-        lines.append(f"| {r['task']} | {r['metric']} | {r.get('label', r['model'])} | {r['mean']:.3f} ± {r['sd']:.3f} "
-                     f"({len(r['values'])}){members_note(r)} | {protocol_column(r)} | {r['epochs']} | {batch_column(r)} | "
-                     f"{' '.join(map(str, seeds))} | {r['seconds_per_run']:.0f} | {r['published']} | {r['date']} |")
+        lines.append(
+            f"| {r['task']} | {r['metric']} | {r.get('label', r['model'])} | {r['mean']:.3f} ± {r['sd']:.3f} "
+            f"({len(r['values'])}){members_note(r)} | {protocol_column(r)} | {r['epochs']} | {batch_column(r)} | "
+            f"{' '.join(map(str, seeds))} | {r['seconds_per_run']:.0f} | {r['published']} | {r['date']} |"
+        )
     return "\n".join(lines)
 
 
@@ -370,7 +443,9 @@ def members_note(row: dict) -> str:
 def batch_column(row: dict) -> str:
     """The batch size(s) of a row; lines written before quality.py recorded it trained with batch 128
     (bioseq's only default then) unless their settings gave one. The k-mer baseline has none."""
-    if row["model"] == "kmer_logistic":
+    from bioseq.models.registry import model_kind
+
+    if all(model_kind(name).trainer != "lightning" for name in row["model"].split("+")):  # fitted in one call
         return "-"
     sizes = row.get("batch_sizes") or [row.get("settings", {}).get("batch_size", 128)]
     return " ".join(map(str, sizes))
@@ -392,21 +467,41 @@ def write_docs(rows: list[dict], docs: Path = DOCS) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=list(TASKS), choices=list(TASKS))
-    parser.add_argument("--models", nargs="+", default=list(MODELS), type=model_spec, metavar="MODEL",
-                        help=f"models of {', '.join(MODELS)}; 'a+b' is the ensemble of a and b "
-                             "(each trained, their probabilities averaged)")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=list(MODELS),
+        type=model_spec,
+        metavar="MODEL",
+        help=f"models of {', '.join(MODELS)}; 'a+b' is the ensemble of a and b "
+        "(each trained, their probabilities averaged)",
+    )
     parser.add_argument("--epochs", type=int, help="training epochs (default: each task's budget, see TASKS)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--max-folds", type=int, help="run only the first N folds of CV tasks")
-    which.add_argument("--folds", type=int, nargs="+", metavar="I",
-                       help="run only these folds (numbered from 0) of CV tasks, e.g. the ones a stopped run "
-                            "had not reached")
+    which.add_argument(
+        "--folds",
+        type=int,
+        nargs="+",
+        metavar="I",
+        help="run only these folds (numbered from 0) of CV tasks, e.g. the ones a stopped run had not reached",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (default 0)")
-    parser.add_argument("--override", type=json.loads, default=None, metavar="JSON",
-                        help='training settings over the defaults, e.g. \'{"lr": 5e-4, "model_options": {"d_model": 96}}\'')
-    parser.add_argument("--results", type=Path, default=RESULTS, help=f"JSON lines file to append to (default {RESULTS})")
-    parser.add_argument("--write-docs", action="store_true",
-                        help=f"only rewrite the table in {DOCS.name} from {RESULTS.name}; train nothing")
+    parser.add_argument(
+        "--override",
+        type=json.loads,
+        default=None,
+        metavar="JSON",
+        help='training settings over the defaults, e.g. \'{"lr": 5e-4, "model_options": {"d_model": 96}}\'',
+    )
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help=f"JSON lines file to append to (default {RESULTS})"
+    )
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help=f"only rewrite the table in {DOCS.name} from {RESULTS.name}; train nothing",
+    )
     args = parser.parse_args(argv)
     if args.write_docs:
         write_docs(latest_rows())
@@ -417,8 +512,7 @@ def main(argv=None) -> int:
         return 1
     tasks = [TASKS[name] for name in args.datasets]
     try:  # every fold number checked before anything trains
-        plans = {task.name: fold_numbers(task, args.max_folds, args.folds) if task.folds else [None]
-                 for task in tasks}
+        plans = {task.name: fold_numbers(task, args.max_folds, args.folds) if task.folds else [None] for task in tasks}
     except ValueError as error:
         print(f"quality.py: {error}", file=sys.stderr)
         return 2
@@ -429,8 +523,14 @@ def main(argv=None) -> int:
             pooled = None
             # a line per seed and fold, written as it finishes: a run stopped early keeps what it finished
             for seed, fold in [(seed, fold) for seed in args.seeds for fold in plans[task.name]]:
-                row = evaluate_task(task, model, epochs=args.epochs or task.epochs, seed=seed,
-                                    folds=None if fold is None else [fold], override=args.override)
+                row = evaluate_task(
+                    task,
+                    model,
+                    epochs=args.epochs or task.epochs,
+                    seed=seed,
+                    folds=None if fold is None else [fold],
+                    override=args.override,
+                )
                 with open(args.results, "a", encoding="utf-8") as handle:
                     handle.write(json.dumps(row) + "\n")
                 print(markdown_table([row]).splitlines()[-1], flush=True)

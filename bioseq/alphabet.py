@@ -38,9 +38,32 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "A", "C", "G", "T", "N", "R", "Y", "S", "W", "K", "M", "B", "D", "H", "V", "PAD", "INVALID", "N_CODES",
-    "LETTERS", "ASCII_TO_CODE", "ASCII_TO_CODE_BYTES", "CODE_TO_ASCII",
-    "COMPLEMENT", "IUPAC_BASES", "BASE_FRACTIONS", "invalid_letter_fix",
+    "A",
+    "C",
+    "G",
+    "T",
+    "N",
+    "R",
+    "Y",
+    "S",
+    "W",
+    "K",
+    "M",
+    "B",
+    "D",
+    "H",
+    "V",
+    "PAD",
+    "INVALID",
+    "N_CODES",
+    "LETTERS",
+    "ASCII_TO_CODE",
+    "ASCII_TO_CODE_BYTES",
+    "CODE_TO_ASCII",
+    "COMPLEMENT",
+    "IUPAC_BASES",
+    "BASE_FRACTIONS",
+    "invalid_letter_fix",
 ]
 
 A, C, G, T, N = 0, 1, 2, 3, 4
@@ -54,9 +77,21 @@ LETTERS = "ACGTNRYSWKMBDHV"
 """The letter of each code 0..14 (``LETTERS[code]``)."""
 
 IUPAC_BASES: dict[str, str] = {
-    "A": "A", "C": "C", "G": "G", "T": "T", "N": "ACGT",
-    "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
-    "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG",
+    "A": "A",
+    "C": "C",
+    "G": "G",
+    "T": "T",
+    "N": "ACGT",
+    "R": "AG",
+    "Y": "CT",
+    "S": "CG",
+    "W": "AT",
+    "K": "GT",
+    "M": "AC",
+    "B": "CGT",
+    "D": "AGT",
+    "H": "ACT",
+    "V": "ACG",
 }
 """The bases each IUPAC letter stands for."""
 
@@ -78,20 +113,28 @@ ASCII_TO_CODE: np.ndarray = _ascii_table()
 ASCII_TO_CODE_BYTES: bytes = ASCII_TO_CODE.tobytes()
 """The same table as ``bytes``, for :meth:`bytes.translate`."""
 
-CODE_TO_ASCII: np.ndarray = np.frombuffer(
-    (LETTERS + "-").encode("ascii"), dtype=np.uint8
-).copy()
+CODE_TO_ASCII: np.ndarray = np.frombuffer((LETTERS + "-").encode("ascii"), dtype=np.uint8).copy()
 """uint8[16]: the upper-case letter of each code; PAD decodes to ``-``."""
 CODE_TO_ASCII.flags.writeable = False
 
 _COMPLEMENT_LETTER = {
-    "A": "T", "C": "G", "G": "C", "T": "A", "N": "N",
-    "R": "Y", "Y": "R", "S": "S", "W": "W", "K": "M", "M": "K",
-    "B": "V", "V": "B", "D": "H", "H": "D",
+    "A": "T",
+    "C": "G",
+    "G": "C",
+    "T": "A",
+    "N": "N",
+    "R": "Y",
+    "Y": "R",
+    "S": "S",
+    "W": "W",
+    "K": "M",
+    "M": "K",
+    "B": "V",
+    "V": "B",
+    "D": "H",
+    "H": "D",
 }
-COMPLEMENT: np.ndarray = np.array(
-    [LETTERS.index(_COMPLEMENT_LETTER[x]) for x in LETTERS] + [PAD], dtype=np.uint8
-)
+COMPLEMENT: np.ndarray = np.array([LETTERS.index(_COMPLEMENT_LETTER[x]) for x in LETTERS] + [PAD], dtype=np.uint8)
 """uint8[16]: the code of the complement of each code (IUPAC-aware; PAD stays PAD)."""
 COMPLEMENT.flags.writeable = False
 
@@ -118,8 +161,7 @@ def invalid_letter_fix(char: str, *, alphabet: str = "dna", reader: bool = False
     option would accept the character.
     """
     if char in "-.":
-        return "Remove alignment gaps (e.g. with 'seqkit seq -g')" + (
-            ", or read with alphabet='any'" if reader else "")
+        return "Remove alignment gaps (e.g. with 'seqkit seq -g')" + (", or read with alphabet='any'" if reader else "")
     if char.isspace():
         return "Remove whitespace inside sequence lines"
     if char == ";":
@@ -128,7 +170,8 @@ def invalid_letter_fix(char: str, *, alphabet: str = "dna", reader: bool = False
         return "Remove position numbers; this looks like GenBank/EMBL text, convert it to FASTA"
     if alphabet == "dna" and char.upper() in "EFIJLOPQZX*":
         return "This looks like a protein sequence; " + (
-            "read it with alphabet='any'" if reader else "bioseq's models read DNA/RNA only")
+            "read it with alphabet='any'" if reader else "bioseq's models read DNA/RNA only"
+        )
     if alphabet == "dna":
         return "Use A, C, G, T/U, N or another IUPAC letter"
     return "Sequences may hold printable ASCII characters only"

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from bioseq.alphabet import ASCII_TO_CODE_BYTES, invalid_letter_fix, CODE_TO_ASCII, INVALID, PAD
+from bioseq.alphabet import ASCII_TO_CODE_BYTES, CODE_TO_ASCII, INVALID, PAD, invalid_letter_fix
 from bioseq.errors import InputError
 
 __all__ = ["encode", "encode_one", "decode", "decode_one", "pad_codes", "check_codes", "as_codes"]
@@ -64,7 +64,8 @@ def _to_bytes(sequence: str | bytes, name: str | None) -> bytes:
             char = sequence[exc.start]
             raise InputError(
                 f"character {char!r} at position {exc.start} (0-based) is not a nucleotide letter",
-                record=name, fix=invalid_letter_fix(char),
+                record=name,
+                fix=invalid_letter_fix(char),
             ) from None
     if isinstance(sequence, (bytes, bytearray, memoryview)):
         return bytes(sequence)
@@ -226,7 +227,6 @@ def check_codes(codes: np.ndarray) -> None:
             f"codes hold the value {int(codes.max())}, but valid codes are 0..{PAD}",
             fix="Build them with bioseq.encode.encode()",
         )
-
 
 
 def as_codes(sequences: object) -> tuple[np.ndarray, np.ndarray | None, bool]:

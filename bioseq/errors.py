@@ -47,8 +47,14 @@ from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 
 __all__ = [
-    "BioseqError", "InputError", "MissingContigError", "MissingFileError",
-    "option", "render_text", "command_flags", "flags_of",
+    "BioseqError",
+    "InputError",
+    "MissingContigError",
+    "MissingFileError",
+    "option",
+    "render_text",
+    "command_flags",
+    "flags_of",
 ]
 
 _OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters around an option's JSON
@@ -56,8 +62,9 @@ _OPTION = re.compile(f"{_OPEN}(.*?){_CLOSE}")
 _FLAGS: ContextVar[Mapping[str, str] | None] = ContextVar("bioseq_command_flags", default=None)
 
 
-def option(name: str, value: str | None = None, *, clause: str = "{}", otherwise: str = "",
-           dest: str | None = None) -> str:
+def option(
+    name: str, value: str | None = None, *, clause: str = "{}", otherwise: str = "", dest: str | None = None
+) -> str:
     """Name the parameter ``name`` inside a problem or fix text, for whoever called.
 
     Parameters
@@ -140,8 +147,7 @@ def flags_of(parser: argparse.ArgumentParser, args: argparse.Namespace | None = 
 
 
 @contextlib.contextmanager
-def command_flags(parser: argparse.ArgumentParser,
-                  args: argparse.Namespace | None = None) -> Iterator[dict[str, str]]:
+def command_flags(parser: argparse.ArgumentParser, args: argparse.Namespace | None = None) -> Iterator[dict[str, str]]:
     """Inside the block, errors are rendered for the command line of ``parser`` (see :func:`flags_of`).
 
     ``bioseq.cli.main`` runs every command inside this block.

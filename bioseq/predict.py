@@ -29,9 +29,7 @@ lengths were), a longer one is an error naming the record.
 from __future__ import annotations
 
 import contextlib
-import csv
 import gzip
-import io
 import itertools
 import os
 import shutil
@@ -42,51 +40,22 @@ from pathlib import Path
 import numpy as np
 
 from bioseq.alphabet import PAD
-from bioseq.bundle import Bundle, load_bundle
+from bioseq.bundle import Bundle
+from bioseq.bundle.resolve import as_bundle, window_width
+from bioseq.checks import positive_integer
 from bioseq.codes import check_codes, encode
 from bioseq.errors import InputError, option
-from bioseq.io.handles import PathOrHandle, atomic_output, check_text, input_name, open_input, read_errors
+from bioseq.inference import InferenceOptions, as_options
+from bioseq.io.handles import PathOrHandle, atomic_output, check_text, input_name, open_input
 
-__all__ = ["predict_sequences", "predict_file", "as_bundle", "window_width"]
+__all__ = ["predict_sequences", "predict_file", "InferenceOptions"]
 
 _HEAD_BYTES = 1 << 14
 
 
-def as_bundle(bundle: Bundle | str | os.PathLike, device) -> Bundle:
-    """``bundle`` itself, or the bundle loaded from that directory onto ``device`` (default CPU)."""
-    if isinstance(bundle, Bundle):
-        return bundle
-    if isinstance(bundle, (str, os.PathLike)):
-        return load_bundle(bundle, device="cpu" if device is None else device)
-    raise InputError(f"bundle must be a Bundle or a bundle directory, got {type(bundle).__name__}")
-
-
-def window_width(bundle: Bundle, length: int | None) -> int:
-    """The window width for genomic intervals: the bundle's fixed length, or ``length``.
-
-    Raises
-    ------
-    InputError
-        When ``length`` is missing for a variable-width model, differs from a
-        fixed-width model's length, or is not a positive integer.
-    """
-    if length is not None and (isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1):
-        raise InputError(f"length must be a positive integer, got {length!r}")
-    if bundle.length is None:
-        if length is None:
-            raise InputError("the model reads sequences of any width, so the window width is not known",
-                             path=bundle.path, fix=option(
-                                 "length", "N", clause="Pass {} (the window width in bp)",
-                                 otherwise="Use a model trained on fixed-width windows (bioseq train --length N)"))
-        return int(length)
-    if length is not None and length != bundle.length:
-        raise InputError(f"{option('length', str(length))} differs from the {bundle.length} bp windows the model "
-                         "was trained on", path=bundle.path, fix=f"Leave out {option('length')} for this model")
-    return bundle.length
-
-
-def predict_sequences(bundle: Bundle, codes: np.ndarray, names: Sequence[str], *, batch_size: int = 256,
-                      device=None, rc_average: bool = False) -> np.ndarray:
+def predict_sequences(
+    bundle: Bundle, codes: np.ndarray, names: Sequence[str], *, options: InferenceOptions | None = None
+) -> np.ndarray:
     """Probabilities for encoded sequences, fitted to a fixed-width model first.
 
     Parameters
@@ -97,8 +66,9 @@ def predict_sequences(bundle: Bundle, codes: np.ndarray, names: Sequence[str], *
         ``L``), the padding is cut or extended to ``L`` columns.
     names : sequence of str, length ``N``
         Record names, for the error messages.
-    batch_size, device, rc_average
-        As :meth:`Bundle.predict_proba`.
+    options : InferenceOptions, optional
+        Batch size, device and ``rc_average`` (default :class:`InferenceOptions()
+        <bioseq.inference.InferenceOptions>`); the threshold does not apply here.
 
     Returns
     -------
@@ -112,6 +82,7 @@ def predict_sequences(bundle: Bundle, codes: np.ndarray, names: Sequence[str], *
         the record), names that do not match the codes, or as
         :meth:`Bundle.predict_proba`.
     """
+    options = as_options(options)
     if not isinstance(bundle, Bundle):
         raise InputError(f"bundle must be a Bundle (see load_bundle), got {type(bundle).__name__}")
     check_codes(codes)
@@ -119,41 +90,58 @@ def predict_sequences(bundle: Bundle, codes: np.ndarray, names: Sequence[str], *
         raise InputError(f"codes must be a 2-D (N, L) array, got shape {codes.shape}")
     names = list(names)
     if len(names) != codes.shape[0]:
-        raise InputError(f"{len(names)} names were given for {codes.shape[0]} sequences",
-                         fix="Pass one name per row of codes")
+        raise InputError(
+            f"{len(names)} names were given for {codes.shape[0]} sequences", fix="Pass one name per row of codes"
+        )
     real = codes != PAD  # (N, W)
     lengths = np.where(real.any(axis=1), codes.shape[1] - np.argmax(real[:, ::-1], axis=1), 0)  # (N,)
     if lengths.size and lengths.min() == 0:
-        raise InputError("the sequence is empty", record=names[int(np.argmin(lengths))],
-                         fix="Remove empty records before predicting")
+        raise InputError(
+            "the sequence is empty", record=names[int(np.argmin(lengths))], fix="Remove empty records before predicting"
+        )
     target = bundle.length
     if target is not None and codes.shape[1] != target:
         if lengths.max() > target:
             i = int(np.argmax(lengths > target))
-            raise InputError(f"the sequence is {int(lengths[i])} bases long, but the model reads exactly {target}",
-                             record=names[i], fix=f"Trim or window the sequences to {target} bases")
+            raise InputError(
+                f"the sequence is {int(lengths[i])} bases long, but the model reads exactly {target}",
+                record=names[i],
+                fix=f"Trim or window the sequences to {target} bases",
+            )
         fitted = np.full((codes.shape[0], target), PAD, dtype=np.uint8)
         width = min(target, codes.shape[1])
         fitted[:, :width] = codes[:, :width]
         codes = fitted
-    return bundle.predict_proba(codes, batch_size=batch_size, device=device, rc_average=rc_average)
+    return options.predict_proba(bundle, codes)
 
 
-def predict_file(bundle: Bundle | str | os.PathLike, input: PathOrHandle, *, output: str | os.PathLike,
-                 batch_size: int = 256, device=None, rc_average: bool = False, reference=None,
-                 length: int | None = None, block_size: int = 50_000, threshold: float = 0.5) -> int:
+def predict_file(
+    bundle: Bundle | str | os.PathLike,
+    input: PathOrHandle,
+    *,
+    output: str | os.PathLike,
+    options: InferenceOptions | None = None,
+    reference=None,
+    length: int | None = None,
+    block_size: int = 50_000,
+) -> int:
     """Predict every record of a FASTA file, a sequence table or BED intervals; write a TSV.
 
     Parameters
     ----------
     bundle : Bundle, str or os.PathLike
-        A loaded bundle or its directory (loaded onto ``device``).
+        A loaded bundle or its directory (loaded onto ``options.device``).
     input : str, os.PathLike or file object
-        FASTA or a table with a ``sequence`` column; BED when ``reference`` is given.
+        FASTA or a table with a ``sequence`` column (told apart by
+        :func:`~bioseq.io.sniff.sniff_format`); BED when ``reference`` is given.
     output : str or os.PathLike
         The predictions TSV (``.gz`` compresses it); it appears only when complete.
-    batch_size, device, rc_average
-        As :meth:`Bundle.predict_proba`.
+    options : InferenceOptions, optional
+        Batch size, device, ``rc_average`` and ``threshold``: the
+        ``predicted`` column names the class when its probability is above
+        the threshold (binary and multi-label; multi-class takes the
+        arg-max). A stricter cut (0.9, say) trades recall for precision when
+        scanning many windows; the probabilities are written either way.
     reference : str, os.PathLike or Reference, optional
         The genome that BED intervals refer to.
     length : int, optional
@@ -161,11 +149,6 @@ def predict_file(bundle: Bundle | str | os.PathLike, input: PathOrHandle, *, out
         (a fixed-width model uses its own).
     block_size : int, default 50,000
         Records read and scored at a time.
-    threshold : float, default 0.5
-        The ``predicted`` column names the class when its probability is
-        above ``threshold`` (binary and multi-label; multi-class takes the
-        arg-max). A stricter cut (0.9, say) trades recall for precision when
-        scanning many windows; the probabilities are written either way.
 
     Returns
     -------
@@ -176,16 +159,13 @@ def predict_file(bundle: Bundle | str | os.PathLike, input: PathOrHandle, *, out
     ------
     InputError
         On an input the readers reject (file, line and record named), BED
-        input without ``reference``, a table without a ``sequence`` column,
-        an empty input, ``length`` for FASTA/table input, a threshold
-        outside (0, 1), or as :func:`predict_sequences`.
+        input without ``reference``, another format (FASTQ, say), a table
+        without a ``sequence`` column, an empty input, ``length`` for
+        FASTA/table input, or as :func:`predict_sequences`.
     """
-    from bioseq.evaluate.metrics import check_threshold
-
-    threshold = check_threshold(threshold)
-    bundle = as_bundle(bundle, device)
-    if isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or block_size < 1:
-        raise InputError(f"block_size must be a positive integer, got {block_size!r}")
+    options = as_options(options)
+    bundle = as_bundle(bundle, device=options.device)
+    block_size = positive_integer(block_size, "block_size")
     path = input_name(input)
     with open_input(input) as stream:
         head = stream.peek(_HEAD_BYTES)[:_HEAD_BYTES]
@@ -197,20 +177,21 @@ def predict_file(bundle: Bundle | str | os.PathLike, input: PathOrHandle, *, out
             blocks = _bed_blocks(source, reference, window_width(bundle, length), block_size)
         else:
             if length is not None:
-                raise InputError(f"{option('length')} sets the window width of BED intervals; it does not apply "
-                                 "to FASTA or table input", path=path,
-                                 fix=f"Leave out {option('length')}, or give BED intervals with "
-                                     f"{option('reference', repr('genome.fa'))}")
-            fasta = head.lstrip().startswith(b">")
-            blocks = (_fasta_blocks if fasta else _table_blocks)(source, path, block_size)
-        with _PredictionTable(output, bundle.classes, bundle.task, threshold) as table, _naming(path):
+                raise InputError(
+                    f"{option('length')} sets the window width of BED intervals; it does not apply "
+                    "to FASTA or table input",
+                    path=path,
+                    fix=f"Leave out {option('length')}, or give BED intervals with "
+                    f"{option('reference', repr('genome.fa'))}",
+                )
+            blocks = _sequence_blocks(source, path, block_size)
+        with _PredictionTable(output, bundle.classes, bundle.task, options.threshold) as table, _naming(path):
             for names, codes, coordinates in blocks:
-                scores = predict_sequences(bundle, codes, names, batch_size=batch_size, device=device,
-                                           rc_average=rc_average)
-                table.write(names, scores, coordinates)
+                table.write(names, predict_sequences(bundle, codes, names, options=options), coordinates)
             if table.rows == 0:
-                raise InputError("the input holds no records to predict", path=path,
-                                 fix="Check that the file was written completely")
+                raise InputError(
+                    "the input holds no records to predict", path=path, fix="Check that the file was written completely"
+                )
     return table.rows
 
 
@@ -228,7 +209,31 @@ def _naming(path: str) -> Iterator[None]:
         raise InputError(exc.problem, path=path, line=exc.line, record=exc.record, fix=exc.fix) from None
 
 
-def _fasta_blocks(source, path: str, block_size: int) -> Iterator[_Block]:
+def _sequence_blocks(source, path: str, block_size: int) -> Iterator[_Block]:
+    """Blocks of FASTA records or table rows, whichever :func:`~bioseq.io.sniff.sniff_format` finds."""
+    from bioseq.io.sniff import sniff_format
+
+    found = sniff_format(source)
+    if found == "fasta":
+        return _fasta_blocks(source, block_size)
+    if found == "table":
+        return _table_blocks(source, block_size)
+    if found == "bed":
+        raise InputError(
+            "these are intervals, not sequences",
+            path=path,
+            fix="This looks like BED intervals: pass "
+            + option("reference", repr("genome.fa"))
+            + ", the genome they refer to",
+        )
+    raise InputError(
+        f"this is a {found.upper()} file, not FASTA or a sequence table",
+        path=path,
+        fix="Convert it to FASTA, or to a table with a 'sequence' column",
+    )
+
+
+def _fasta_blocks(source, block_size: int) -> Iterator[_Block]:
     from bioseq.io.fasta import read_fasta
 
     records = iter(read_fasta(source))
@@ -238,36 +243,28 @@ def _fasta_blocks(source, path: str, block_size: int) -> Iterator[_Block]:
         yield names, codes, None
 
 
-def _table_blocks(source, path: str, block_size: int) -> Iterator[_Block]:
-    """Blocks of a CSV/TSV table with a header naming ``sequence`` (and optionally ``name``)."""
-    base = os.path.basename(path)
-    with open_input(source) as stream, read_errors(path):
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        try:
-            first = text.readline()
-            delimiter = "\t" if "\t" in first else ","
-            reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
-            header = [cell.strip() for cell in next(reader)]
-            if "sequence" not in header:
-                bed = len(header) >= 3 and header[1].isdigit() and header[2].isdigit()
-                raise InputError(f"the table has no 'sequence' column; its columns are {header}", path=path,
-                                 line=1, fix="This looks like BED intervals: pass "
-                                 + option("reference", repr("genome.fa")) if bed else "Name the sequence column 'sequence' in the header line")
-            seq_col, name_col = header.index("sequence"), header.index("name") if "name" in header else None
-            rows = ((reader.line_num, row) for row in reader if any(cell.strip() for cell in row))
-            while block := list(itertools.islice(rows, block_size)):
-                for line, row in block:
-                    if len(row) != len(header):
-                        raise InputError(f"the row has {len(row)} fields but the header has {len(header)}",
-                                         path=path, line=line, fix="Quote fields that hold the delimiter")
-                names = [row[name_col].strip() if name_col is not None else f"{base}:{line}" for line, row in block]
-                codes, _ = encode([row[seq_col].strip() for _, row in block], names=names)
-                yield names, codes, None
-        except csv.Error as exc:
-            raise InputError(f"the table cannot be parsed ({exc})", path=path, line=reader.line_num) from exc
-        finally:
-            with contextlib.suppress(ValueError):
-                text.detach()
+def _table_blocks(source, block_size: int) -> Iterator[_Block]:
+    """Blocks of a CSV/TSV table with a header naming ``sequence`` (and optionally ``name``).
+
+    Rows without a ``name`` column are named ``<file name>:<line>`` (1-based).
+    """
+    from bioseq.io.tables import open_table
+
+    with open_table(source) as table:
+        if "sequence" not in table.columns:
+            raise InputError(
+                f"the table has no 'sequence' column; its columns are {table.columns}",
+                path=table.path,
+                line=table.line,
+                fix="Name the sequence column 'sequence' in the header line",
+            )
+        sequence = table.index("sequence")
+        name = table.index("name") if "name" in table.columns else None
+        base = os.path.basename(table.path)
+        for lines, rows in table.blocks(block_size):
+            names = [row[name].strip() if name is not None else f"{base}:{line}" for line, row in zip(lines, rows)]
+            codes, _ = encode([row[sequence].strip() for row in rows], names=names)
+            yield names, codes, None
 
 
 def _bed_blocks(source, reference, width: int, block_size: int) -> Iterator[_Block]:
@@ -280,8 +277,12 @@ def _bed_blocks(source, reference, width: int, block_size: int) -> Iterator[_Blo
         intervals = iter(read_bed(source))
         while block := list(itertools.islice(intervals, block_size)):
             windows = [interval.resize(width) for interval in block]  # centred, strand-aware
-            codes = reference.windows([w.chrom for w in windows], np.array([w.start for w in windows]), width,
-                                      strands=[w.strand for w in windows])  # (n, width), N-padded
+            codes = reference.windows(
+                [w.chrom for w in windows],
+                np.array([w.start for w in windows]),
+                width,
+                strands=[w.strand for w in windows],
+            )  # (n, width), N-padded
             names = [interval.name for interval in block]
             coordinates = [(i.chrom, i.start, i.end, i.strand) for i in block]
             yield names, codes, coordinates
@@ -312,8 +313,15 @@ class _PredictionTable:
     def write(self, names: list[str], scores: np.ndarray, coordinates: list | None) -> None:
         from bioseq.evaluate.report import write_predictions
 
-        write_predictions(self._scratch, names, scores, self._classes, task=self._task, coordinates=coordinates,
-                          threshold=self._threshold)
+        write_predictions(
+            self._scratch,
+            names,
+            scores,
+            self._classes,
+            task=self._task,
+            coordinates=coordinates,
+            threshold=self._threshold,
+        )
         with open(self._scratch, "rb") as block:
             header = block.readline()
             if self.rows == 0:

@@ -26,12 +26,32 @@ from pathlib import Path
 from bioseq import __version__
 from bioseq.errors import InputError
 
-__all__ = ["MARKER", "RUN_ENTRIES", "run_state", "run_of", "require_complete", "resume_command",
-           "mark_complete", "unmark", "clear_run", "read_marker"]
+__all__ = [
+    "MARKER",
+    "RUN_ENTRIES",
+    "run_state",
+    "run_of",
+    "require_complete",
+    "resume_command",
+    "mark_complete",
+    "unmark",
+    "clear_run",
+    "read_marker",
+]
 
 MARKER = "complete.json"
-RUN_ENTRIES = ("bundle", "checkpoints", "logs", "tensorboard", "plots", "members", "metrics.json", "metrics.tsv",
-               "config.yaml", MARKER)
+RUN_ENTRIES = (
+    "bundle",
+    "checkpoints",
+    "logs",
+    "tensorboard",
+    "plots",
+    "members",
+    "metrics.json",
+    "metrics.tsv",
+    "config.yaml",
+    MARKER,
+)
 """What ``bioseq train`` writes into a run directory (and ``--overwrite`` removes)."""
 
 
@@ -83,10 +103,16 @@ def require_complete(path: str | os.PathLike) -> None:
     run = run_of(path)
     if run is None or (run / MARKER).is_file():
         return
-    how = (f"Finish it with: {resume_command(run)}" if (run / "config.yaml").is_file()
-           else "Train it again (bioseq train ... --overwrite)")
-    raise InputError(f"the training run did not finish (it has no {MARKER}): it was stopped, failed or is "
-                     "still running", path=run, fix=how)
+    how = (
+        f"Finish it with: {resume_command(run)}"
+        if (run / "config.yaml").is_file()
+        else "Train it again (bioseq train ... --overwrite)"
+    )
+    raise InputError(
+        f"the training run did not finish (it has no {MARKER}): it was stopped, failed or is still running",
+        path=run,
+        fix=how,
+    )
 
 
 def read_marker(run: str | os.PathLike) -> dict | None:
@@ -103,8 +129,11 @@ def mark_complete(run: str | os.PathLike, signature: dict) -> Path:
     from bioseq.io.handles import atomic_output
 
     path = Path(run) / MARKER
-    record = {"bioseq": __version__, "signature": signature,
-              "completed": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    record = {
+        "bioseq": __version__,
+        "signature": signature,
+        "completed": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
     with atomic_output(path, "w") as handle:
         json.dump(record, handle, indent=2, sort_keys=True, default=str)
         handle.write("\n")

@@ -40,28 +40,39 @@ from pathlib import Path
 import numpy as np
 
 from bioseq.bundle import Bundle
+from bioseq.bundle.resolve import as_bundle, window_width
+from bioseq.checks import positive_integer
 from bioseq.errors import InputError, option
+from bioseq.inference import InferenceOptions, as_options
 from bioseq.io.handles import atomic_output, atomic_path
 from bioseq.io.interval import Interval
-from bioseq.predict import as_bundle, window_width
 
 __all__ = ["scan_genome", "FORMATS"]
 
 FORMATS = ("bigwig", "bedgraph")
 
 
-def scan_genome(bundle: Bundle | str | os.PathLike, reference, *, output: str | os.PathLike,
-                step: int | None = None, length: int | None = None,
-                regions: str | os.PathLike | Iterable[Interval] | None = None,
-                chroms: Iterable[str] | None = None, batch_size: int = 256, device=None,
-                rc_average: bool = False, class_name: str | None = None, format: str = "bigwig",
-                block_size: int = 100_000, cache_dir: str | os.PathLike | None = None) -> int:
+def scan_genome(
+    bundle: Bundle | str | os.PathLike,
+    reference,
+    *,
+    output: str | os.PathLike,
+    step: int | None = None,
+    length: int | None = None,
+    regions: str | os.PathLike | Iterable[Interval] | None = None,
+    chroms: Iterable[str] | None = None,
+    options: InferenceOptions | None = None,
+    class_name: str | None = None,
+    format: str = "bigwig",
+    block_size: int = 100_000,
+    cache_dir: str | os.PathLike | None = None,
+) -> int:
     """Score sliding windows over a genome and write the scores per bin.
 
     Parameters
     ----------
     bundle : Bundle, str or os.PathLike
-        A loaded bundle or its directory (loaded onto ``device``).
+        A loaded bundle or its directory (loaded onto ``options.device``).
     reference : str, os.PathLike or Reference
         The genome FASTA (indexed on first use) or an open Reference (used as
         it is; give it ``cache=`` for speed).
@@ -76,8 +87,9 @@ def scan_genome(bundle: Bundle | str | os.PathLike, reference, *, output: str | 
         strands ignored); default every contig.
     chroms : iterable of str, optional
         Scan only these whole contigs (aliases such as ``1``/``chr1`` resolve).
-    batch_size, device, rc_average
-        As :meth:`Bundle.predict_proba`.
+    options : InferenceOptions, optional
+        Batch size, device and ``rc_average`` (:class:`~bioseq.inference.InferenceOptions`);
+        the threshold does not apply, the probabilities are written.
     class_name : str, optional
         The class whose probability is written (see the module docstring).
     format : {"bigwig", "bedgraph"}, default "bigwig"
@@ -102,22 +114,28 @@ def scan_genome(bundle: Bundle | str | os.PathLike, reference, *, output: str | 
     """
     from bioseq.io.reference import Reference
 
-    bundle = as_bundle(bundle, device)
+    options = as_options(options)
+    bundle = as_bundle(bundle, device=options.device)
     width = window_width(bundle, length)
-    step = max(1, width // 2) if step is None else _positive(step, "step")
-    block_size = _positive(block_size, "block_size")
+    step = max(1, width // 2) if step is None else positive_integer(step, "step")
+    block_size = positive_integer(block_size, "block_size")
     pick = _class_picker(bundle, class_name)
     if format not in FORMATS:
         raise InputError(f"format must be 'bigwig' or 'bedgraph', got {format!r}")
     if regions is not None and chroms is not None:
         raise InputError("pass regions or chroms, not both", fix="Put the contigs you want in the regions")
     if cache_dir is not None and isinstance(reference, Reference):
-        raise InputError("cache_dir applies to a reference given as a path; this Reference has its own cache",
-                         fix="Open the Reference with cache=, or pass its path")
+        raise InputError(
+            "cache_dir applies to a reference given as a path; this Reference has its own cache",
+            fix="Open the Reference with cache=, or pass its path",
+        )
     with contextlib.ExitStack() as stack:
         if not isinstance(reference, Reference):
-            cache = cache_dir if cache_dir is not None else stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="bioseq-scan-"))
+            cache = (
+                cache_dir
+                if cache_dir is not None
+                else stack.enter_context(tempfile.TemporaryDirectory(prefix="bioseq-scan-"))
+            )
             reference = stack.enter_context(Reference(reference, cache=cache))
         spans = _spans(reference, regions, chroms)
         if not spans:
@@ -128,15 +146,8 @@ def scan_genome(bundle: Bundle | str | os.PathLike, reference, *, output: str | 
             for chrom, starts, ends in _bins(spans, step, block_size):
                 windows = (starts + ends) // 2 - width // 2  # (n,) window starts, centred on the bins
                 codes = reference.windows(chrom, windows, width)  # (n, width), N past the contig ends
-                proba = bundle.predict_proba(codes, batch_size=batch_size, device=device, rc_average=rc_average)
-                sink.add(chrom, starts, ends, pick(proba))
+                sink.add(chrom, starts, ends, pick(options.predict_proba(bundle, codes)))
     return sink.bins
-
-
-def _positive(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _class_picker(bundle: Bundle, class_name: str | None) -> Callable[[np.ndarray], np.ndarray]:
@@ -146,12 +157,14 @@ def _class_picker(bundle: Bundle, class_name: str | None) -> Callable[[np.ndarra
         if bundle.task == "binary" or len(classes) == 1:
             class_name = classes[-1]
         else:
-            raise InputError(f"a {bundle.task} model scores {len(classes)} classes; choose one with "
-                             f"{option('class_name')}",
-                             fix=f"Pass {option('class_name')} one of {', '.join(classes)}")
+            raise InputError(
+                f"a {bundle.task} model scores {len(classes)} classes; choose one with {option('class_name')}",
+                fix=f"Pass {option('class_name')} one of {', '.join(classes)}",
+            )
     if class_name not in classes:
-        raise InputError(f"class_name {class_name!r} is not a class of the model",
-                         fix=f"Pass one of {', '.join(classes)}")
+        raise InputError(
+            f"class_name {class_name!r} is not a class of the model", fix=f"Pass one of {', '.join(classes)}"
+        )
     if bundle.task == "binary":
         negative = class_name == classes[0]
         return lambda p: (1.0 - p if negative else p).astype(np.float32)
@@ -164,21 +177,28 @@ def _spans(reference, regions, chroms) -> list[tuple[str, int, int]]:
     order = {name: i for i, name in enumerate(reference.references)}
     if regions is None:
         names = reference.references if chroms is None else {reference.resolve(c) for c in _names(chroms)}
-        return sorted(((n, 0, reference.length(n)) for n in names if reference.length(n) > 0),
-                      key=lambda s: order[s[0]])
+        return sorted(
+            ((n, 0, reference.length(n)) for n in names if reference.length(n) > 0), key=lambda s: order[s[0]]
+        )
     if isinstance(regions, (str, os.PathLike)):
         from bioseq.io.bed import read_bed
+
         regions = read_bed(regions)
     spans = []
     for region in regions:
         if not isinstance(region, Interval):
-            raise InputError(f"regions must hold Interval objects, got {type(region).__name__}",
-                             fix="Pass a BED path or a list of bioseq.io.Interval")
+            raise InputError(
+                f"regions must hold Interval objects, got {type(region).__name__}",
+                fix="Pass a BED path or a list of bioseq.io.Interval",
+            )
         name = reference.resolve(region.chrom)
         if region.start < 0 or region.end > reference.length(name):
-            raise InputError(f"region {region.chrom}:{region.start}-{region.end} (0-based) runs outside "
-                             f"{name} (length {reference.length(name)})", path=reference.path,
-                             fix="Clip the regions to the contig, or check they are from this assembly")
+            raise InputError(
+                f"region {region.chrom}:{region.start}-{region.end} (0-based) runs outside "
+                f"{name} (length {reference.length(name)})",
+                path=reference.path,
+                fix="Clip the regions to the contig, or check they are from this assembly",
+            )
         if region.end > region.start:
             spans.append((name, region.start, region.end))
     spans.sort(key=lambda s: (order[s[0]], s[1]))
@@ -223,16 +243,18 @@ class _BigWig:
             tmp = stack.enter_context(atomic_path(self._path))
             self._file = pyBigWig.open(str(tmp), "w")
             if self._file is None:
-                raise InputError("cannot create the bigWig file", path=self._path,
-                                 fix="Check that its directory is writable")
+                raise InputError(
+                    "cannot create the bigWig file", path=self._path, fix="Check that its directory is writable"
+                )
             stack.callback(self._file.close)  # closed before the rename
             self._file.addHeader(self._header)
             self._stack = stack.pop_all()
         return self
 
     def add(self, chrom: str, starts: np.ndarray, ends: np.ndarray, values: np.ndarray) -> None:
-        self._file.addEntries([chrom] * starts.size, starts.tolist(), ends=ends.tolist(),
-                              values=values.astype(np.float64).tolist())
+        self._file.addEntries(
+            [chrom] * starts.size, starts.tolist(), ends=ends.tolist(), values=values.astype(np.float64).tolist()
+        )
         self.bins += starts.size
 
     def __exit__(self, *exc) -> None:
@@ -252,8 +274,9 @@ class _BedGraph:
         return self
 
     def add(self, chrom: str, starts: np.ndarray, ends: np.ndarray, values: np.ndarray) -> None:
-        self._handle.writelines(f"{chrom}\t{s}\t{e}\t{v:.7g}\n"
-                                for s, e, v in zip(starts.tolist(), ends.tolist(), values.tolist()))
+        self._handle.writelines(
+            f"{chrom}\t{s}\t{e}\t{v:.7g}\n" for s, e, v in zip(starts.tolist(), ends.tolist(), values.tolist())
+        )
         self.bins += starts.size
 
     def __exit__(self, *exc) -> None:

@@ -39,3 +39,12 @@ def uci_head(tmp_path_factory, example_data) -> Path:
     path = tmp_path_factory.mktemp("uci_head") / "splice.csv"
     path.write_text("".join((example_data / "uci_splice.csv").read_text().splitlines(keepends=True)[:301]))
     return path
+
+
+@pytest.fixture(scope="session")
+def phix(shared_data) -> Path:
+    """``shared/data/genomes/phix174``: phiX174 and a Y. pestis plasmid as GenBank, FASTA, GFF3 and BED."""
+    folder = shared_data / "genomes" / "phix174"
+    if not (folder / "NC_001422.gbk").exists():
+        pytest.skip("genomes/phix174 is absent")
+    return folder

@@ -34,27 +34,30 @@ import numpy as np
 import pysam
 import pytest
 from Bio import bgzf
+from flatfiles import genbank_text
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
 from support import deadline
+
 from bioseq.alphabet import ASCII_TO_CODE, LETTERS, PAD
 from bioseq.cli.main import main
 from bioseq.errors import InputError
 from bioseq.io import fastx
-from bioseq.io.alignment_file import AlignmentSource
+from bioseq.io.alignment_source import AlignmentSource
 from bioseq.io.bed import read_intervals
 from bioseq.io.fasta import read_fasta
 from bioseq.io.fasta_codes import read_fasta_codes
 from bioseq.io.fastq import read_fastq
+from bioseq.io.genbank_annotation import read_genbank_annotation
 from bioseq.io.gff import read_annotation
 from bioseq.io.sniff import FORMATS, sniff_format
 from bioseq.io.summary import summarize
 from bioseq.io.tables import read_labelled, read_table
 
 DEADLINE_S = 20
-SETTINGS = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 NUCLEOTIDES = "ACGTUNRYSWKMBDHVacgtunryswkmbdhv"
 NAME_CHARS = "abcXYZ019_.|:-é>"
 EOLS = (b"\n", b"\r\n")
@@ -139,24 +142,37 @@ def bed_text(draw) -> bytes:
     return b"\n".join(lines) + b"\n"
 
 
-GTF = (b'chr1\tsrc\texon\t1\t10\t.\t+\t.\tgene_id "g"; transcript_id "t";\n'
-       b'chr1\tsrc\texon\t21\t30\t.\t+\t.\tgene_id "g"; transcript_id "t";\n')
-GFF3 = (b"##gff-version 3\nchr1\tsrc\tgene\t1\t30\t.\t+\t.\tID=g\n"
-        b"chr1\tsrc\tmRNA\t1\t30\t.\t+\t.\tID=t;Parent=g\nchr1\tsrc\texon\t1\t10\t.\t+\t.\tParent=t\n")
+GTF = (
+    b'chr1\tsrc\texon\t1\t10\t.\t+\t.\tgene_id "g"; transcript_id "t";\n'
+    b'chr1\tsrc\texon\t21\t30\t.\t+\t.\tgene_id "g"; transcript_id "t";\n'
+)
+GFF3 = (
+    b"##gff-version 3\nchr1\tsrc\tgene\t1\t30\t.\t+\t.\tID=g\n"
+    b"chr1\tsrc\tmRNA\t1\t30\t.\t+\t.\tID=t;Parent=g\nchr1\tsrc\texon\t1\t10\t.\t+\t.\tParent=t\n"
+)
 TABLE = b"sequence,label\nACGTNacgu,pos\nRYKMacgt,neg\nTTTT,pos\n"
+GENBANK = genbank_text(
+    "ACGTTGCAAC" * 7,
+    [
+        ("gene", "5..60", {"locus_tag": "G1"}),
+        ("mRNA", "join(5..20,41..60)", {"locus_tag": "G1"}),
+        ("CDS", "complement(join(61..70,1..4))", {"gene": "g2"}),
+    ],
+    circular=True,
+).encode()
 
 
 @st.composite
 def any_format(draw) -> bytes:
     """A valid file of one of the formats bioseq reads."""
-    kind = draw(st.sampled_from(["fasta", "fastq", "bed", "gtf", "gff3", "table"]))
+    kind = draw(st.sampled_from(["fasta", "fastq", "bed", "gtf", "gff3", "genbank", "table"]))
     if kind == "fasta":
         return draw(fasta_records())[0]
     if kind == "fastq":
         return draw(fastq_records())[0]
     if kind == "bed":
         return bed_text(draw)
-    return {"gtf": GTF, "gff3": GFF3, "table": TABLE}[kind]
+    return {"gtf": GTF, "gff3": GFF3, "genbank": GENBANK, "table": TABLE}[kind]
 
 
 @st.composite
@@ -166,11 +182,14 @@ def near_miss(draw) -> bytes:
     at = draw(st.integers(0, len(data)))
     how = draw(st.sampled_from(["insert", "delete", "cut"]))
     if how == "insert":
-        junk = draw(st.sampled_from([b"\x00", b"\r", b"\xff", b"\xef\xbb\xbf", b"\t", b" ", b">", b"@",
-                                     b"+", b"\n", b"-", b'"', b",", b"J"]))
+        junk = draw(
+            st.sampled_from(
+                [b"\x00", b"\r", b"\xff", b"\xef\xbb\xbf", b"\t", b" ", b">", b"@", b"+", b"\n", b"-", b'"', b",", b"J"]
+            )
+        )
         return data[:at] + junk + data[at:]
     if how == "delete":
-        return data[:at] + data[at + draw(st.integers(1, 20)):]
+        return data[:at] + data[at + draw(st.integers(1, 20)) :]
     return data[:at]
 
 
@@ -183,6 +202,7 @@ READERS = {
     "fastq": lambda p: list(read_fastq(p)),
     "bed": lambda p: list(read_intervals(p)),
     "gtf/gff3": lambda p: read_annotation(p),
+    "genbank": lambda p: read_genbank_annotation(p),
     "table": lambda p: read_table(p),
     "labelled": lambda p: read_labelled(p),
     "sniff": lambda p: sniff_format(p),
@@ -211,7 +231,7 @@ def test_random_bytes(scratch, data, name):
 
 
 @SETTINGS
-@given(data=near_miss(), name=st.sampled_from(["x.fa", "x.fq", "x.bed", "x.gff3", "x.tsv", "x.txt"]))
+@given(data=near_miss(), name=st.sampled_from(["x.fa", "x.fq", "x.bed", "x.gff3", "x.gb", "x.tsv", "x.txt"]))
 def test_near_misses(scratch, data, name):
     path = scratch / name
     path.write_bytes(data)
@@ -404,7 +424,7 @@ def test_table_keeps_case_rna_and_iupac_and_drops_a_bom():
 
 def test_table_with_a_long_sequence_field():
     seq = "ACGT" * 100_000  # longer than csv's default field limit (128 kB)
-    data = f"sequence,label\n{seq},pos\n\"AC\",neg\n".encode()
+    data = f'sequence,label\n{seq},pos\n"AC",neg\n'.encode()
     table = read_table(io.BytesIO(data))
     assert table.sequences == (seq, "AC")
 
@@ -421,8 +441,9 @@ def test_table_with_a_long_sequence_field():
     ],
 )
 def test_bed_and_annotation_refusals(reader, data, fragment):
-    status, message = outcome(lambda: list(reader(io.BytesIO(data))) if reader is read_intervals
-                              else reader(io.BytesIO(data)))
+    status, message = outcome(
+        lambda: list(reader(io.BytesIO(data))) if reader is read_intervals else reader(io.BytesIO(data))
+    )
     assert status == "error" and fragment in message and "line 1" in message, message
 
 
@@ -436,8 +457,9 @@ def test_sniffing_sees_through_a_bom(scratch, data):
 
 # --- SAM/BAM ------------------------------------------------------------------------------
 
-SAM = (b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100\n"
-       + b"".join(b"r%d\t0\tchr1\t%d\t60\t4M\t*\t0\t0\tACGT\tIIII\n" % (i, i + 1) for i in range(30)))
+SAM = b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100\n" + b"".join(
+    b"r%d\t0\tchr1\t%d\t60\t4M\t*\t0\t0\tACGT\tIIII\n" % (i, i + 1) for i in range(30)
+)
 
 
 @pytest.fixture(scope="module")
@@ -449,8 +471,12 @@ def bam_bytes(scratch) -> bytes:
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cut=st.floats(0, 1), flip=st.integers(-1, 400), sam_edit=st.integers(0, len(SAM) - 1),
-       junk=st.sampled_from(b"\t\n\x00A-9:*"))
+@given(
+    cut=st.floats(0, 1),
+    flip=st.integers(-1, 400),
+    sam_edit=st.integers(0, len(SAM) - 1),
+    junk=st.sampled_from(b"\t\n\x00A-9:*"),
+)
 def test_sam_and_bam_damage(scratch, bam_bytes, cut, flip, sam_edit, junk):
     bam = bytearray(bam_bytes[: max(1, int(cut * len(bam_bytes)))])
     if 0 <= flip < len(bam):
@@ -488,9 +514,12 @@ def check_cli(status: int, out: str, err: str, command: str, files: int = 1) -> 
 
 
 @SETTINGS
-@given(data=st.one_of(near_miss(), st.binary(max_size=300)),
-       name=st.sampled_from(["x.fa", "x.fq", "x.bed", "x.gtf", "x.csv", "x"]),
-       compress=st.sampled_from([None, gzip.compress, bgzip]), cut=st.integers(0, 30))
+@given(
+    data=st.one_of(near_miss(), st.binary(max_size=300)),
+    name=st.sampled_from(["x.fa", "x.fq", "x.bed", "x.gtf", "x.csv", "x"]),
+    compress=st.sampled_from([None, gzip.compress, bgzip]),
+    cut=st.integers(0, 30),
+)
 def test_cli_inspect_and_encode(scratch, capsys, data, name, compress, cut):
     if compress is not None:
         data = compress(data)
@@ -522,7 +551,8 @@ def test_real_command_one_line_no_traceback(scratch, name, content):
     path = scratch / name
     path.write_bytes(content)
     for argv in (["inspect", str(path)], ["encode", str(path), "-o", str(scratch / "sub.npz")]):
-        done = subprocess.run([sys.executable, "-m", "bioseq.cli.main", *argv], capture_output=True,
-                              text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "bioseq.cli.main", *argv], capture_output=True, text=True, timeout=120, check=False
+        )
         assert done.returncode == 1 and "Traceback" not in done.stderr
         assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"bioseq {argv[0]}: error: {path}")

@@ -69,8 +69,16 @@ def _tiny(n_outputs: int = 1, seed: int = 0) -> TinyModel:
 def _save(path, model=None, *, task="binary", classes=("neg", "pos"), length=12, **extra):
     model = _tiny() if model is None else model
     n_outputs = model.head.out_features
-    return save_bundle(path, model=model, model_name=TINY, model_options={"n_outputs": n_outputs}, task=task,
-                       classes=classes, length=length, **extra)
+    return save_bundle(
+        path,
+        model=model,
+        model_name=TINY,
+        model_options={"n_outputs": n_outputs},
+        task=task,
+        classes=classes,
+        length=length,
+        **extra,
+    )
 
 
 def _codes(n: int = 50, length: int = 12, seed: int = 1) -> np.ndarray:
@@ -85,8 +93,13 @@ def _direct(model: nn.Module, codes: np.ndarray) -> np.ndarray:
 def test_round_trip_gives_identical_predictions(tmp_path):
     model = _tiny()
     codes = _codes()
-    _save(tmp_path / "b", model, training={"lr": np.float32(0.5), "epochs": np.int64(3)},
-          data={"sha256": data_hash(codes, None), "n_train": 50, "n_valid": 0}, metrics={"auroc": 0.75})
+    _save(
+        tmp_path / "b",
+        model,
+        training={"lr": np.float32(0.5), "epochs": np.int64(3)},
+        data={"sha256": data_hash(codes, None), "n_train": 50, "n_valid": 0},
+        metrics={"auroc": 0.75},
+    )
     bundle = load_bundle(tmp_path / "b")
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["config.json", "metrics.json", "model.safetensors"]
     expected = 1 / (1 + np.exp(-_direct(model, codes)[:, 0]))
@@ -103,7 +116,7 @@ def test_weights_file_is_safetensors(tmp_path):
     _save(tmp_path / "b", model)
     raw = (tmp_path / "b" / "model.safetensors").read_bytes()
     header_size = struct.unpack("<Q", raw[:8])[0]  # safetensors: u64 header size, then a JSON header
-    header = json.loads(raw[8:8 + header_size])
+    header = json.loads(raw[8 : 8 + header_size])
     assert header["__metadata__"] == {"format": "pt"}
     assert header["embed.weight"]["shape"] == [16, 4] and header["embed.weight"]["dtype"] == "F32"
     with safe_open(tmp_path / "b" / "model.safetensors", "pt") as handle:
@@ -114,8 +127,11 @@ def test_weights_file_is_safetensors(tmp_path):
 def test_config_json_contents(tmp_path):
     codes = _codes()
     labels = np.arange(50) % 2
-    _save(tmp_path / "b", training={"lr": 1e-3, "loss": float("nan")},
-          data={"sha256": data_hash(codes, labels), "n_train": 40, "n_valid": 10})
+    _save(
+        tmp_path / "b",
+        training={"lr": 1e-3, "loss": float("nan")},
+        data={"sha256": data_hash(codes, labels), "n_train": 40, "n_valid": 10},
+    )
     config = json.loads((tmp_path / "b" / "config.json").read_text())
     assert config["format"] == "bioseq-bundle" and config["format_version"] == 1
     assert config["model"] == {"name": TINY, "options": {"n_outputs": 1, "dropout": 0.1, "width": 4}}
@@ -183,18 +199,24 @@ def test_predict_proba_restores_the_model_state(tmp_path):
 def test_fixed_length_is_enforced(tmp_path):
     _save(tmp_path / "b", length=12)
     bundle = load_bundle(tmp_path / "b")
-    with pytest.raises(InputError, match=r"the codes are 10 positions wide, but this model was trained on windows "
-                                         r"of exactly 12 bases.*Interval.resize\(12\)"):
+    with pytest.raises(
+        InputError,
+        match=r"the codes are 10 positions wide, but this model was trained on windows "
+        r"of exactly 12 bases.*Interval.resize\(12\)",
+    ):
         bundle.predict_proba(_codes(length=10))
     _save(tmp_path / "v", length=None)
     assert load_bundle(tmp_path / "v").predict_proba(_codes(length=10)).shape == (50,)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"batch_size": 0}, "batch_size must be a positive integer"),
-    ({"rc_average": 1}, "rc_average must be True or False"),
-    ({"device": "tpu:what"}, "is not a torch device"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"rc_average": 1}, "rc_average must be True or False"),
+        ({"device": "tpu:what"}, "is not a torch device"),
+    ],
+)
 def test_bad_predict_arguments(tmp_path, bad, message):
     _save(tmp_path / "b")
     with pytest.raises(InputError, match=message):
@@ -223,7 +245,8 @@ def test_edited_shape_names_the_tensor(tmp_path):
         load_bundle(tmp_path / "b")
     assert str(error.value) == (
         f"{tmp_path / 'b'}: tensor 'embed.weight' has shape (16, 4) in the weights but (16, 5) in the model the "
-        "config describes; the bundle is inconsistent (was config.json edited, or the weights replaced?).")
+        "config describes; the bundle is inconsistent (was config.json edited, or the weights replaced?)."
+    )
 
 
 def test_missing_and_unexpected_tensors(tmp_path):
@@ -238,16 +261,21 @@ def test_missing_and_unexpected_tensors(tmp_path):
         load_bundle(tmp_path / "b")
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda c: c.update(format="something"), "format 'something', not 'bioseq-bundle': this is not a bioseq"),
-    (lambda c: c.update(format_version=2), "format_version 2, but this bioseq .* reads version 1 at most. "
-                                           "Upgrade bioseq"),
-    (lambda c: c["model"].update(name="nosuchmodel"), "config.json: unknown model 'nosuchmodel'"),
-    (lambda c: c["model"]["options"].update(n_outputs=2), "n_outputs is 2, but task 'binary'"),
-    (lambda c: c.update(classes=["only"]), "task 'binary' cannot have 1 classes"),
-    (lambda c: c["input"].update(alphabet="onehot"), "alphabet 'bioseq-codes-v1'"),
-    (lambda c: c["input"].update(length=-3), "length must be a positive integer or null"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c.update(format="something"), "format 'something', not 'bioseq-bundle': this is not a bioseq"),
+        (
+            lambda c: c.update(format_version=2),
+            "format_version 2, but this bioseq .* reads version 1 at most. Upgrade bioseq",
+        ),
+        (lambda c: c["model"].update(name="nosuchmodel"), "config.json: unknown model 'nosuchmodel'"),
+        (lambda c: c["model"]["options"].update(n_outputs=2), "n_outputs is 2, but task 'binary'"),
+        (lambda c: c.update(classes=["only"]), "task 'binary' cannot have 1 classes"),
+        (lambda c: c["input"].update(alphabet="onehot"), "alphabet 'bioseq-codes-v1'"),
+        (lambda c: c["input"].update(length=-3), "length must be a positive integer or null"),
+    ],
+)
 def test_bad_config_is_refused_with_the_bundle_path(tmp_path, edit, message):
     _save(tmp_path / "b")
     _edit_config(tmp_path / "b", edit)
@@ -333,8 +361,15 @@ def test_save_refuses_a_foreign_directory_and_bad_arguments(tmp_path):
     with pytest.raises(InputError, match="task 'multiclass' cannot have 2 classes"):
         _save(tmp_path / "b", task="multiclass")
     with pytest.raises(InputError, match=r"tensor 'embed.weight' has shape \(16, 4\) in the weights but \(16, 6\)"):
-        save_bundle(tmp_path / "b", model=_tiny(), model_name=TINY, model_options={"width": 6}, task="binary",
-                    classes=("n", "p"), length=None)
+        save_bundle(
+            tmp_path / "b",
+            model=_tiny(),
+            model_name=TINY,
+            model_options={"width": 6},
+            task="binary",
+            classes=("n", "p"),
+            length=None,
+        )
     with pytest.raises(InputError, match=r"training\['when'\] holds a datetime"):
         _save(tmp_path / "b", training={"when": datetime.datetime.now()})
     assert not (tmp_path / "b").exists()
@@ -343,20 +378,36 @@ def test_save_refuses_a_foreign_directory_and_bad_arguments(tmp_path):
 def test_kmer_baseline_bundle(tmp_path):
     codes, _ = encode(["A" * 20, "AT" * 10, "G" * 20, "GC" * 10, "ACGT" * 5, "GGCA" * 5])
     labels = np.array([0, 0, 1, 1, 0, 1])
-    model = KmerLogisticBaseline(k=2).fit(codes, labels, "binary")
-    save_bundle(tmp_path / "k", model=model, model_name="kmer_logistic", model_options={"k": 2}, task="binary",
-                classes=("no", "yes"), length=None, metrics={"accuracy": 1.0})
+    model = KmerLogisticBaseline(k=2).fit(codes, labels)
+    save_bundle(
+        tmp_path / "k",
+        model=model,
+        model_name="kmer_logistic",
+        model_options={"k": 2},
+        task="binary",
+        classes=("no", "yes"),
+        length=None,
+        metrics={"accuracy": 1.0},
+    )
     config = json.loads((tmp_path / "k" / "config.json").read_text())
     assert config["model"] == {"name": "kmer_logistic", "options": model.options()}
     assert "scikit-learn" in config["versions"]
     bundle = load_bundle(tmp_path / "k")
     assert isinstance(bundle.model, KmerLogisticBaseline)
-    np.testing.assert_array_equal(bundle.predict_proba(codes, batch_size=4), model.predict_proba(codes))
-    mean = (model.predict_proba(codes) + model.predict_proba(reverse_complement(codes))) / 2
+    positive = model.predict_proba(codes)[:, 1]  # the estimator's (N, 2); a bundle keeps the positive class
+    np.testing.assert_array_equal(bundle.predict_proba(codes, batch_size=4), positive)
+    mean = (positive + model.predict_proba(reverse_complement(codes))[:, 1]) / 2
     np.testing.assert_allclose(bundle.predict_proba(codes, rc_average=True), mean, rtol=1e-6)
     with pytest.raises(InputError, match="model_options k=3 differs"):
-        save_bundle(tmp_path / "k2", model=model, model_name="kmer_logistic", model_options={"k": 3},
-                    task="binary", classes=("no", "yes"), length=None)
+        save_bundle(
+            tmp_path / "k2",
+            model=model,
+            model_name="kmer_logistic",
+            model_options={"k": 3},
+            task="binary",
+            classes=("no", "yes"),
+            length=None,
+        )
     _edit_config(tmp_path / "k", lambda c: c["model"]["options"].update(k=3))
     with pytest.raises(InputError, match=r"tensor 'coef' has shape \(1, 16\) in the weights but \(1, 64\)"):
         load_bundle(tmp_path / "k")
@@ -396,9 +447,11 @@ def multilabel_bundle(tmp_path_factory) -> Bundle:
 def test_rc_average_does_not_see_the_strand(multilabel_bundle, sequences):
     # Averaging x with rc(x) is symmetric, so x and rc(x) must score alike, whatever the weights.
     codes, _ = encode(sequences)
-    np.testing.assert_allclose(multilabel_bundle.predict_proba(codes, rc_average=True),
-                               multilabel_bundle.predict_proba(reverse_complement(codes), rc_average=True),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        multilabel_bundle.predict_proba(codes, rc_average=True),
+        multilabel_bundle.predict_proba(reverse_complement(codes), rc_average=True),
+        rtol=1e-5,
+    )
 
 
 # ---------------------------------------------------------------- ensembles
@@ -409,8 +462,12 @@ def test_ensemble_predicts_the_mean_of_its_members_and_moves_as_one_directory(tm
     models = [_tiny(n_outputs=3, seed=s) for s in range(3)]
     for i, model in enumerate(models):
         _save(tmp_path / f"m{i}", model, task="multiclass", classes=("a", "b", "c"))
-    save_ensemble(tmp_path / "ens", [tmp_path / f"m{i}" for i in range(3)], training={"member_seeds": [0, 1, 2]},
-                  metrics={"accuracy": 0.5})
+    save_ensemble(
+        tmp_path / "ens",
+        [tmp_path / f"m{i}" for i in range(3)],
+        training={"member_seeds": [0, 1, 2]},
+        metrics={"accuracy": 0.5},
+    )
     moved = tmp_path / "elsewhere"
     (tmp_path / "ens").rename(moved)
     for i in range(3):  # the members were copied in: the originals are not needed
@@ -421,8 +478,12 @@ def test_ensemble_predicts_the_mean_of_its_members_and_moves_as_one_directory(tm
     assert got.shape == (50, 3) and got.dtype == np.float32
     np.testing.assert_allclose(got, expected, rtol=1e-5)
     np.testing.assert_allclose(got.sum(1), 1.0, rtol=1e-5)
-    assert (ensemble.task, ensemble.classes, ensemble.length, ensemble.model_name) == \
-        ("multiclass", ("a", "b", "c"), 12, "ensemble")
+    assert (ensemble.task, ensemble.classes, ensemble.length, ensemble.model_name) == (
+        "multiclass",
+        ("a", "b", "c"),
+        12,
+        "ensemble",
+    )
     assert ensemble.config["model"]["options"] == {"members": 3, "member_model": TINY}
     assert ensemble.metrics == {"accuracy": 0.5}
     # rc averaging reaches every member
@@ -436,16 +497,24 @@ def test_binary_ensemble_of_identical_members_equals_the_member(tmp_path):
     _save(tmp_path / "m", model)
     save_ensemble(tmp_path / "ens", [tmp_path / "m", tmp_path / "m"])
     codes = _codes()
-    np.testing.assert_allclose(load_bundle(tmp_path / "ens").predict_proba(codes),
-                               load_bundle(tmp_path / "m").predict_proba(codes), rtol=1e-6)
+    np.testing.assert_allclose(
+        load_bundle(tmp_path / "ens").predict_proba(codes), load_bundle(tmp_path / "m").predict_proba(codes), rtol=1e-6
+    )
 
 
 def test_ensemble_of_different_models_averages_them_at_the_fixed_members_width(tmp_path):
     codes = _codes(60)
     labels = (codes[:, 0] < 2).astype(np.int64)  # learnable from the first base
-    baseline = KmerLogisticBaseline(k=2).fit(codes, labels, "binary")
-    save_bundle(tmp_path / "k", model=baseline, model_name="kmer_logistic", model_options={"k": 2}, task="binary",
-                classes=("neg", "pos"), length=None)
+    baseline = KmerLogisticBaseline(k=2).fit(codes, labels)
+    save_bundle(
+        tmp_path / "k",
+        model=baseline,
+        model_name="kmer_logistic",
+        model_options={"k": 2},
+        task="binary",
+        classes=("neg", "pos"),
+        length=None,
+    )
     _save(tmp_path / "t")
     save_ensemble(tmp_path / "e", [tmp_path / "t", tmp_path / "k"])
     ensemble = load_bundle(tmp_path / "e")
@@ -529,8 +598,15 @@ REAL_OPTIONS = {
 def _save_real(path, name):
     torch.manual_seed(0)
     model = registry.build_model(name, REAL_OPTIONS[name])
-    return save_bundle(path, model=model, model_name=name, model_options=REAL_OPTIONS[name], task="binary",
-                       classes=("neg", "pos"), length=12)
+    return save_bundle(
+        path,
+        model=model,
+        model_name=name,
+        model_options=REAL_OPTIONS[name],
+        task="binary",
+        classes=("neg", "pos"),
+        length=12,
+    )
 
 
 def _options(**changes):
@@ -571,17 +647,25 @@ def _huge_header(path):
 
 # (what the bundle is built from, the edit that makes it crafted, what the one-line refusal says)
 CRAFTED = {
-    "length": ("tiny", lambda c: c["input"].update(length=10**12),
-               r"config.json: input.length is 1000000000000 bases, more than the 1048576"),
+    "length": (
+        "tiny",
+        lambda c: c["input"].update(length=10**12),
+        r"config.json: input.length is 1000000000000 bases, more than the 1048576",
+    ),
     "lstm-hidden": ("lstm", _options(hidden_size=200_000), r"option 'hidden_size' must be <= 8192, got 200000"),
     "transformer-hidden": ("transformer", _options(d_model=200_000), r"option 'd_model' must be <= 8192"),
     "cnn-hidden": ("cnn", _options(channels=[200_000]), r"option 'channels' must be <= 8192"),
     "lstm-layers": ("lstm", _options(n_layers=10**6), r"option 'n_layers' must be <= 256, got 1000000"),
     "kmer-k": ("kmer", _options(k=40), r"k must be an integer from 1 to 8, got 40"),
     "members": ("ensemble", _options(members=10**9), r"'members' >= 2 and <= 64, got 1000000000"),
-    "gigabytes": ("transformer", _options(d_model=2048, n_heads=8, n_layers=16),
-                  (r"model 'transformer' with these options needs [\d,]+ bytes of tensors, more than the "
-                   r"2,147,483,648 \(MAX_WEIGHT_BYTES\)")),
+    "gigabytes": (
+        "transformer",
+        _options(d_model=2048, n_heads=8, n_layers=16),
+        (
+            r"model 'transformer' with these options needs [\d,]+ bytes of tensors, more than the "
+            r"2,147,483,648 \(MAX_WEIGHT_BYTES\)"
+        ),
+    ),
     "shapes": ("lstm", _options(hidden_size=6), r"tensor '[\w.]+' has shape .* the bundle is inconsistent"),
     "dtype": ("tiny", _float64_weights, r"tensor 'head.bias' has dtype F64 in the weights but F32"),
     "member-symlink": ("ensemble", _member_outside, r"members/1 leads outside the bundle directory"),
@@ -600,9 +684,15 @@ def _crafted(folder, case):
         _save(path, metrics={"auroc": 0.5})
     elif kind == "kmer":
         codes, _ = encode(["ACGTAC", "GGGCCA", "AATTAA", "CCGCGG"])
-        save_bundle(path, model=KmerLogisticBaseline(k=2).fit(codes, np.array([0, 1, 0, 1]), "binary"),
-                    model_name="kmer_logistic", model_options=None, task="binary", classes=("neg", "pos"),
-                    length=None)
+        save_bundle(
+            path,
+            model=KmerLogisticBaseline(k=2).fit(codes, np.array([0, 1, 0, 1])),
+            model_name="kmer_logistic",
+            model_options=None,
+            task="binary",
+            classes=("neg", "pos"),
+            length=None,
+        )
     elif kind == "ensemble":
         _save(folder / f"{case}-member")
         save_ensemble(path, [folder / f"{case}-member"] * 2)
@@ -678,8 +768,14 @@ def test_crafted_bundles_are_refused_before_memory_is_allocated(tmp_path):
     # must stay near the cost of importing torch: the checks run on the meta device and the safetensors header.
     cases = [case for case in CRAFTED if case != "weights-fifo"]  # the FIFO has its own timeout test
     paths = [str(_crafted(tmp_path, case)) for case in cases]
-    out = subprocess.run([sys.executable, "-c", LOAD_ALL, *paths], capture_output=True, text=True, timeout=600,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"}, check=False).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", LOAD_ALL, *paths],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        check=False,
+    ).stdout
     assert out.count("refused") == len(cases) and "loaded" not in out and "Traceback" not in out, out
     peak_mb = int(out.split("maxrss_kb")[1]) / 1024
     assert peak_mb < 600, f"loading crafted bundles peaked at {peak_mb:.0f} MB"
@@ -733,8 +829,14 @@ def test_bundle_code_never_unpickles():
         assert "pickle" not in code and "torch.load" not in code and "copytree" not in code, source.name
 
 
-@pytest.mark.parametrize("error", [torch.OutOfMemoryError("CUDA out of memory"), MemoryError(),
-                                   RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate")])
+@pytest.mark.parametrize(
+    "error",
+    [
+        torch.OutOfMemoryError("CUDA out of memory"),
+        MemoryError(),
+        RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate"),
+    ],
+)
 def test_running_out_of_memory_is_one_line_that_says_what_to_lower(tmp_path, monkeypatch, error):
     _save(tmp_path / "b")
     bundle = load_bundle(tmp_path / "b")
@@ -743,8 +845,11 @@ def test_running_out_of_memory_is_one_line_that_says_what_to_lower(tmp_path, mon
         raise error
 
     monkeypatch.setattr(bundle.model, "forward", forward)
-    with pytest.raises(InputError, match=r"ran out of memory on cpu for a batch of 50 sequences of 12 positions. "
-                                         r"Lower the batch size"):
+    with pytest.raises(
+        InputError,
+        match=r"ran out of memory on cpu for a batch of 50 sequences of 12 positions. "
+        r"Lower the batch size",
+    ):
         bundle.predict_proba(_codes())
     monkeypatch.setattr(bundle.model, "forward", lambda x: (_ for _ in ()).throw(RuntimeError("a bug")))
     with pytest.raises(RuntimeError, match="a bug"):  # other errors are not disguised

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bioseq.checks import integer, positive_number, share
+from bioseq.checks import boolean, check_threshold, integer, is_integer, positive_integer, positive_number, share
 from bioseq.errors import InputError
 
 
@@ -28,3 +28,22 @@ def test_positive_number_and_share():
     for bad in (-0.1, 1.5, float("nan"), False, None):
         with pytest.raises(InputError, match=r"f must be a number in \[0, 1\]"):
             share(bad, "f")
+
+
+def test_is_integer_and_positive_integer():
+    assert is_integer(0) and is_integer(np.uint8(7)) and not is_integer(True) and not is_integer(1.0)
+    assert positive_integer(np.int64(3), "step") == 3 and type(positive_integer(np.int64(3), "step")) is int
+    for bad in (0, -2, 1.0, "1", None, True):
+        with pytest.raises(InputError, match=f"step must be a positive integer, got {bad!r}"):
+            positive_integer(bad, "step")
+
+
+def test_boolean_and_threshold():
+    assert boolean(True, "rc_average") is True and boolean(False, "rc_average") is False
+    for bad in (1, 0, "yes", None, np.True_):
+        with pytest.raises(InputError, match="rc_average must be True or False"):
+            boolean(bad, "rc_average")
+    assert check_threshold(0.9) == 0.9 and check_threshold(np.float32(0.25)) == 0.25
+    for bad in (0, 1, 1.5, -0.1, True, float("nan"), "0.5", None):
+        with pytest.raises(InputError, match="threshold must be a number strictly between 0 and 1"):
+            check_threshold(bad)

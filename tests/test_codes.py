@@ -52,7 +52,6 @@ def test_encode_one_rejects_non_nucleotides(text, char, pos, fix):
     assert fix in message
 
 
-
 def test_encode_one_names_non_latin1_character():
     with pytest.raises(InputError, match="'€'"):
         encode_one("AC€")
@@ -114,11 +113,9 @@ def test_decode_rejects_1d():
         decode(encode_one("ACGT"))
 
 
-
 def test_encode_rejects_a_single_string():
     with pytest.raises(InputError):
         encode("ACGT")
-
 
 
 def test_decode_rejects_bad_lengths():
@@ -135,7 +132,6 @@ def test_pad_codes_stacks_rows():
     assert lengths.tolist() == [2, 3]
     with pytest.raises(InputError, match="does not fit length=2"):
         pad_codes([encode_one("GTA")], length=2)
-
 
 
 def test_pad_codes_rejects_invalid_rows():

@@ -17,7 +17,13 @@ import pytest
 
 from bioseq.cli.main import build_parser, main
 from bioseq.errors import (
-    InputError, MissingContigError, MissingFileError, command_flags, flags_of, option, render_text,
+    InputError,
+    MissingContigError,
+    MissingFileError,
+    command_flags,
+    flags_of,
+    option,
+    render_text,
 )
 from bioseq.io.fasta_codes import read_fasta_codes
 from bioseq.io.labels import LabelledSequences
@@ -60,8 +66,7 @@ def test_flags_of_follows_the_chosen_sub_command():
     parser = build_parser()
     scan = flags_of(parser, parser.parse_args(["scan", "run", "--reference", "g.fa", "--out", "x.bw"]))
     assert scan["class_name"] == "--class" and "label_pattern" not in scan
-    promoters = parser.parse_args(["dataset", "promoters", "--genome", "g.fa", "--out", "d",
-                                   "--annotation", "a.gtf"])
+    promoters = parser.parse_args(["dataset", "promoters", "--genome", "g.fa", "--out", "d", "--annotation", "a.gtf"])
     assert flags_of(parser, promoters)["length"] == "--length"
 
 
@@ -90,8 +95,9 @@ def test_table_header_fix_without_a_flag(tmp_path, capsys):
 
 
 def test_python_api_error_names_no_flag_and_the_cli_names_it():
-    data = SequenceSet.from_labelled(LabelledSequences(
-        ["ACGT"] * 2, np.array([0, 1]), ("neg", "pos"), "binary", ["a", "b"]))
+    data = SequenceSet.from_labelled(
+        LabelledSequences(["ACGT"] * 2, np.array([0, 1]), ("neg", "pos"), "binary", ["a", "b"])
+    )
     with pytest.raises(InputError) as err:
         split_validation(data, fraction=0.1)
     assert str(err.value).endswith("Give a validation file with valid='valid.csv'.")
@@ -132,8 +138,9 @@ def _bioseq_flags() -> set[str]:
         current = stack.pop()
         for action in current._actions:
             found.update(s[2:] for s in action.option_strings if s.startswith("--"))
-            stack.extend(getattr(action, "choices", None) and isinstance(action.choices, dict)
-                         and action.choices.values() or ())
+            stack.extend(
+                getattr(action, "choices", None) and isinstance(action.choices, dict) and action.choices.values() or ()
+            )
     return found - {"help", "version"}
 
 
@@ -143,6 +150,7 @@ def _fix_texts(tree: ast.AST):
     Fix texts: the ``fix=`` argument of any call, values assigned to names with ``fix`` or
     ``hint`` in them, and what functions with such names return.
     """
+
     def pieces(node):
         if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "option":
             return
@@ -158,7 +166,8 @@ def _fix_texts(tree: ast.AST):
                 if keyword.arg == "fix":
                     yield from pieces(keyword.value)
         elif isinstance(node, ast.Assign) and any(
-                re.search("fix|hint", getattr(t, "id", ""), re.IGNORECASE) for t in node.targets):
+            re.search("fix|hint", getattr(t, "id", ""), re.IGNORECASE) for t in node.targets
+        ):
             yield from pieces(node.value)
         elif isinstance(node, ast.FunctionDef) and re.search("fix|hint", node.name):
             for ret in ast.walk(node):
@@ -181,14 +190,19 @@ def test_no_fix_names_a_bare_parameter_or_flag():
     for path in sorted(BIOSEQ.rglob("*.py")):
         relative = path.relative_to(BIOSEQ).as_posix()
         for line, text in _fix_texts(ast.parse(path.read_text(), filename=str(path))):
-            offending += [f"bioseq/{relative}:{line}: {found!r} in {text!r}"
-                          for found in _offences(text, relative, flags) if (relative, found) not in KNOWN]
+            offending += [
+                f"bioseq/{relative}:{line}: {found!r} in {text!r}"
+                for found in _offences(text, relative, flags)
+                if (relative, found) not in KNOWN
+            ]
     assert not offending, "name parameters with bioseq.errors.option():\n" + "\n".join(offending)
 
 
 def test_the_scan_catches_a_new_bare_parameter():
-    tree = ast.parse('raise InputError("x", fix="Pass width= for the windows")\n'
-                     'raise InputError("x", fix=f"Pass {option(\'width\')} for the windows")\n')
+    tree = ast.parse(
+        'raise InputError("x", fix="Pass width= for the windows")\n'
+        'raise InputError("x", fix=f"Pass {option(\'width\')} for the windows")\n'
+    )
     texts = [text for _, text in _fix_texts(tree)]
     assert texts == ["Pass width= for the windows", "Pass ", " for the windows"]
     assert _BARE_PARAMETER.search(texts[0]) and not any(_BARE_PARAMETER.search(t) for t in texts[1:])

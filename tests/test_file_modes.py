@@ -38,8 +38,16 @@ with atomic_directory(root / "bundle") as tmp:
 
 def run(args: list[str], umask: int, cwd: Path) -> subprocess.CompletedProcess:
     """Run ``args`` with ``umask`` set in the child only; fail with its output if it fails."""
-    done = subprocess.run(args, check=False, cwd=cwd, preexec_fn=lambda: os.umask(umask), capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=600)
+    done = subprocess.run(
+        args,
+        check=False,
+        cwd=cwd,
+        preexec_fn=lambda: os.umask(umask),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 
@@ -69,8 +77,17 @@ def check_modes(root: Path, umask: int) -> dict[str, int]:
 def test_the_three_helpers(tmp_path, umask):
     run([sys.executable, "-c", HELPERS, str(tmp_path / "out")], umask, tmp_path)
     found = check_modes(tmp_path / "out", umask)
-    assert sorted(found) == [".", "bundle", "bundle/config.json", "bundle/sub", "bundle/sub/weights", "deep",
-                             "deep/er", "deep/er/out.txt", "index.bin"]
+    assert sorted(found) == [
+        ".",
+        "bundle",
+        "bundle/config.json",
+        "bundle/sub",
+        "bundle/sub/weights",
+        "deep",
+        "deep/er",
+        "deep/er/out.txt",
+        "index.bin",
+    ]
 
 
 @pytest.mark.parametrize("umask", UMASKS, ids=["umask022", "umask002"])
@@ -92,9 +109,23 @@ def test_dataset(tmp_path, umask, kind, example_data):
     for name in ("genome.fa", "genes.gtf"):
         shutil.copyfile(example_data / "sim" / name, genome / name)
     options = ["--site", "donor"] if kind == "splice-sites" else ["--negatives", "shuffle"]
-    bioseq("dataset", kind, "--genome", str(genome / "genome.fa"), "--annotation", str(genome / "genes.gtf"),
-           "--valid-chroms", "chr3", "--test-chroms", "chr4", "--out", str(tmp_path / "out" / "data"), *options,
-           umask=umask, cwd=tmp_path)
+    bioseq(
+        "dataset",
+        kind,
+        "--genome",
+        str(genome / "genome.fa"),
+        "--annotation",
+        str(genome / "genes.gtf"),
+        "--valid-chroms",
+        "chr3",
+        "--test-chroms",
+        "chr4",
+        "--out",
+        str(tmp_path / "out" / "data"),
+        *options,
+        umask=umask,
+        cwd=tmp_path,
+    )
     found = check_modes(tmp_path / "out", umask)
     assert sorted(found) == [".", "data", "data/summary.json", "data/test.csv", "data/train.csv", "data/valid.csv"]
     assert sorted(p.name for p in genome.iterdir()) == ["genes.gtf", "genome.fa", "genome.fa.fai"]
@@ -103,20 +134,58 @@ def test_dataset(tmp_path, umask, kind, example_data):
 
 @pytest.mark.parametrize("umask", UMASKS, ids=["umask022", "umask002"])
 def test_simulate(tmp_path, umask):
-    bioseq("simulate", "--out", str(tmp_path / "out" / "sim"), "--chromosomes", "1", "--length", "30000",
-           "--genes", "4", "--reads", "200", umask=umask, cwd=tmp_path)
+    bioseq(
+        "simulate",
+        "--out",
+        str(tmp_path / "out" / "sim"),
+        "--chromosomes",
+        "1",
+        "--length",
+        "30000",
+        "--genes",
+        "4",
+        "--reads",
+        "200",
+        umask=umask,
+        cwd=tmp_path,
+    )
     found = check_modes(tmp_path / "out", umask)
-    assert sorted(found) == [".", "sim", "sim/genes.gtf", "sim/genome.fa", "sim/genome.fa.fai", "sim/rnaseq.bam",
-                             "sim/rnaseq.bam.bai", "sim/truth.json"]
+    assert sorted(found) == [
+        ".",
+        "sim",
+        "sim/genes.gtf",
+        "sim/genome.fa",
+        "sim/genome.fa.fai",
+        "sim/rnaseq.bam",
+        "sim/rnaseq.bam.bai",
+        "sim/truth.json",
+    ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("umask", UMASKS, ids=["umask022", "umask002"])
 def test_training_run_directory(tmp_path, umask, example_data):
     table = tmp_path / "train.csv"
     table.write_text("".join(example_data.joinpath("uci_splice.csv").read_text().splitlines(True)[:201]))
-    bioseq("train", "--train", str(table), "--model", "cnn", "--epochs", "1", "--batch-size", "64",
-           "--model-option", "channels=[16, 16, 16]", "--out", str(tmp_path / "out" / "run"), "--accelerator", "cpu",
-           umask=umask, cwd=tmp_path)
+    bioseq(
+        "train",
+        "--train",
+        str(table),
+        "--model",
+        "cnn",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "64",
+        "--model-option",
+        "channels=[16, 16, 16]",
+        "--out",
+        str(tmp_path / "out" / "run"),
+        "--accelerator",
+        "cpu",
+        umask=umask,
+        cwd=tmp_path,
+    )
     found = check_modes(tmp_path / "out", umask)
     assert not [name for name in found if name.endswith(".part")]
     for name in ("run/bundle/config.json", "run/bundle/model.safetensors", "run/config.yaml"):

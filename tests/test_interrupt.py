@@ -22,10 +22,20 @@ from bioseq.interrupt import Interrupted, deferred, handle_signals, pending, rai
 
 REPO = Path(__file__).resolve().parents[1]
 SIM = REPO / "data" / "sim"
-TINY_CNN = ["--model", "cnn", "--model-option", "channels=[4]", "--model-option", "kernel_sizes=[3]",
-            "--model-option", "dilations=[1]", "--model-option", "pools=[1]"]
+TINY_CNN = [
+    "--model",
+    "cnn",
+    "--model-option",
+    "channels=[4]",
+    "--model-option",
+    "kernel_sizes=[3]",
+    "--model-option",
+    "dilations=[1]",
+    "--model-option",
+    "pools=[1]",
+]
 
-_DRIVER = textwrap.dedent('''
+_DRIVER = textwrap.dedent("""
     import os, signal, sys
     import bioseq.io.atomic as atomic
     signum, nth = int(sys.argv[1]), int(sys.argv[2])
@@ -38,14 +48,20 @@ _DRIVER = textwrap.dedent('''
     atomic._set_modes = set_modes
     from bioseq.cli.main import main
     sys.exit(main(sys.argv[3:]))
-''')
+""")
 
 
-def run_killed(args: list[str], *, nth: int = 1, signum: int = signal.SIGTERM,
-               cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", _DRIVER, str(int(signum)), str(nth), *map(str, args)],
-                          capture_output=True, text=True, timeout=600, cwd=cwd,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+def run_killed(
+    args: list[str], *, nth: int = 1, signum: int = signal.SIGTERM, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", _DRIVER, str(int(signum)), str(nth), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +72,26 @@ def trained(tmp_path_factory, uci_head) -> dict[str, Path]:
     runs = {}
     for name, seed in (("a", 1), ("b", 2)):
         runs[name] = folder / name
-        done = subprocess.run([sys.executable, "-m", "bioseq.cli.main", "train", "--train", str(table), *TINY_CNN,
-                               "--epochs", "1", "--seed", str(seed), "--out", str(runs[name])],
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bioseq.cli.main",
+                "train",
+                "--train",
+                str(table),
+                *TINY_CNN,
+                "--epochs",
+                "1",
+                "--seed",
+                str(seed),
+                "--out",
+                str(runs[name]),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
     return {"table": table, **runs}
 
@@ -70,25 +103,81 @@ def _commands(trained: dict[str, Path], out: Path) -> dict[str, list]:
         "train": ["train", "--train", table, *TINY_CNN, "--epochs", "1", "--out", out / "run"],
         "evaluate": ["evaluate", a, "--data", table, "--out", out / "eval"],
         "predict": ["predict", a, "--input", table, "--out", out / "predictions.tsv"],
-        "scan": ["scan", a, "--reference", genome, "--chroms", "chr1", "--step", "5000", "--class", "EI",
-                 "--out", out / "track.bw"],
+        "scan": [
+            "scan",
+            a,
+            "--reference",
+            genome,
+            "--chroms",
+            "chr1",
+            "--step",
+            "5000",
+            "--class",
+            "EI",
+            "--out",
+            out / "track.bw",
+        ],
         "compare": ["compare", a, b, "--out", out / "cmp"],
         "ensemble": ["ensemble", a, b, "--out", out / "mix"],
         "tune": ["tune", "--train", table, "--model", "kmer_logistic", "--trials", "2", "--out", out / "tune"],
         "split": ["split", table, "--out", out / "split"],
         "encode": ["encode", table, "-o", out / "codes.npz"],
-        "dataset promoters": ["dataset", "promoters", "--genome", genome, "--annotation", gtf, "--length", "100",
-                              "--test-chroms", "chr4", "--valid-chroms", "chr3", "--out", out / "prom"],
-        "dataset splice-sites": ["dataset", "splice-sites", "--genome", genome, "--annotation", gtf, "--site", "both",
-                                 "--length", "40",
-                                 "--test-chroms", "chr4", "--valid-chroms", "chr3", "--out", out / "splice"],
+        "dataset promoters": [
+            "dataset",
+            "promoters",
+            "--genome",
+            genome,
+            "--annotation",
+            gtf,
+            "--length",
+            "100",
+            "--test-chroms",
+            "chr4",
+            "--valid-chroms",
+            "chr3",
+            "--out",
+            out / "prom",
+        ],
+        "dataset splice-sites": [
+            "dataset",
+            "splice-sites",
+            "--genome",
+            genome,
+            "--annotation",
+            gtf,
+            "--site",
+            "both",
+            "--length",
+            "40",
+            "--test-chroms",
+            "chr4",
+            "--valid-chroms",
+            "chr3",
+            "--out",
+            out / "splice",
+        ],
         "simulate": ["simulate", "--out", out / "sim", "--seed", "1"],
     }
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "scan", "compare", "ensemble", "tune", "split",
-                                     "encode", "dataset promoters", "dataset splice-sites", "simulate"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "train",
+        "evaluate",
+        "predict",
+        "scan",
+        "compare",
+        "ensemble",
+        "tune",
+        "split",
+        "encode",
+        "dataset promoters",
+        "dataset splice-sites",
+        "simulate",
+    ],
+)
 def test_sigterm_while_writing_leaves_no_part_file(trained, tmp_path, command):
     out = tmp_path / "out"
     out.mkdir()
@@ -103,28 +192,35 @@ def test_sigterm_while_writing_leaves_no_part_file(trained, tmp_path, command):
     assert {p: p.stat().st_mtime_ns for p in trained["a"].rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.slow
 def test_sigint_exits_130_and_a_rerun_finishes(trained, tmp_path):
     out = tmp_path / "out"
     args = _commands(trained, out)["predict"]
     result = run_killed(args, signum=signal.SIGINT)
     assert result.returncode == 130 and "stopped by SIGINT" in result.stderr and "Traceback" not in result.stderr
     assert not (out / "predictions.tsv").exists() and not list(out.glob(".*part*"))
-    again = subprocess.run([sys.executable, "-m", "bioseq.cli.main", *map(str, args)], capture_output=True, text=True,
-                           timeout=600)
+    again = subprocess.run(
+        [sys.executable, "-m", "bioseq.cli.main", *map(str, args)], capture_output=True, text=True, timeout=600
+    )
     assert again.returncode == 0 and (out / "predictions.tsv").is_file()
 
 
+@pytest.mark.slow
 def test_an_unfinished_run_is_refused_by_every_reader(trained, tmp_path):
     out = tmp_path / "out"
     train = _commands(trained, out)["train"]
     assert run_killed(train, nth=3).returncode == 143  # after config.yaml and the first checkpoint
     run = out / "run"
     assert (run / "config.yaml").is_file() and not (run / "complete.json").exists()
-    for args in (["evaluate", run, "--data", trained["table"]], ["predict", run, "--input", trained["table"], "--out",
-                 out / "p.tsv"], ["compare", run, trained["a"], "--out", out / "c"],
-                 ["ensemble", run, trained["a"], "--out", out / "m"]):
-        refused = subprocess.run([sys.executable, "-m", "bioseq.cli.main", *map(str, args)], capture_output=True,
-                                 text=True, timeout=300)
+    for args in (
+        ["evaluate", run, "--data", trained["table"]],
+        ["predict", run, "--input", trained["table"], "--out", out / "p.tsv"],
+        ["compare", run, trained["a"], "--out", out / "c"],
+        ["ensemble", run, trained["a"], "--out", out / "m"],
+    ):
+        refused = subprocess.run(
+            [sys.executable, "-m", "bioseq.cli.main", *map(str, args)], capture_output=True, text=True, timeout=300
+        )
         assert refused.returncode == 1, (args[0], refused.stderr[-2000:])
         line = refused.stderr.strip()
         assert "\n" not in line and "did not finish" in line and "Traceback" not in line

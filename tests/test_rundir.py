@@ -55,8 +55,18 @@ def test_states_and_the_run_a_path_belongs_to(table, tmp_path):
 
 def test_a_finished_run_is_not_trained_over_without_overwrite(table, tmp_path, capsys):
     run = tmp_path / "run"
-    args = ["train", "--train", str(table), "--model", "cnn", "--epochs", "1", "--out", str(run),
-            *[f"--model-option={k}={v}" for k, v in TINY.items()]]
+    args = [
+        "train",
+        "--train",
+        str(table),
+        "--model",
+        "cnn",
+        "--epochs",
+        "1",
+        "--out",
+        str(run),
+        *[f"--model-option={k}={v}" for k, v in TINY.items()],
+    ]
     assert main(args) == 0
     bundle = run / "bundle" / "model.safetensors"
     first = bundle.stat().st_mtime_ns

@@ -10,6 +10,7 @@ import torch
 from bioseq.bundle import Bundle, load_bundle, save_bundle
 from bioseq.codes import encode
 from bioseq.errors import InputError, MissingContigError
+from bioseq.inference import InferenceOptions
 from bioseq.io.interval import Interval
 from bioseq.models.registry import build_model
 from bioseq.scan import scan_genome
@@ -25,8 +26,15 @@ GENOME = {  # c1 1,000 bp, c2 77 bp (last bin partial), c3 5 bp (shorter than a 
 def _bundle(path, task="binary", classes=("off", "on")) -> Bundle:
     torch.manual_seed(0)
     options = {**CNN, "n_outputs": 1 if task == "binary" else len(classes)}
-    save_bundle(path, model=build_model("cnn", options), model_name="cnn", model_options=options, task=task,
-                classes=classes, length=WIDTH)
+    save_bundle(
+        path,
+        model=build_model("cnn", options),
+        model_name="cnn",
+        model_options=options,
+        task=task,
+        classes=classes,
+        length=WIDTH,
+    )
     return load_bundle(path)
 
 
@@ -91,12 +99,21 @@ def test_blocks_stay_bounded_and_do_not_change_the_output(bundle, genome, tmp_pa
         return original(self, codes, **kwargs)
 
     monkeypatch.setattr(Bundle, "predict_proba", spy)
-    scan_genome(bundle, genome, output=tmp_path / "small.bedgraph", step=10, format="bedgraph", block_size=7,
-                batch_size=3)
+    scan_genome(
+        bundle,
+        genome,
+        output=tmp_path / "small.bedgraph",
+        step=10,
+        format="bedgraph",
+        block_size=7,
+        options=InferenceOptions(batch_size=3),
+    )
     assert max(n for n, _ in seen) <= 7 and len(seen) == 15 + 2 + 1  # ceil(100/7) + ceil(8/7) + 1
     assert {width for _, width in seen} == {WIDTH}
-    small, big = ([line.split("\t") for line in (tmp_path / name).read_text().splitlines()]
-                  for name in ("small.bedgraph", "big.bedgraph"))
+    small, big = (
+        [line.split("\t") for line in (tmp_path / name).read_text().splitlines()]
+        for name in ("small.bedgraph", "big.bedgraph")
+    )
     assert [line[:3] for line in small] == [line[:3] for line in big]
     np.testing.assert_allclose([float(x[3]) for x in small], [float(x[3]) for x in big], rtol=1e-5)
 
@@ -108,7 +125,12 @@ def test_regions_and_chroms(bundle, genome, tmp_path):
         assert bw.chroms() == {name: len(seq) for name, seq in GENOME.items()}  # the header lists every contig
     # 100-150 and 120-160 merge into 100-160: bins 100-120, 120-140, 140-160; then 300-320, 320-340.
     assert [(s, e) for s, e, _ in _intervals(tmp_path / "r.bw", "c1")] == [
-        (100, 120), (120, 140), (140, 160), (300, 320), (320, 340)]
+        (100, 120),
+        (120, 140),
+        (140, 160),
+        (300, 320),
+        (320, 340),
+    ]
     start, end, value = _intervals(tmp_path / "r.bw", "c1")[0]
     assert value == pytest.approx(_direct(bundle, "c1", start, end), rel=1e-6)  # context from outside the region
     bed = tmp_path / "regions.bed"
@@ -117,7 +139,9 @@ def test_regions_and_chroms(bundle, genome, tmp_path):
     assert (tmp_path / "b.bedgraph").read_text().split("\t")[:3] == ["c2", "10", "30"]
     scan_genome(bundle, genome, output=tmp_path / "c.bedgraph", step=50, chroms=["c2"], format="bedgraph")
     assert [line.split("\t")[:3] for line in (tmp_path / "c.bedgraph").read_text().splitlines()] == [
-        ["c2", "0", "50"], ["c2", "50", "77"]]
+        ["c2", "0", "50"],
+        ["c2", "50", "77"],
+    ]
 
 
 def test_region_errors(bundle, genome, tmp_path):
@@ -134,8 +158,9 @@ def test_region_errors(bundle, genome, tmp_path):
 
 def test_class_choice(bundle, genome, tmp_path):
     scan_genome(bundle, genome, output=tmp_path / "on.bedgraph", step=100, chroms=["c1"], format="bedgraph")
-    scan_genome(bundle, genome, output=tmp_path / "off.bedgraph", step=100, chroms=["c1"], format="bedgraph",
-                class_name="off")
+    scan_genome(
+        bundle, genome, output=tmp_path / "off.bedgraph", step=100, chroms=["c1"], format="bedgraph", class_name="off"
+    )
     on = [float(line.split("\t")[3]) for line in (tmp_path / "on.bedgraph").read_text().splitlines()]
     off = [float(line.split("\t")[3]) for line in (tmp_path / "off.bedgraph").read_text().splitlines()]
     np.testing.assert_allclose(np.add(on, off), 1.0, rtol=1e-6)  # binary: the negative class is 1 - p
@@ -155,7 +180,9 @@ def test_multiclass_needs_a_class(genome, tmp_path):
 
 
 def test_rc_average_and_a_bundle_path(bundle, genome, tmp_path):
-    scan_genome(bundle.path, genome, output=tmp_path / "rc.bw", step=10, chroms="c2", rc_average=True)
+    scan_genome(
+        bundle.path, genome, output=tmp_path / "rc.bw", step=10, chroms="c2", options=InferenceOptions(rc_average=True)
+    )
     start, end, value = _intervals(tmp_path / "rc.bw", "c2")[3]
     assert value == pytest.approx(_direct(bundle, "c2", start, end, rc_average=True), rel=1e-6)
 
@@ -178,12 +205,15 @@ def test_failure_leaves_no_output(bundle, genome, tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no output, no temporary file
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"step": 0}, "step must be a positive integer"),
-    ({"block_size": -1}, "block_size must be a positive integer"),
-    ({"format": "wig"}, "format must be 'bigwig' or 'bedgraph'"),
-    ({"length": 50}, "length=50 differs from the 30 bp windows"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"step": 0}, "step must be a positive integer"),
+        ({"block_size": -1}, "block_size must be a positive integer"),
+        ({"format": "wig"}, "format must be 'bigwig' or 'bedgraph'"),
+        ({"length": 50}, "length=50 differs from the 30 bp windows"),
+    ],
+)
 def test_bad_options(bundle, genome, tmp_path, options, message):
     with pytest.raises(InputError, match=message):
         scan_genome(bundle, genome, output=tmp_path / "o.bw", **options)

@@ -3,9 +3,10 @@
 Layout
 ------
 ``model.safetensors``
-    The weights: a torch ``state_dict`` (tensors contiguous, on the CPU) or,
-    for the k-mer baseline (``model.name == "kmer_logistic"``), its numpy
-    arrays. Loading never unpickles anything.
+    The arrays of the model's kind (:mod:`bioseq.models.kinds`): a network's
+    torch ``state_dict`` (tensors contiguous, on the CPU), or the numpy arrays
+    of a kind fitted in one call (the k-mer baseline's ``coef`` and
+    ``intercept``). Loading never unpickles anything.
 ``config.json``
     ``{"format": "bioseq-bundle", "format_version": 1, "model": {"name",
     "options"}, "task", "classes", "input": {"encoding": "codes", "length",
@@ -39,9 +40,17 @@ returns : numpy.ndarray, dtype float32
 from bioseq._lazy import lazy_exports
 
 _EXPORTS = {
-    "Bundle": "predictor", "save_bundle": "storage", "save_ensemble": "storage", "combine_bundles": "storage",
-    "load_bundle": "storage", "data_hash": "format",
-    "FORMAT": "format", "FORMAT_VERSION": "format", "ALPHABET": "format",
+    "Bundle": "predictor",
+    "save_bundle": "storage",
+    "save_ensemble": "storage",
+    "combine_bundles": "storage",
+    "load_bundle": "storage",
+    "data_hash": "format",
+    "FORMAT": "format",
+    "FORMAT_VERSION": "format",
+    "ALPHABET": "format",
+    "as_bundle": "resolve",
+    "window_width": "resolve",
 }
 
 ENSEMBLE = "ensemble"

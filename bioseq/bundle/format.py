@@ -42,8 +42,20 @@ from bioseq import __version__
 from bioseq.errors import InputError, MissingFileError
 from bioseq.models.registry import MAX_LENGTH, MAX_OUTPUTS
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "ALPHABET", "WEIGHTS", "CONFIG", "METRICS", "data_hash",
-           "MAX_CONFIG_BYTES", "MAX_METRICS_BYTES", "MAX_HEADER_BYTES", "MAX_WEIGHT_BYTES", "MAX_MEMBERS"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "ALPHABET",
+    "WEIGHTS",
+    "CONFIG",
+    "METRICS",
+    "data_hash",
+    "MAX_CONFIG_BYTES",
+    "MAX_METRICS_BYTES",
+    "MAX_HEADER_BYTES",
+    "MAX_WEIGHT_BYTES",
+    "MAX_MEMBERS",
+]
 
 FORMAT = "bioseq-bundle"
 FORMAT_VERSION = 1
@@ -61,8 +73,15 @@ MAX_WEIGHT_BYTES = 2 << 30  # the tensors of a bundle (an ensemble's members tog
 MAX_MEMBERS = 64  # members of an ensemble
 
 SAFETENSORS_DTYPES = {
-    torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
-    torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+    torch.float64: "F64",
+    torch.float32: "F32",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.int64: "I64",
+    torch.int32: "I32",
+    torch.int16: "I16",
+    torch.int8: "I8",
+    torch.uint8: "U8",
     torch.bool: "BOOL",
 }
 """The dtype names of a safetensors header."""
@@ -99,26 +118,44 @@ def bundle_path(root: Path, name: str, *, directory: bool = False) -> Path:
     """
     path = root / name
     if not os.path.lexists(path):
-        raise MissingFileError(f"the bundle has no {name}", path=root,
-                               fix="Save it again; a bundle holds config.json and model.safetensors")
+        raise MissingFileError(
+            f"the bundle has no {name}",
+            path=root,
+            fix="Save it again; a bundle holds config.json and model.safetensors",
+        )
     try:
         real, base = path.resolve(strict=True), root.resolve(strict=True)
         mode = os.stat(real).st_mode
     except (OSError, RuntimeError) as exc:  # a broken link; a loop (RuntimeError before Python 3.13)
-        raise InputError(f"{name} is a symlink that cannot be followed ({type(exc).__name__})", path=root,
-                         fix="Replace it by the file itself, or save the bundle again") from None
+        raise InputError(
+            f"{name} is a symlink that cannot be followed ({type(exc).__name__})",
+            path=root,
+            fix="Replace it by the file itself, or save the bundle again",
+        ) from None
     if real == base or not real.is_relative_to(base):
-        raise InputError(f"{name} leads outside the bundle directory (to {real}); a bundle's files must lie "
-                         "inside it", path=root, fix="Replace the symlink by a copy, or save the bundle again")
+        raise InputError(
+            f"{name} leads outside the bundle directory (to {real}); a bundle's files must lie inside it",
+            path=root,
+            fix="Replace the symlink by a copy, or save the bundle again",
+        )
     if (stat.S_ISDIR if directory else stat.S_ISREG)(mode):
         return real
-    raise InputError(f"{name} is a {_kind(mode)}, not a {'directory' if directory else 'regular file'}",
-                     path=root, fix="Replace it, or save the bundle again")
+    raise InputError(
+        f"{name} is a {_kind(mode)}, not a {'directory' if directory else 'regular file'}",
+        path=root,
+        fix="Replace it, or save the bundle again",
+    )
 
 
 def _kind(mode: int) -> str:
-    kinds = ((stat.S_ISDIR, "directory"), (stat.S_ISREG, "regular file"), (stat.S_ISFIFO, "named pipe (FIFO)"),
-             (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"))
+    kinds = (
+        (stat.S_ISDIR, "directory"),
+        (stat.S_ISREG, "regular file"),
+        (stat.S_ISFIFO, "named pipe (FIFO)"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISSOCK, "socket"),
+    )
     return next((kind for test, kind in kinds if test(mode)), "special file")
 
 
@@ -135,12 +172,18 @@ def read_bytes(path: Path, limit: int, *, root: Path, name: str, whole: bool = T
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise InputError(f"{name} is a {_kind(info.st_mode)}, not a regular file", path=root,
-                             fix="Replace it, or save the bundle again")
+            raise InputError(
+                f"{name} is a {_kind(info.st_mode)}, not a regular file",
+                path=root,
+                fix="Replace it, or save the bundle again",
+            )
         data = b"" if whole and info.st_size > limit else handle.read(limit + 1 if whole else limit)
     if whole and (info.st_size > limit or len(data) > limit):
-        raise InputError(f"{name} is larger than the {limit:,} bytes a bundle's {name} may hold", path=root,
-                         fix="Save the bundle again with smaller metrics or training records")
+        raise InputError(
+            f"{name} is larger than the {limit:,} bytes a bundle's {name} may hold",
+            path=root,
+            fix="Save the bundle again with smaller metrics or training records",
+        )
     return data
 
 
@@ -150,11 +193,13 @@ def read_json(root: Path, name: str, limit: int) -> dict:
     try:
         value = json.loads(data.decode("utf-8"))
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of over 4300 digits
-        raise InputError(f"{name} is not valid JSON ({exc})", path=root,
-                         fix="Restore it or save the bundle again") from None
+        raise InputError(
+            f"{name} is not valid JSON ({exc})", path=root, fix="Restore it or save the bundle again"
+        ) from None
     except RecursionError:
-        raise InputError(f"{name} nests lists or objects too deeply to be read", path=root,
-                         fix="Restore it or save the bundle again") from None
+        raise InputError(
+            f"{name} nests lists or objects too deeply to be read", path=root, fix="Restore it or save the bundle again"
+        ) from None
     if not isinstance(value, dict):
         raise InputError(f"{name} holds a {type(value).__name__}, not a JSON object", path=root)
     return value
@@ -174,55 +219,77 @@ def read_header(root: Path) -> dict[str, TensorSpec]:
     size = int.from_bytes(start.ljust(8, b"\0"), "little")  # safetensors: u64 header size, then the JSON header
     if len(start) < 8 or size > MAX_HEADER_BYTES:
         why = f"{len(start)} bytes long" if len(start) < 8 else f"its header claims {size:,} bytes"
-        raise InputError(f"{WEIGHTS} cannot be read ({why}; at most {MAX_HEADER_BYTES:,} header bytes are "
-                         "allowed)", path=root, fix="The file is corrupt or not safetensors; save the bundle again")
+        raise InputError(
+            f"{WEIGHTS} cannot be read ({why}; at most {MAX_HEADER_BYTES:,} header bytes are allowed)",
+            path=root,
+            fix="The file is corrupt or not safetensors; save the bundle again",
+        )
     from safetensors import SafetensorError, safe_open
+
     try:
         with safe_open(path, framework="pt") as handle:
             names = handle.keys()
-            return {key: (handle.get_slice(key).get_dtype(), tuple(handle.get_slice(key).get_shape()))
-                    for key in names}
+            return {key: (handle.get_slice(key).get_dtype(), tuple(handle.get_slice(key).get_shape())) for key in names}
     except (SafetensorError, OSError, ValueError, TypeError) as exc:
-        raise InputError(f"{WEIGHTS} cannot be read ({exc})", path=root,
-                         fix="The file is corrupt or not safetensors; save the bundle again") from None
+        raise InputError(
+            f"{WEIGHTS} cannot be read ({exc})",
+            path=root,
+            fix="The file is corrupt or not safetensors; save the bundle again",
+        ) from None
 
 
 def read_weights(root: Path, kind: str) -> dict:
     """The tensors (``kind="pt"``) or numpy arrays (``"np"``) of ``model.safetensors``; check the header first."""
     path = bundle_path(root, WEIGHTS)
     from safetensors import SafetensorError
+
     if kind == "pt":
         from safetensors.torch import load_file
+
         load = lambda: load_file(path, device="cpu")  # noqa: E731 - maps GPU-saved weights to the CPU
     else:
         from safetensors.numpy import load_file
+
         load = lambda: load_file(path)  # noqa: E731
     try:
         return load()
     except (SafetensorError, OSError, ValueError, TypeError) as exc:
-        raise InputError(f"{WEIGHTS} cannot be read ({exc})", path=root,
-                         fix="The file is corrupt or not safetensors; save the bundle again") from None
+        raise InputError(
+            f"{WEIGHTS} cannot be read ({exc})",
+            path=root,
+            fix="The file is corrupt or not safetensors; save the bundle again",
+        ) from None
 
 
 def check_config(config: dict, root: Path) -> tuple[str, dict]:
     """Check the fields :func:`load_bundle` relies on; return the model name and options."""
     if config.get("format") != FORMAT:
-        raise InputError(f"config.json has format {config.get('format')!r}, not {FORMAT!r}: this is not a bioseq "
-                         "model bundle", path=root, fix="Pass a directory written by save_bundle or 'bioseq train'")
+        raise InputError(
+            f"config.json has format {config.get('format')!r}, not {FORMAT!r}: this is not a bioseq model bundle",
+            path=root,
+            fix="Pass a directory written by save_bundle or 'bioseq train'",
+        )
     version = config.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise InputError(f"config.json has format_version {version!r}, not a positive integer", path=root)
     if version > FORMAT_VERSION:
-        raise InputError(f"the bundle has format_version {version}, but this bioseq ({__version__}) reads "
-                         f"version {FORMAT_VERSION} at most", path=root, fix="Upgrade bioseq")
+        raise InputError(
+            f"the bundle has format_version {version}, but this bioseq ({__version__}) reads "
+            f"version {FORMAT_VERSION} at most",
+            path=root,
+            fix="Upgrade bioseq",
+        )
     model = config.get("model")
     if not (isinstance(model, dict) and isinstance(model.get("name"), str) and isinstance(model.get("options"), dict)):
-        raise InputError("config.json needs \"model\": {\"name\": ..., \"options\": {...}}", path=root)
+        raise InputError('config.json needs "model": {"name": ..., "options": {...}}', path=root)
     check_classes(config.get("task"), config.get("classes"), root)
     spec = config.get("input")
     if not (isinstance(spec, dict) and spec.get("encoding") == "codes" and spec.get("alphabet") == ALPHABET):
-        raise InputError(f"config.json input must have encoding 'codes' and alphabet {ALPHABET!r}, got {spec!r}",
-                         path=root, fix="This bioseq reads only models of uint8 base codes")
+        raise InputError(
+            f"config.json input must have encoding 'codes' and alphabet {ALPHABET!r}, got {spec!r}",
+            path=root,
+            fix="This bioseq reads only models of uint8 base codes",
+        )
     check_length(spec.get("length"), root)
     return model["name"], model["options"]
 
@@ -238,11 +305,15 @@ def check_classes(task, classes, root: Path | None) -> tuple[str, ...]:
         raise InputError(f"{where}classes must be distinct non-empty strings, got {list(classes)!r}", path=root)
     need = {"binary": len(classes) == 2, "multiclass": len(classes) >= 3, "multilabel": len(classes) >= 1}[task]
     if not need:
-        raise InputError(f"{where}task {task!r} cannot have {len(classes)} classes", path=root,
-                         fix="binary needs 2 classes, multiclass 3 or more, multilabel 1 or more")
+        raise InputError(
+            f"{where}task {task!r} cannot have {len(classes)} classes",
+            path=root,
+            fix="binary needs 2 classes, multiclass 3 or more, multilabel 1 or more",
+        )
     if len(classes) > MAX_OUTPUTS:
-        raise InputError(f"{where}classes holds {len(classes)} names, more than the {MAX_OUTPUTS} a model may "
-                         "predict", path=root)
+        raise InputError(
+            f"{where}classes holds {len(classes)} names, more than the {MAX_OUTPUTS} a model may predict", path=root
+        )
     return classes
 
 
@@ -251,15 +322,20 @@ def check_length(length, root: Path | None) -> int | None:
     if length is not None and (isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1):
         raise InputError(f"{where}length must be a positive integer or null, got {length!r}", path=root)
     if length is not None and length > MAX_LENGTH:
-        raise InputError(f"{where}length is {length} bases, more than the {MAX_LENGTH} a model may read",
-                         path=root, fix="Train on shorter windows, or set length to null for any width")
+        raise InputError(
+            f"{where}length is {length} bases, more than the {MAX_LENGTH} a model may read",
+            path=root,
+            fix="Train on shorter windows, or set length to null for any width",
+        )
     return None if length is None else int(length)
 
 
 def tensor_specs(tensors: Mapping[str, Any]) -> dict[str, TensorSpec]:
     """Safetensors dtype name and shape of each torch tensor (any device, meta included)."""
-    return {key: (SAFETENSORS_DTYPES.get(value.dtype, str(value.dtype)), tuple(value.shape))
-            for key, value in tensors.items()}
+    return {
+        key: (SAFETENSORS_DTYPES.get(value.dtype, str(value.dtype)), tuple(value.shape))
+        for key, value in tensors.items()
+    }
 
 
 def check_weight_bytes(specs: Mapping[str, TensorSpec], root: Path | None, what: str) -> int:
@@ -281,26 +357,36 @@ def check_weight_bytes(specs: Mapping[str, TensorSpec], root: Path | None, what:
 def check_total_bytes(total: int, root: Path | None, what: str) -> None:
     """Raise when ``total`` bytes of tensors are more than ``MAX_WEIGHT_BYTES``."""
     if total > MAX_WEIGHT_BYTES:
-        raise InputError(f"{what} needs {total:,} bytes of tensors, more than the {MAX_WEIGHT_BYTES:,} "
-                         "(MAX_WEIGHT_BYTES) a bundle may hold", path=root,
-                         fix="Use a smaller model, or check that config.json was not edited")
+        raise InputError(
+            f"{what} needs {total:,} bytes of tensors, more than the {MAX_WEIGHT_BYTES:,} "
+            "(MAX_WEIGHT_BYTES) a bundle may hold",
+            path=root,
+            fix="Use a smaller model, or check that config.json was not edited",
+        )
 
 
 _ITEMSIZE = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
 
 
-def compare_tensors(expected: Mapping[str, TensorSpec], found: Mapping[str, TensorSpec], root: Path | None,
-                    why: str) -> None:
+def compare_tensors(
+    expected: Mapping[str, TensorSpec], found: Mapping[str, TensorSpec], root: Path | None, why: str
+) -> None:
     """Raise naming the first tensor that is missing from ``found``, unexpected, or of another shape or dtype."""
     for key, (dtype, shape) in expected.items():
         if key not in found:
             raise InputError(f"tensor {key!r} is missing from the weights; {why}", path=root)
         if tuple(found[key][1]) != tuple(shape):
-            raise InputError(f"tensor {key!r} has shape {tuple(found[key][1])} in the weights but {tuple(shape)} "
-                             f"in the model the config describes; {why}", path=root)
+            raise InputError(
+                f"tensor {key!r} has shape {tuple(found[key][1])} in the weights but {tuple(shape)} "
+                f"in the model the config describes; {why}",
+                path=root,
+            )
         if found[key][0] != dtype:
-            raise InputError(f"tensor {key!r} has dtype {found[key][0]} in the weights but {dtype} in the model "
-                             f"the config describes; {why}", path=root)
+            raise InputError(
+                f"tensor {key!r} has dtype {found[key][0]} in the weights but {dtype} in the model "
+                f"the config describes; {why}",
+                path=root,
+            )
     extra = [key for key in found if key not in expected]
     if extra:
         raise InputError(f"tensor {extra[0]!r} in the weights is unexpected; {why}", path=root)
@@ -322,8 +408,9 @@ def plain(value: Any, where: str) -> Any:
         return value
     if isinstance(value, os.PathLike):
         return os.fspath(value)
-    raise InputError(f"{where} holds a {type(value).__name__}, which JSON cannot store",
-                     fix="Pass numbers, strings, lists and dicts")
+    raise InputError(
+        f"{where} holds a {type(value).__name__}, which JSON cannot store", fix="Pass numbers, strings, lists and dicts"
+    )
 
 
 def data_hash(codes: np.ndarray, labels: np.ndarray | None) -> str:
@@ -357,5 +444,5 @@ def data_hash(codes: np.ndarray, labels: np.ndarray | None) -> str:
         rows = array.reshape(array.shape[0], -1) if array.ndim else array.reshape(1, 1)
         step = max(1, (1 << 24) // max(1, rows.shape[1] * array.itemsize))  # ~16 MB per update
         for start in range(0, rows.shape[0], step):
-            digest.update(np.ascontiguousarray(rows[start:start + step]))
+            digest.update(np.ascontiguousarray(rows[start : start + step]))
     return digest.hexdigest()

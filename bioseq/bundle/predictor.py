@@ -8,17 +8,16 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from bioseq.bundle import ENSEMBLE
 from bioseq.codes import check_codes
-from bioseq.encode.transforms import reverse_complement
-from bioseq.errors import InputError, option
-from bioseq.models.kmer_baseline import MODEL_NAME as KMER_MODEL, KmerLogisticBaseline
-from bioseq.models.outputs import probabilities
+from bioseq.errors import InputError
+from bioseq.models.kinds import n_outputs_of
+from bioseq.models.registry import model_kind
 
 __all__ = ["Bundle", "Ensemble", "ENSEMBLE", "as_device"]
 
@@ -27,7 +26,7 @@ __all__ = ["Bundle", "Ensemble", "ENSEMBLE", "as_device"]
 class Ensemble:
     """The model of an ensemble bundle: member bundles whose probabilities are averaged."""
 
-    members: tuple["Bundle", ...]
+    members: tuple[Bundle, ...]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -36,9 +35,11 @@ class Bundle:
 
     Attributes
     ----------
-    model : torch.nn.Module, KmerLogisticBaseline or Ensemble
-        In eval mode, on the device given to :func:`load_bundle`; an
-        :class:`Ensemble` holds the member bundles.
+    model : object
+        What the model's kind loads (:mod:`bioseq.models.kinds`): a
+        ``torch.nn.Module`` in eval mode on the device given to
+        :func:`load_bundle` for a network, a fitted estimator for the k-mer
+        baseline; an :class:`Ensemble` holds the member bundles.
     config : dict
         The parsed ``config.json``.
     path : pathlib.Path
@@ -47,7 +48,7 @@ class Bundle:
         The parsed ``metrics.json``, if the bundle has one.
     """
 
-    model: nn.Module | KmerLogisticBaseline | Ensemble
+    model: Any
     config: dict
     path: Path
     metrics: dict | None = None
@@ -69,7 +70,7 @@ class Bundle:
 
     @property
     def model_name(self) -> str:
-        """The registry name of the model (``"kmer_logistic"`` for the baseline)."""
+        """The registry name of the model (:func:`bioseq.models.registry.model_kind`), or ``"ensemble"``."""
         return self.config["model"]["name"]
 
     def check_codes(self, codes: np.ndarray) -> np.ndarray:
@@ -83,21 +84,31 @@ class Bundle:
         """
         check_codes(codes)
         if codes.ndim != 2:
-            raise InputError(f"codes must be a 2-D (N, L) array, got shape {codes.shape}",
-                             fix="Encode sequences with bioseq.encode.encode()")
+            raise InputError(
+                f"codes must be a 2-D (N, L) array, got shape {codes.shape}",
+                fix="Encode sequences with bioseq.encode.encode()",
+            )
         width, length = codes.shape[1], self.length
         if length is not None and width != length:
             raise InputError(
                 f"the codes are {width} positions wide, but this model was trained on windows of exactly "
-                f"{length} bases", path=self.path,
+                f"{length} bases",
+                path=self.path,
                 fix=f"Resize intervals to {length} bp around their centre (Interval.resize({length})), or "
-                    f"encode sequences with length={length} (bioseq.predict.predict_sequences does both)")
+                f"encode sequences with length={length} (bioseq.predict.predict_sequences does both)",
+            )
         if width == 0 and codes.shape[0]:
             raise InputError("the codes hold no bases (width 0)", fix="Pass non-empty sequences")
         return codes
 
-    def predict_proba(self, codes: np.ndarray, *, batch_size: int = 256, device: str | torch.device | None = None,
-                      rc_average: bool = False) -> np.ndarray:
+    def predict_proba(
+        self,
+        codes: np.ndarray,
+        *,
+        batch_size: int = 256,
+        device: str | torch.device | None = None,
+        rc_average: bool = False,
+    ) -> np.ndarray:
         """Class probabilities of each sequence, computed in batches.
 
         Parameters
@@ -132,65 +143,35 @@ class Bundle:
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
         if not isinstance(rc_average, bool):
             raise InputError(f"rc_average must be True or False, got {rc_average!r}")
-        n_out = len(self.classes) if self.task != "binary" else 1
-        out = np.empty((codes.shape[0], n_out), dtype=np.float32)
+        n_out = n_outputs_of(self.task, len(self.classes))
         if isinstance(self.model, Ensemble):  # the mean of the members' probabilities
-            out[:] = 0.0
+            out = np.zeros((codes.shape[0], n_out), dtype=np.float32)
             for member in self.model.members:
                 proba = member.predict_proba(codes, batch_size=batch_size, device=device, rc_average=rc_average)
                 out += proba.reshape(codes.shape[0], n_out)
             out /= len(self.model.members)
-        elif isinstance(self.model, KmerLogisticBaseline):
-            if device is not None and as_device(device).type != "cpu":
-                raise InputError(f"the {KMER_MODEL} model runs on the CPU, not {device!r}", fix="Leave device unset")
-            for start in range(0, codes.shape[0], batch_size):
-                batch = codes[start:start + batch_size]
-                proba = self.model.predict_proba(batch)
-                if rc_average:
-                    proba = (proba + self.model.predict_proba(reverse_complement(batch))) / 2
-                out[start:start + batch.shape[0]] = proba.reshape(batch.shape[0], n_out)
         else:
-            self._predict_torch(codes, out, int(batch_size), device, rc_average)
+            try:
+                out = model_kind(self.model_name).predict_proba(
+                    self.model,
+                    codes,
+                    task=self.task,
+                    n_outputs=n_out,
+                    batch_size=int(batch_size),
+                    device=None if device is None else as_device(device),
+                    rc_average=rc_average,
+                )
+            except InputError as exc:
+                if exc.path is not None:
+                    raise
+                raise InputError(exc.problem, path=self.path, fix=exc.fix) from None
         return out[:, 0] if self.task == "binary" else out
 
-    def _predict_torch(self, codes: np.ndarray, out: np.ndarray, batch_size: int, device, rc_average: bool) -> None:
-        model = self.model
-        home = next(model.parameters(), torch.empty(0)).device
-        target = home if device is None else as_device(device)
-        was_training = model.training
-        model.eval()
-        model.to(target)
-        try:
-            with torch.inference_mode():
-                for start in range(0, codes.shape[0], batch_size):
-                    batch = np.ascontiguousarray(codes[start:start + batch_size])  # (B, L)
-                    logits = self._logits(batch, target)  # (B, n_out)
-                    if rc_average:
-                        logits = (logits + self._logits(reverse_complement(batch), target)) / 2
-                    proba = probabilities(logits, self.task).cpu().numpy()
-                    out[start:start + batch.shape[0]] = proba.reshape(batch.shape[0], -1)
-        except (torch.OutOfMemoryError, MemoryError, RuntimeError) as exc:
-            if not isinstance(exc, (torch.OutOfMemoryError, MemoryError)) and "can't allocate memory" not in str(exc):
-                raise
-            raise InputError(f"model {self.model_name!r} ran out of memory on {target} for a batch of "
-                             f"{min(batch_size, codes.shape[0])} sequences of {codes.shape[1]} positions",
-                             path=self.path, fix=f"Lower the batch size ({option('batch_size', 'N')})") from None
-        finally:
-            model.to(home)
-            model.train(was_training)
-
-    def _logits(self, batch: np.ndarray, device: torch.device) -> torch.Tensor:
-        logits = self.model(torch.from_numpy(batch).to(device))
-        expected = (batch.shape[0], 1 if self.task == "binary" else len(self.classes))
-        if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != expected:
-            shape = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits).__name__
-            raise InputError(f"model {self.model_name!r} returned logits of shape {shape}, expected {expected}",
-                             path=self.path, fix="The model breaks the (B, L) -> (B, n_outputs) contract")
-        return logits.float()
-
     def __repr__(self) -> str:
-        return (f"Bundle({os.fspath(self.path)!r}, model={self.model_name!r}, task={self.task!r}, "
-                f"classes={self.classes!r}, length={self.length!r})")
+        return (
+            f"Bundle({os.fspath(self.path)!r}, model={self.model_name!r}, task={self.task!r}, "
+            f"classes={self.classes!r}, length={self.length!r})"
+        )
 
 
 def as_device(device: str | torch.device) -> torch.device:

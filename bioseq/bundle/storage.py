@@ -12,30 +12,51 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from torch import nn
 
 from bioseq import __version__
-from bioseq.errors import InputError, MissingFileError, option
-from bioseq.io.atomic import atomic_directory
-from bioseq.rundir import require_complete
-from bioseq.models.kmer_baseline import MODEL_NAME as KMER_MODEL, KmerLogisticBaseline
-from bioseq.models.registry import ModelConfig, build_model, config_to_dict, make_config
 from bioseq.bundle.format import (
-    ALPHABET, CONFIG, FILES, FORMAT, FORMAT_VERSION, INCONSISTENT, MAX_MEMBERS, METRICS, WEIGHTS, check_classes,
-    check_length, check_total_bytes, check_weight_bytes, compare_tensors, plain, read_weights, tensor_specs,
+    ALPHABET,
+    CONFIG,
+    FILES,
+    FORMAT,
+    FORMAT_VERSION,
+    INCONSISTENT,
+    MAX_MEMBERS,
+    METRICS,
+    WEIGHTS,
+    check_classes,
+    check_length,
+    check_total_bytes,
+    check_weight_bytes,
+    compare_tensors,
+    plain,
+    read_weights,
 )
-from bioseq.bundle.verify import Checked, check_bundle, specs_of
 from bioseq.bundle.predictor import ENSEMBLE, Bundle, Ensemble, as_device
+from bioseq.bundle.verify import Checked, check_bundle
+from bioseq.errors import InputError, MissingFileError
+from bioseq.io.atomic import atomic_directory
+from bioseq.models.kinds import array_specs, n_outputs_of
+from bioseq.models.registry import ModelConfig, model_kind
+from bioseq.rundir import require_complete
 
 __all__ = ["save_bundle", "save_ensemble", "combine_bundles", "load_bundle"]
 
 
-def save_bundle(directory: str | os.PathLike, *, model: nn.Module | KmerLogisticBaseline, model_name: str,
-                model_options: Mapping[str, Any] | ModelConfig | None, task: str, classes: Sequence[str],
-                length: int | None, training: Mapping[str, Any] | None = None,
-                data: Mapping[str, Any] | None = None, metrics: Mapping[str, Any] | None = None) -> Path:
+def save_bundle(
+    directory: str | os.PathLike,
+    *,
+    model: Any,
+    model_name: str,
+    model_options: Mapping[str, Any] | ModelConfig | None,
+    task: str,
+    classes: Sequence[str],
+    length: int | None,
+    training: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+) -> Path:
     """Save a trained model as a bundle directory, atomically.
 
     The files are written into a temporary sibling directory that is renamed
@@ -46,13 +67,14 @@ def save_bundle(directory: str | os.PathLike, *, model: nn.Module | KmerLogistic
     directory : str or os.PathLike
         The bundle to create or replace (an existing directory must be a
         bundle or empty).
-    model : torch.nn.Module or KmerLogisticBaseline
-        The trained model (any device).
+    model : object
+        The trained model (any device): a ``torch.nn.Module`` for a neural
+        network, or whatever its kind fits (:mod:`bioseq.models.kinds`).
     model_name : str
-        Its registry name, or ``"kmer_logistic"`` for the baseline.
+        Its registry name (:func:`bioseq.models.registry.model_kind`).
     model_options : mapping or ModelConfig or None
-        The options it was built with (checked against the registry); for
-        the baseline ``None`` or its :meth:`~KmerLogisticBaseline.options`.
+        The options it was built with, checked by its kind against the model
+        and the task (for a kind fitted in one call, None takes the model's own).
     task : {"binary", "multiclass", "multilabel"}
     classes : sequence of str
         Class names in output order (2 for binary, 3+ for multiclass).
@@ -79,21 +101,30 @@ def save_bundle(directory: str | os.PathLike, *, model: nn.Module | KmerLogistic
     target = Path(directory)
     classes = check_classes(task, classes, None)
     length = check_length(length, None)
-    n_outputs = 1 if task == "binary" else len(classes)
-    if model_name == KMER_MODEL:
-        options, weights = _baseline_weights(model, model_options, task, n_outputs)
-    else:
-        options, weights = _torch_weights(model, model_name, model_options, n_outputs)
+    kind = model_kind(model_name)
+    n_outputs = n_outputs_of(task, len(classes))
+    options = kind.bundle_options(model, model_options, task=task, n_outputs=n_outputs)
+    arrays = kind.arrays(model)
+    expected = kind.expected_arrays(options, task=task, n_outputs=n_outputs)
+    compare_tensors(
+        expected, array_specs(arrays), None, f"the model does not match model {model_name!r} with these model_options"
+    )
+    check_weight_bytes(expected, None, f"model {model_name!r}")  # load_bundle would refuse it
     config = _bundle_config({"name": model_name, "options": options}, task, classes, length, training, data)
     texts = {CONFIG: json.dumps(config, indent=2, allow_nan=False) + "\n"}
     if metrics is not None:
         texts[METRICS] = json.dumps(plain(metrics, "metrics"), indent=2, allow_nan=False) + "\n"
-    _write_directory(target, weights, texts)
+    _write_directory(target, (kind.weights_format, arrays), texts)
     return target
 
 
-def combine_bundles(members: Sequence[str | os.PathLike | Bundle], *, training: Mapping[str, Any] | None = None,
-                    data: Mapping[str, Any] | None = None, path: str | os.PathLike = ".") -> Bundle:
+def combine_bundles(
+    members: Sequence[str | os.PathLike | Bundle],
+    *,
+    training: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+    path: str | os.PathLike = ".",
+) -> Bundle:
     """Check several bundles and combine them, in memory, into one that averages them.
 
     The result predicts exactly what :func:`save_ensemble` followed by
@@ -127,27 +158,37 @@ def combine_bundles(members: Sequence[str | os.PathLike | Bundle], *, training: 
     """
     count = 1 if isinstance(members, (str, os.PathLike, Bundle)) else len(members)
     if count < 2:
-        raise InputError(f"an ensemble needs two or more members, got {count}",
-                         fix="Pass two or more training run or bundle directories")
+        raise InputError(
+            f"an ensemble needs two or more members, got {count}",
+            fix="Pass two or more training run or bundle directories",
+        )
     if count > MAX_MEMBERS:
-        raise InputError(f"an ensemble holds at most {MAX_MEMBERS} members, got {count}",
-                         fix="Pass fewer training run or bundle directories")
+        raise InputError(
+            f"an ensemble holds at most {MAX_MEMBERS} members, got {count}",
+            fix="Pass fewer training run or bundle directories",
+        )
     loaded, nbytes = [], 0
     for member in members:  # one at a time: at most one member beyond the bound is ever held
         bundle = member if isinstance(member, Bundle) else load_bundle(member)
         if bundle.model_name == ENSEMBLE:
-            raise InputError("this ensemble member is itself an ensemble", path=bundle.path,
-                             fix=f"Pass its members ({bundle.path / 'members'}/0, 1, ...) instead")
+            raise InputError(
+                "this ensemble member is itself an ensemble",
+                path=bundle.path,
+                fix=f"Pass its members ({bundle.path / 'members'}/0, 1, ...) instead",
+            )
         _check_member(loaded[0] if loaded else bundle, bundle)
-        nbytes += _model_bytes(bundle.model)
+        nbytes += model_kind(bundle.model_name).nbytes(bundle.model)
         check_total_bytes(nbytes, bundle.path, f"this and the {len(loaded)} ensemble members before it together")
         loaded.append(bundle)
     first = loaded[0]
     widths = {bundle.length for bundle in loaded} - {None}
     if len(widths) > 1:
         wide = next(b for b in loaded if b.length == max(widths))
-        raise InputError(f"this ensemble member reads windows of {wide.length} bases, but another reads "
-                         f"{min(widths)}", path=wide.path, fix="Ensemble only bundles trained on the same data")
+        raise InputError(
+            f"this ensemble member reads windows of {wide.length} bases, but another reads {min(widths)}",
+            path=wide.path,
+            fix="Ensemble only bundles trained on the same data",
+        )
     names = [bundle.model_name for bundle in loaded]
     member_model = names[0] if len(set(names)) == 1 else "+".join(names)
     model = {"name": ENSEMBLE, "options": {"members": len(loaded), "member_model": member_model}}
@@ -155,9 +196,14 @@ def combine_bundles(members: Sequence[str | os.PathLike | Bundle], *, training: 
     return Bundle(model=Ensemble(tuple(loaded)), config=config, path=Path(path))
 
 
-def save_ensemble(directory: str | os.PathLike, members: Sequence[str | os.PathLike | Bundle], *,
-                  training: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None,
-                  metrics: Mapping[str, Any] | None = None) -> Path:
+def save_ensemble(
+    directory: str | os.PathLike,
+    members: Sequence[str | os.PathLike | Bundle],
+    *,
+    training: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+    metrics: Mapping[str, Any] | None = None,
+) -> Path:
     """Save several bundles as one bundle that averages their probabilities.
 
     The members are seeds of one model (``bioseq train --ensemble``) or
@@ -199,8 +245,9 @@ def save_ensemble(directory: str | os.PathLike, members: Sequence[str | os.PathL
             _copy_member(bundle.path, tmp / "members" / str(i))
         (tmp / CONFIG).write_text(json.dumps(ensemble.config, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         if metrics is not None:
-            (tmp / METRICS).write_text(json.dumps(plain(metrics, "metrics"), indent=2, allow_nan=False) + "\n",
-                                       encoding="utf-8")
+            (tmp / METRICS).write_text(
+                json.dumps(plain(metrics, "metrics"), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+            )
 
     _replace_directory(target, fill)
     return target
@@ -209,74 +256,31 @@ def save_ensemble(directory: str | os.PathLike, members: Sequence[str | os.PathL
 def _bundle_config(model: dict, task: str, classes, length, training, data) -> dict:
     """The ``config.json`` of a bundle (see :mod:`bioseq.bundle`)."""
     versions = {"bioseq": __version__, "torch": torch.__version__, "python": platform.python_version()}
-    if model["name"] == KMER_MODEL:
-        import sklearn
-        versions["scikit-learn"] = sklearn.__version__
+    if model["name"] != ENSEMBLE:
+        versions.update(model_kind(model["name"]).versions())
     return {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "model": model,
-        "task": task, "classes": list(classes),
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model": model,
+        "task": task,
+        "classes": list(classes),
         "input": {"encoding": "codes", "length": length, "alphabet": ALPHABET},
         "training": plain(training or {}, "training"),
         "data": {"sha256": None, "n_train": None, "n_valid": None, **plain(data or {}, "data")},
         "versions": versions,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
-
-
-def _model_bytes(model: nn.Module | KmerLogisticBaseline) -> int:
-    """Bytes of the tensors a member's bundle holds."""
-    if isinstance(model, KmerLogisticBaseline):
-        return 8 * sum(array.size for array in model.to_arrays().values())  # stored as float64
-    return sum(value.numel() * value.element_size() for value in model.state_dict().values())
 
 
 def _check_member(first: Bundle, other: Bundle) -> None:
     for what in ("task", "classes"):
         if getattr(other, what) != getattr(first, what):
-            raise InputError(f"this ensemble member has {what} {getattr(other, what)!r}, but "
-                             f"{first.path} has {getattr(first, what)!r}", path=other.path,
-                             fix="Ensemble only bundles trained on the same data")
-
-
-def _baseline_weights(model, model_options, task: str, n_outputs: int):
-    if not isinstance(model, KmerLogisticBaseline):
-        raise InputError(f"model_name {KMER_MODEL!r} needs a KmerLogisticBaseline, got {type(model).__name__}")
-    own = model.options()
-    differ = [key for key, value in dict(model_options or {}).items() if own.get(key, object()) != value]
-    if differ:
-        raise InputError(f"model_options {differ[0]}={dict(model_options)[differ[0]]!r} differs from the "
-                         f"model's own options {own}", fix=f"Pass {option('model_options', 'None')} for the k-mer baseline")
-    arrays = {key: np.ascontiguousarray(value, dtype=np.float64) for key, value in model.to_arrays().items()}
-    if model.task != task:
-        raise InputError(f"the model was fitted for a {model.task} task, not {task!r}")
-    expected = {key: ("F64", shape) for key, shape in model.array_shapes(n_outputs).items()}
-    compare_tensors(expected, {k: ("F64", v.shape) for k, v in arrays.items()}, None,
-                    "the model does not fit the classes")
-    check_weight_bytes(expected, None, f"model {KMER_MODEL!r}")
-    return model.options(), ("np", arrays)
-
-
-def _torch_weights(model, model_name: str, model_options, n_outputs: int):
-    if not isinstance(model, nn.Module):
-        raise InputError(f"model must be a torch.nn.Module or KmerLogisticBaseline, got {type(model).__name__}")
-    if isinstance(model_options, ModelConfig):
-        config = model_options
-    elif isinstance(model_options, Mapping):
-        config = make_config(model_name, model_options)
-    else:
-        raise InputError(f"model_options must be a mapping or a ModelConfig, got {type(model_options).__name__}")
-    options = config_to_dict(config)
-    make_config(model_name, options)  # an unknown name or option raises here, with the choices
-    if options.get("n_outputs") != n_outputs:
-        raise InputError(f"model option n_outputs is {options.get('n_outputs')}, but the task and classes "
-                         f"need {n_outputs}", fix="Use 1 for binary and the number of classes otherwise")
-    state = model.state_dict()
-    expected = specs_of(model_name, options)
-    compare_tensors(expected, tensor_specs(state), None,
-                    f"the model does not match model {model_name!r} with these model_options")
-    check_weight_bytes(expected, None, f"model {model_name!r}")  # load_bundle would refuse it
-    tensors = {key: value.detach().to("cpu").contiguous().clone() for key, value in state.items()}
-    return options, ("pt", tensors)
+            raise InputError(
+                f"this ensemble member has {what} {getattr(other, what)!r}, but "
+                f"{first.path} has {getattr(first, what)!r}",
+                path=other.path,
+                fix="Ensemble only bundles trained on the same data",
+            )
 
 
 def _check_copyable(source: Path) -> None:
@@ -284,9 +288,11 @@ def _check_copyable(source: Path) -> None:
     with os.scandir(source) as entries:
         link = next((entry.name for entry in entries if entry.is_symlink()), None)
     if link is not None:
-        raise InputError(f"this ensemble member holds a symlink ({link}); an ensemble copies only the regular "
-                         "files of its members", path=source,
-                         fix="Replace the symlink by a copy of the file, or save the member again")
+        raise InputError(
+            f"this ensemble member holds a symlink ({link}); an ensemble copies only the regular files of its members",
+            path=source,
+            fix="Replace the symlink by a copy of the file, or save the member again",
+        )
 
 
 def _copy_member(source: Path, dest: Path) -> None:
@@ -299,8 +305,11 @@ def _copy_member(source: Path, dest: Path) -> None:
         try:
             fd = os.open(source / name, flags)
         except OSError as exc:  # ELOOP: a symlink put there since _check_copyable
-            raise InputError(f"this ensemble member's {name} cannot be copied ({exc.strerror})", path=source,
-                             fix="Replace a symlink by a copy of the file, or save the member again") from None
+            raise InputError(
+                f"this ensemble member's {name} cannot be copied ({exc.strerror})",
+                path=source,
+                fix="Replace a symlink by a copy of the file, or save the member again",
+            ) from None
         with os.fdopen(fd, "rb") as src:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise InputError(f"this ensemble member's {name} is not a regular file", path=source)
@@ -329,14 +338,18 @@ def _replace_directory(target: Path, fill) -> None:
     if target.exists() and not target.is_dir():
         raise InputError("this is a file; a bundle is a directory", path=target, fix="Choose another path")
     if target.is_dir() and any(target.iterdir()) and not (target / CONFIG).is_file():
-        raise InputError("the directory holds other files and no config.json; refusing to replace it",
-                         path=target, fix="Choose a new directory, or empty this one")
+        raise InputError(
+            "the directory holds other files and no config.json; refusing to replace it",
+            path=target,
+            fix="Choose a new directory, or empty this one",
+        )
     with atomic_directory(target) as tmp:
         fill(tmp)
 
 
-def load_bundle(directory: str | os.PathLike, *, device: str | torch.device = "cpu",
-                complete_run: bool = True) -> Bundle:
+def load_bundle(
+    directory: str | os.PathLike, *, device: str | torch.device = "cpu", complete_run: bool = True
+) -> Bundle:
     """Load a bundle written by :func:`save_bundle` (JSON and safetensors only, no pickle).
 
     Parameters
@@ -377,7 +390,9 @@ def load_bundle(directory: str | os.PathLike, *, device: str | torch.device = "c
     if not root.is_dir():
         raise (InputError if root.exists() else MissingFileError)(
             "this is not a bundle directory" if root.exists() else "the bundle directory does not exist",
-            path=root, fix="Pass the directory that save_bundle (or 'bioseq train') wrote")
+            path=root,
+            fix="Pass the directory that save_bundle (or 'bioseq train') wrote",
+        )
     target = as_device(device)
     return _materialize(check_bundle(root), target)
 
@@ -388,12 +403,9 @@ def _materialize(checked: Checked, target: torch.device) -> Bundle:
     name, options = config["model"]["name"], config["model"]["options"]
     if name == ENSEMBLE:
         model = Ensemble(tuple(_materialize(member, target) for member in checked.members))
-    elif name == KMER_MODEL:
-        model = KmerLogisticBaseline.from_arrays(read_weights(root, "np"), options, task=config["task"])
     else:
-        tensors = read_weights(root, "pt")
-        compare_tensors(checked.tensors, tensor_specs(tensors), root, INCONSISTENT)  # replaced since the check?
-        model = build_model(name, options)
-        model.load_state_dict(tensors, strict=True)
-        model.to(target).eval()
+        kind = model_kind(name)
+        arrays = read_weights(root, kind.weights_format)
+        compare_tensors(checked.tensors, array_specs(arrays), root, INCONSISTENT)  # replaced since the check?
+        model = kind.load(arrays, options, task=config["task"], device=target)
     return Bundle(model=model, config=config, path=root, metrics=checked.metrics)

@@ -14,9 +14,10 @@ naming the bundle (:mod:`bioseq.bundle.format` has the bounds):
    ensemble's task and classes; the members' tensors together at most
    ``MAX_WEIGHT_BYTES``.
 4. A model: its name and options (every size bounded, see
-   :mod:`bioseq.models.registry`), ``n_outputs`` against the classes; the
-   model built on the meta device (no memory) gives the name, dtype and
-   shape of each tensor, which together take at most ``MAX_WEIGHT_BYTES``.
+   :mod:`bioseq.models.registry`), ``n_outputs`` against the classes; its
+   kind gives the name, dtype and shape of each tensor from the options
+   alone (a network is built on the meta device: no memory), which together
+   take at most ``MAX_WEIGHT_BYTES``.
 5. ``model.safetensors``: a regular file inside the bundle whose header (at
    most ``MAX_HEADER_BYTES``, read without the tensors) lists exactly those
    tensors, dtypes and shapes.
@@ -30,18 +31,28 @@ import dataclasses
 import os
 from pathlib import Path
 
-import torch
-
 from bioseq.bundle import ENSEMBLE
 from bioseq.bundle.format import (
-    CONFIG, INCONSISTENT, MAX_CONFIG_BYTES, MAX_MEMBERS, MAX_METRICS_BYTES, METRICS, TensorSpec, bundle_path,
-    check_config, check_total_bytes, check_weight_bytes, compare_tensors, read_header, read_json, tensor_specs,
+    CONFIG,
+    INCONSISTENT,
+    MAX_CONFIG_BYTES,
+    MAX_MEMBERS,
+    MAX_METRICS_BYTES,
+    METRICS,
+    TensorSpec,
+    bundle_path,
+    check_config,
+    check_total_bytes,
+    check_weight_bytes,
+    compare_tensors,
+    read_header,
+    read_json,
 )
 from bioseq.errors import InputError
-from bioseq.models.kmer_baseline import MODEL_NAME as KMER_MODEL, KmerLogisticBaseline
-from bioseq.models.registry import build_model, make_config
+from bioseq.models.kinds import n_outputs_of
+from bioseq.models.registry import model_kind
 
-__all__ = ["Checked", "check_bundle", "specs_of"]
+__all__ = ["Checked", "check_bundle"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,8 +107,9 @@ def check_bundle(root: Path, *, member: bool = False) -> Checked:
     metrics = read_json(root, METRICS, MAX_METRICS_BYTES) if os.path.lexists(root / METRICS) else None
     if name == ENSEMBLE:
         if member:  # refused before its own members are looked at: no nesting, no loops
-            raise InputError("an ensemble member is itself an ensemble", path=root,
-                             fix="Save the ensemble again with save_ensemble")
+            raise InputError(
+                "an ensemble member is itself an ensemble", path=root, fix="Save the ensemble again with save_ensemble"
+            )
         members = _check_members(root, config, options)
         nbytes = sum(m.nbytes for m in members)
         check_total_bytes(nbytes, root, f"the {len(members)} ensemble members together")
@@ -108,53 +120,39 @@ def check_bundle(root: Path, *, member: bool = False) -> Checked:
     return Checked(root, config, metrics, expected, nbytes)
 
 
-def specs_of(model_name: str, options: dict) -> dict[str, TensorSpec]:
-    """The state_dict dtypes and shapes of a fresh model, built on the meta device (no memory).
-
-    A model whose constructor needs real values is built for real; every
-    option of a registered model is bounded first (:mod:`bioseq.models.registry`).
-    """
-    try:
-        with torch.device("meta"):
-            model = build_model(model_name, options)
-    except (RuntimeError, NotImplementedError):  # a constructor that needs real values
-        model = build_model(model_name, options)
-    return tensor_specs(model.state_dict())
-
-
 def _expected_tensors(root: Path, name: str, options: dict, config: dict) -> dict[str, TensorSpec]:
-    """Dtype and shape of each tensor the config describes."""
-    n_outputs = 1 if config["task"] == "binary" else len(config["classes"])
-    if name == KMER_MODEL:
-        try:
-            shapes = KmerLogisticBaseline(**options).array_shapes(n_outputs)
-        except (InputError, TypeError) as exc:
-            problem = exc.problem if isinstance(exc, InputError) else str(exc)
-            raise InputError(f"config.json: bad {KMER_MODEL} options ({problem})", path=root) from None
-        return {key: ("F64", shape) for key, shape in shapes.items()}
+    """Dtype and shape of each tensor the config describes (from the options alone; nothing is allocated)."""
     try:
-        built = make_config(name, options)
-        if built.n_outputs != n_outputs:
-            raise InputError(f"model option n_outputs is {built.n_outputs}, but task {config['task']!r} with "
-                             f"{len(config['classes'])} classes needs {n_outputs}; {INCONSISTENT}")
-        return specs_of(name, options)
-    except InputError as exc:
-        raise InputError(f"config.json: {exc.problem}", path=root, fix=exc.fix) from None
+        kind = model_kind(name)
+        return kind.expected_arrays(
+            options, task=config["task"], n_outputs=n_outputs_of(config["task"], len(config["classes"]))
+        )
+    except (InputError, TypeError) as exc:
+        problem = exc.problem if isinstance(exc, InputError) else str(exc)
+        raise InputError(f"config.json: {problem}", path=root, fix=getattr(exc, "fix", None)) from None
 
 
 def _check_members(root: Path, config: dict, options: dict) -> tuple[Checked, ...]:
     count = options.get("members")
     if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= MAX_MEMBERS:
-        raise InputError(f"config.json: an ensemble needs 'members' >= 2 and <= {MAX_MEMBERS}, got {count!r}",
-                         path=root, fix="Save the ensemble again with save_ensemble")
+        raise InputError(
+            f"config.json: an ensemble needs 'members' >= 2 and <= {MAX_MEMBERS}, got {count!r}",
+            path=root,
+            fix="Save the ensemble again with save_ensemble",
+        )
     members = []
     for i in range(count):
         bundle_path(root, f"members/{i}", directory=True)  # a real directory inside the ensemble
         member = check_bundle(root / "members" / str(i), member=True)
         spec = member.config
-        if (spec["task"], spec["classes"]) != (config["task"], config["classes"]) or \
-                spec["input"]["length"] not in (None, config["input"]["length"]):
-            raise InputError("this ensemble member's task, classes or length differ from the ensemble's "
-                             "config.json", path=member.root, fix="Save the ensemble again with save_ensemble")
+        if (spec["task"], spec["classes"]) != (config["task"], config["classes"]) or spec["input"]["length"] not in (
+            None,
+            config["input"]["length"],
+        ):
+            raise InputError(
+                "this ensemble member's task, classes or length differ from the ensemble's config.json",
+                path=member.root,
+                fix="Save the ensemble again with save_ensemble",
+            )
         members.append(member)
     return tuple(members)

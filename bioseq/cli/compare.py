@@ -22,6 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bioseq.cli.flags import add_out_flag
 from bioseq.errors import InputError
 
 __all__ = ["add_parser", "run", "parse_labels"]
@@ -29,16 +30,27 @@ __all__ = ["add_parser", "run", "parse_labels"]
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "compare", help="tabulate and plot the metrics of several trained runs",
-        description=__doc__.split("\n\n")[1], epilog=__doc__.split("\n\n", 2)[2],
+        "compare",
+        help="tabulate and plot the metrics of several trained runs",
+        description=__doc__.split("\n\n")[1],
+        epilog=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("runs", nargs="+", metavar="RUN", help="run, bundle or evaluation directory, or metrics.json")
-    parser.add_argument("--out", required=True, help="output directory for comparison.tsv and comparison.png")
-    parser.add_argument("--labels", nargs="+", action="extend", default=[], metavar="NAME=PATH",
-                        help="dataset name of the run at PATH (one of the RUN arguments); repeatable")
-    parser.add_argument("--split", choices=("test", "valid"),
-                        help="which metrics of a run to use (default: test when present, else valid)")
+    add_out_flag(parser, help="output directory for comparison.tsv and comparison.png")
+    parser.add_argument(
+        "--labels",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME=PATH",
+        help="dataset name of the run at PATH (one of the RUN arguments); repeatable",
+    )
+    parser.add_argument(
+        "--split",
+        choices=("test", "valid"),
+        help="which metrics of a run to use (default: test when present, else valid)",
+    )
     parser.set_defaults(run=run)
     return parser
 
@@ -59,8 +71,10 @@ def parse_labels(pairs: list[str], runs: list[str]) -> dict[Path, str]:
             raise InputError(f"--labels {pair!r} is not NAME=PATH", fix="Write e.g. --labels promoters=runs/prom/lstm")
         resolved = Path(path).resolve()
         if resolved not in given:
-            raise InputError(f"--labels {pair!r} names a path that is not one of the runs given",
-                             fix="Repeat the PATH exactly as it is given among the RUN arguments")
+            raise InputError(
+                f"--labels {pair!r} names a path that is not one of the runs given",
+                fix="Repeat the PATH exactly as it is given among the RUN arguments",
+            )
         names[resolved] = name.strip()
     return names
 

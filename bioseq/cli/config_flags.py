@@ -49,6 +49,7 @@ def _converter(annotation: Any):
             except ValueError:
                 raise argparse.ArgumentTypeError(f"expected {base.__name__}, got {text!r}") from None
         return text
+
     return convert
 
 
@@ -71,18 +72,35 @@ def add_config_flags(parser: argparse.ArgumentParser, model: type[BaseModel], *,
         help_text = field.description or ""
         annotation = field.annotation
         if annotation is bool:
-            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
-                                help=f"{help_text} (default {field.default})".strip())
+            parser.add_argument(
+                flag,
+                dest=name,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=f"{help_text} (default {field.default})".strip(),
+            )
         elif get_origin(annotation) is dict or annotation is dict:
             singular = flag.rstrip("s")
-            parser.add_argument(singular, dest=name, action="append", metavar="KEY=VALUE", default=None,
-                                help="model option, repeatable; values are read as YAML (e.g. n_layers=4)")
+            parser.add_argument(
+                singular,
+                dest=name,
+                action="append",
+                metavar="KEY=VALUE",
+                default=None,
+                help="model option, repeatable; values are read as YAML (e.g. n_layers=4)",
+            )
         else:
             choices = _choices(annotation)
             default = None if field.is_required() else field.default
             shown = f" (default {default})" if default is not None else ""
-            parser.add_argument(flag, dest=name, type=_converter(annotation), default=None,
-                                metavar=_metavar(name, annotation, choices), help=f"{help_text}{shown}".strip())
+            parser.add_argument(
+                flag,
+                dest=name,
+                type=_converter(annotation),
+                default=None,
+                metavar=_metavar(name, annotation, choices),
+                help=f"{help_text}{shown}".strip(),
+            )
 
 
 def flag_values(args: argparse.Namespace, model: type[BaseModel]) -> dict[str, Any]:
@@ -101,8 +119,10 @@ def _pairs(items: list[str], name: str) -> dict[str, Any]:
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key:
-            raise InputError(f"--{name.replace('_', '-').rstrip('s')} {item!r} is not KEY=VALUE",
-                             fix="Write e.g. --model-option n_layers=4")
+            raise InputError(
+                f"--{name.replace('_', '-').rstrip('s')} {item!r} is not KEY=VALUE",
+                fix="Write e.g. --model-option n_layers=4",
+            )
         try:
             result[key.strip()] = yaml.safe_load(text)
         except yaml.YAMLError:

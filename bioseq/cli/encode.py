@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bioseq.cli.flags import add_column_flags
 from bioseq.errors import InputError
 from bioseq.io.fasta_codes import read_fasta_codes
 from bioseq.io.handles import atomic_output
@@ -29,15 +30,20 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="encode FASTA or a labelled table/folder to a .npz of uint8 codes",
         description=__doc__.split("\n\n")[1],
     )
-    parser.add_argument("input", help="FASTA (plain/gzip), CSV/TSV table with sequence,label "
-                        "columns, or a folder with one sub-folder of FASTA files per class")
+    parser.add_argument(
+        "input",
+        help="FASTA (plain/gzip), CSV/TSV table with sequence,label "
+        "columns, or a folder with one sub-folder of FASTA files per class",
+    )
     parser.add_argument("-o", "--output", required=True, help="output .npz file")
-    parser.add_argument("--length", type=int, help="fixed width L (longer sequences are an error); "
-                        "default: the longest sequence")
-    parser.add_argument("--label-pattern", help="FASTA only: regular expression with one group that "
-                        "finds the label in each header, e.g. 'label=(\\S+)'")
-    parser.add_argument("--sequence-column", default="sequence", help="table column of the sequences")
-    parser.add_argument("--label-column", default="label", help="table column of the labels")
+    parser.add_argument(
+        "--length", type=int, help="fixed width L (longer sequences are an error); default: the longest sequence"
+    )
+    parser.add_argument(
+        "--label-pattern",
+        help="FASTA only: regular expression with one group that finds the label in each header, e.g. 'label=(\\S+)'",
+    )
+    add_column_flags(parser)
     parser.add_argument("--compress", action="store_true", help="write a compressed .npz")
     parser.set_defaults(run=run)
     return parser
@@ -45,13 +51,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     arrays = encode_file(
-        args.input, length=args.length, label_pattern=args.label_pattern,
-        sequence_column=args.sequence_column, label_column=args.label_column,
+        args.input,
+        length=args.length,
+        label_pattern=args.label_pattern,
+        sequence_column=args.sequence_column,
+        label_column=args.label_column,
     )
     output = Path(args.output)
     if output.suffix != ".npz":
-        raise InputError("the output file must end in .npz", path=str(output),
-                         fix="Name it e.g. out.npz")
+        raise InputError("the output file must end in .npz", path=str(output), fix="Name it e.g. out.npz")
     save = np.savez_compressed if args.compress else np.savez
     with atomic_output(output) as handle:
         save(handle, **arrays)
@@ -87,7 +95,8 @@ def encode_file(
         return _labelled(data, length)
     raise InputError(
         f"this is a {fmt.upper()} file; bioseq encode reads FASTA, labelled tables and class folders",
-        path=path, fix=_CONVERT.get(fmt, "Convert it to FASTA first"),
+        path=path,
+        fix=_CONVERT.get(fmt, "Convert it to FASTA first"),
     )
 
 
@@ -103,7 +112,10 @@ _CONVERT.update(bam=_CONVERT["sam"], cram=_CONVERT["sam"], gff3=_CONVERT["gtf"])
 def _labelled(data, length: int | None) -> dict[str, np.ndarray]:
     codes, lengths = data.codes(length)
     return {
-        "codes": codes, "lengths": lengths, "names": np.array(data.names, dtype=str),
-        "labels": data.labels, "classes": np.array(data.classes, dtype=str),
+        "codes": codes,
+        "lengths": lengths,
+        "names": np.array(data.names, dtype=str),
+        "labels": data.labels,
+        "classes": np.array(data.classes, dtype=str),
         "task": np.array(data.task),
     }

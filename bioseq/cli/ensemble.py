@@ -23,6 +23,8 @@ import argparse
 import logging
 import sys
 
+from bioseq.cli.flags import add_column_flags, add_out_flag
+
 __all__ = ["add_parser", "run"]
 
 log = logging.getLogger(__name__)
@@ -30,18 +32,19 @@ log = logging.getLogger(__name__)
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "ensemble", help="combine trained models into one bundle that averages them",
+        "ensemble",
+        help="combine trained models into one bundle that averages them",
         description=__doc__.split("\n\n")[1],
         epilog="Example:\n  bioseq ensemble runs/prom/lstm runs/prom/transformer runs/prom/cnn --out runs/prom/mix\n"
-               "  bioseq evaluate runs/prom/mix --data test.csv",
+        "  bioseq evaluate runs/prom/mix --data test.csv",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("members", nargs="+", metavar="MEMBER", help="training run or bundle directory (two or more)")
-    parser.add_argument("--out", required=True, help="the ensemble bundle directory to write")
-    parser.add_argument("--test", metavar="DATA", help="labelled sequences to score the ensemble on (any format "
-                                                       "bioseq evaluate reads)")
-    parser.add_argument("--sequence-column", default="sequence")
-    parser.add_argument("--label-column", default="label")
+    add_out_flag(parser, help="the ensemble bundle directory to write")
+    parser.add_argument(
+        "--test", metavar="DATA", help="labelled sequences to score the ensemble on (any format bioseq evaluate reads)"
+    )
+    add_column_flags(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -57,19 +60,30 @@ def run(args: argparse.Namespace) -> int:
         data = dict(bundles[0].config.get("data") or {})
     else:  # members seeded differently carve different validation splits: a warning, not an error
         data = {"sha256": None}
-        log.warning("the members were trained on different data (or different validation splits): "
-                    "the ensemble records no data hash")
-    training = {"members": [{"path": str(b.path), "model": b.model_name,
-                             "seed": (b.config.get("training") or {}).get("seed")} for b in bundles]}
+        log.warning(
+            "the members were trained on different data (or different validation splits): "
+            "the ensemble records no data hash"
+        )
+    training = {
+        "members": [
+            {"path": str(b.path), "model": b.model_name, "seed": (b.config.get("training") or {}).get("seed")}
+            for b in bundles
+        ]
+    }
     ensemble = combine_bundles(bundles, training=training, data=data, path=args.out)  # checks before any write
     metrics = None
     if args.test:  # read (and check) before anything is written
-        test = read_for_bundle(ensemble, args.test, sequence_column=args.sequence_column,
-                               label_column=args.label_column)
+        test = read_for_bundle(
+            ensemble, args.test, sequence_column=args.sequence_column, label_column=args.label_column
+        )
         scores = ensemble.predict_proba(test.codes(ensemble.length)[0])
         metrics = {"test": classification_metrics(test.labels, scores, task=test.task, classes=list(test.classes))}
     out = save_ensemble(args.out, bundles, training=training, data=data, metrics=metrics)
     names = "+".join(b.model_name for b in bundles)
-    shown = "" if metrics is None else f"; test accuracy {metrics['test']['accuracy']:.4f}, mcc {metrics['test']['mcc']:.4f}"
+    shown = (
+        ""
+        if metrics is None
+        else f"; test accuracy {metrics['test']['accuracy']:.4f}, mcc {metrics['test']['mcc']:.4f}"
+    )
     print(f"bioseq ensemble: {out} averages {len(bundles)} members ({names}){shown}", file=sys.stderr)
     return 0

@@ -13,24 +13,23 @@ import argparse
 import sys
 from pathlib import Path
 
-from bioseq.cli.predict import add_device_flags, add_threshold_flag
+from bioseq.cli.flags import add_column_flags, add_inference_flags, add_model_argument, add_out_flag, inference_options
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "evaluate", help="evaluate a trained model on labelled data",
+        "evaluate",
+        help="evaluate a trained model on labelled data",
         description=__doc__.split("\n\n")[1],
     )
-    parser.add_argument("model", metavar="RUN", help="training run or bundle directory")
+    add_model_argument(parser)
     parser.add_argument("--data", required=True, help="labelled sequences (table, FASTA with labels, folder)")
-    parser.add_argument("--out", help="output directory (default RUN/evaluation/<data name>)")
-    parser.add_argument("--sequence-column", default="sequence")
-    parser.add_argument("--label-column", default="label")
+    add_out_flag(parser, help="output directory (default RUN/evaluation/<data name>)", required=False)
+    add_column_flags(parser)
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    add_threshold_flag(parser)
-    add_device_flags(parser)
+    add_inference_flags(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -38,13 +37,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from bioseq.evaluate.bundle_eval import evaluate_bundle
 
+    options = inference_options(args)
     out = Path(args.out) if args.out else Path(args.model) / "evaluation" / Path(args.data).name.split(".")[0]
     metrics = evaluate_bundle(
-        args.model, args.data, out=out, batch_size=args.batch_size, device=args.device,
-        rc_average=args.rc_average, sequence_column=args.sequence_column, label_column=args.label_column,
-        plots=not args.no_plots, threshold=args.threshold,
+        args.model,
+        args.data,
+        out=out,
+        options=options,
+        sequence_column=args.sequence_column,
+        label_column=args.label_column,
+        plots=not args.no_plots,
     )
-    shown = ", ".join(f"{k} {metrics[k]:.4f}" for k in ("accuracy", "mcc", "auroc", "auprc")
-                      if isinstance(metrics.get(k), float))
+    shown = ", ".join(
+        f"{k} {metrics[k]:.4f}" for k in ("accuracy", "mcc", "auroc", "auprc") if isinstance(metrics.get(k), float)
+    )
     print(f"bioseq evaluate: {out / 'metrics.json'}: {shown}", file=sys.stderr)
     return 0

@@ -1,4 +1,4 @@
-"""``bioseq inspect FILE...``: summarise sequence, alignment, interval and table files.
+"""``bioseq inspect FILE...``: summarise sequence, alignment, interval, annotation and table files.
 
 Prints a block of figures per file (or JSON with ``--json``). A file that
 cannot be read gets one error line; the command goes on with the other files
@@ -22,7 +22,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "inspect",
-        help="summarise FASTA/FASTQ/SAM/BAM/CRAM/BED/GTF/GFF3/table files and check them",
+        help="summarise FASTA/FASTQ/SAM/BAM/CRAM/BED/GTF/GFF3/GenBank/EMBL/table files and check them",
         description=__doc__.split("\n\n")[1],
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="files to summarise (plain, gzip or bgzip)")
@@ -59,7 +59,7 @@ def _text(summary: dict) -> str:
 
 def _value(key: str, value) -> str:
     if isinstance(value, dict):
-        return ", ".join(f"{k} {v:,}" for k, v in value.items())
+        return ", ".join(f"{k} {v:,}" for k, v in value.items()) or "none"
     if isinstance(value, float):
         if math.isnan(value):
             return "-"

@@ -30,7 +30,20 @@ from bioseq.interrupt import Interrupted, handle_signals
 
 __all__ = ["main", "build_parser"]
 
-COMMANDS = ("inspect", "encode", "simulate", "dataset", "split", "train", "tune", "ensemble", "evaluate", "compare", "predict", "scan")
+COMMANDS = (
+    "inspect",
+    "encode",
+    "simulate",
+    "dataset",
+    "split",
+    "train",
+    "tune",
+    "ensemble",
+    "evaluate",
+    "compare",
+    "predict",
+    "scan",
+)
 """Sub-command modules, in the order ``bioseq --help`` lists them."""
 
 EXIT_INPUT = 1

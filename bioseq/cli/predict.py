@@ -12,36 +12,29 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["add_parser", "run", "add_device_flags", "add_threshold_flag"]
+from bioseq.cli.flags import (
+    add_inference_flags,
+    add_model_argument,
+    add_out_flag,
+    add_reference_flag,
+    inference_options,
+)
 
-
-def add_device_flags(parser: argparse.ArgumentParser) -> None:
-    """Flags shared by the commands that run a model."""
-    parser.add_argument("--batch-size", type=int, default=256, help="sequences per batch (default 256)")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: cuda if available)")
-    parser.add_argument("--rc-average", action="store_true",
-                        help="average the prediction with that of the reverse complement")
-
-
-def add_threshold_flag(parser: argparse.ArgumentParser) -> None:
-    """``--threshold``: the probability above which a binary or multi-label model predicts a class."""
-    parser.add_argument("--threshold", type=float, default=0.5,
-                        help="predict a class when its probability is above this (binary and multi-label; "
-                             "default 0.5)")
+__all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "predict", help="score FASTA, tables or BED intervals with a trained model",
+        "predict",
+        help="score FASTA, tables or BED intervals with a trained model",
         description=__doc__.split("\n\n")[1],
     )
-    parser.add_argument("model", metavar="RUN", help="training run or bundle directory")
+    add_model_argument(parser)
     parser.add_argument("--input", required=True, help="FASTA, sequence table, or BED with --reference")
-    parser.add_argument("--out", required=True, help="predictions TSV (.gz compresses)")
-    parser.add_argument("--reference", help="genome FASTA for BED input")
+    add_out_flag(parser, help="predictions TSV (.gz compresses)")
+    add_reference_flag(parser, help="genome FASTA or GenBank/EMBL for BED input")
     parser.add_argument("--length", type=int, help="window width for BED input (variable-width models only)")
-    add_threshold_flag(parser)
-    add_device_flags(parser)
+    add_inference_flags(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -49,8 +42,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from bioseq.predict import predict_file
 
-    rows = predict_file(args.model, args.input, output=args.out, batch_size=args.batch_size,
-                        device=args.device, rc_average=args.rc_average, reference=args.reference,
-                        length=args.length, threshold=args.threshold)
+    rows = predict_file(
+        args.model,
+        args.input,
+        output=args.out,
+        options=inference_options(args),
+        reference=args.reference,
+        length=args.length,
+    )
     print(f"bioseq predict: {rows:,} predictions in {args.out}", file=sys.stderr)
     return 0

@@ -11,26 +11,32 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bioseq.cli.predict import add_device_flags
+from bioseq.cli.flags import (
+    add_inference_flags,
+    add_model_argument,
+    add_out_flag,
+    add_reference_flag,
+    inference_options,
+)
 
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "scan", help="scan a genome with a trained model into a bigWig/bedGraph track",
+        "scan",
+        help="scan a genome with a trained model into a bigWig/bedGraph track",
         description=__doc__.split("\n\n")[1],
     )
-    parser.add_argument("model", metavar="RUN", help="training run or bundle directory")
-    parser.add_argument("--reference", required=True, help="genome FASTA (plain or bgzip)")
-    parser.add_argument("--out", required=True, help="track file: .bw/.bigwig or .bedgraph/.bg")
+    add_model_argument(parser)
+    add_reference_flag(parser, help="genome FASTA (plain or bgzip) or GenBank/EMBL", required=True)
+    add_out_flag(parser, help="track file: .bw/.bigwig or .bedgraph/.bg")
     parser.add_argument("--regions", help="BED of regions to scan (default: every contig)")
     parser.add_argument("--chroms", nargs="+", help="contigs to scan (default: all)")
     parser.add_argument("--step", type=int, help="bases between window starts (default: half the width)")
     parser.add_argument("--class", dest="class_name", help="class whose probability to write (multi-class)")
-    parser.add_argument("--format", choices=("bigwig", "bedgraph"),
-                        help="default from the file extension")
-    add_device_flags(parser)
+    parser.add_argument("--format", choices=("bigwig", "bedgraph"), help="default from the file extension")
+    add_inference_flags(parser, threshold=False)
     parser.set_defaults(run=run)
     return parser
 
@@ -40,9 +46,15 @@ def run(args: argparse.Namespace) -> int:
 
     fmt = args.format or ("bedgraph" if args.out.endswith((".bedgraph", ".bg", ".bedGraph")) else "bigwig")
     result = scan_genome(
-        args.model, args.reference, output=args.out, step=args.step, regions=args.regions,
-        chroms=args.chroms, batch_size=args.batch_size, device=args.device, rc_average=args.rc_average,
-        class_name=args.class_name, format=fmt,
+        args.model,
+        args.reference,
+        output=args.out,
+        step=args.step,
+        regions=args.regions,
+        chroms=args.chroms,
+        options=inference_options(args),
+        class_name=args.class_name,
+        format=fmt,
     )
     print(f"bioseq scan: {result:,} bins in {args.out}", file=sys.stderr)
     return 0

@@ -15,6 +15,7 @@ import contextlib
 import sys
 from pathlib import Path
 
+from bioseq.cli.flags import add_out_flag, add_seed_flag
 from bioseq.errors import InputError
 from bioseq.io.atomic import atomic_path
 
@@ -26,11 +27,12 @@ OUTPUTS = ("genome.fa", "genome.fa.fai", "genes.gtf", "rnaseq.bam", "rnaseq.bam.
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "simulate", help="write a synthetic genome, GTF and RNA-seq BAM with planted promoters and splice sites",
+        "simulate",
+        help="write a synthetic genome, GTF and RNA-seq BAM with planted promoters and splice sites",
         description=__doc__.split("\n\n")[1],
     )
-    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created if needed)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    add_out_flag(parser, help="output folder (created if needed)", metavar="DIR")
+    add_seed_flag(parser)
     parser.add_argument("--chromosomes", type=int, default=4, help="contigs chr1..chrN (default: 4)")
     parser.add_argument("--length", type=int, default=250_000, help="bases per contig (default: 250000)")
     parser.add_argument("--genes", type=int, default=30, help="genes per contig (default: 30)")
@@ -48,23 +50,32 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise InputError("--out names a file, not a folder", path=out, fix="Pass a folder path")
     check_count(args.reads, "the number of reads", 0, MAX_READS)  # fail before the genome is made
-    genome = simulate_genome(n_chromosomes=args.chromosomes, chromosome_length=args.length,
-                             genes_per_chromosome=args.genes, seed=args.seed)
+    genome = simulate_genome(
+        n_chromosomes=args.chromosomes, chromosome_length=args.length, genes_per_chromosome=args.genes, seed=args.seed
+    )
     created = not out.exists()
     try:
         with contextlib.ExitStack() as stack:  # renamed into --out in OUTPUTS order once all are written
             tmp = {name: stack.enter_context(atomic_path(out / name)) for name in reversed(OUTPUTS)}
             write_genome(genome, tmp["genome.fa"], index=tmp["genome.fa.fai"])
             write_gtf(genome, tmp["genes.gtf"])
-            reads = simulate_rnaseq(genome, tmp["rnaseq.bam"], index=tmp["rnaseq.bam.bai"], n_reads=args.reads,
-                                    read_length=args.read_length, seed=args.seed)
+            reads = simulate_rnaseq(
+                genome,
+                tmp["rnaseq.bam"],
+                index=tmp["rnaseq.bam.bai"],
+                n_reads=args.reads,
+                read_length=args.read_length,
+                seed=args.seed,
+            )
             write_truth(genome, tmp["truth.json"], extra={"rnaseq": reads.summary()})
     except BaseException:
         if created:  # leave no empty --out folder behind either
             with contextlib.suppress(OSError):
                 out.rmdir()
         raise
-    print(f"bioseq simulate: {len(genome.sequences)} contigs, {len(genome.genes)} genes, "
-          f"{len(genome.transcripts)} transcripts, {reads.n_reads:,} reads in {out} (SYNTHETIC)",
-          file=sys.stderr)
+    print(
+        f"bioseq simulate: {len(genome.sequences)} contigs, {len(genome.genes)} genes, "
+        f"{len(genome.transcripts)} transcripts, {reads.n_reads:,} reads in {out} (SYNTHETIC)",
+        file=sys.stderr,
+    )
     return 0

@@ -15,21 +15,22 @@ import argparse
 import os
 import sys
 
+from bioseq.cli.flags import add_column_flags, add_fractions_flag, add_out_flag, add_seed_flag
+
 __all__ = ["add_parser", "run"]
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "split", help="split labelled sequences into train/valid/test tables (stratified, deduplicated)",
+        "split",
+        help="split labelled sequences into train/valid/test tables (stratified, deduplicated)",
         description=__doc__.split("\n\n")[1],
     )
     parser.add_argument("input", help="labelled sequences: CSV/TSV table, labelled FASTA or a folder per class")
-    parser.add_argument("--out", required=True, help="output folder for the tables and summary.json")
-    parser.add_argument("--fractions", nargs=3, type=float, default=(0.8, 0.1, 0.1),
-                        metavar=("TRAIN", "VALID", "TEST"), help="shares of the splits (default 0.8 0.1 0.1)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--sequence-column", default="sequence", help="table column of the sequences")
-    parser.add_argument("--label-column", default="label", help="table column of the labels")
+    add_out_flag(parser, help="output folder for the tables and summary.json")
+    add_fractions_flag(parser, help="shares of the splits")
+    add_seed_flag(parser)
+    add_column_flags(parser)
     parser.set_defaults(run=run)
     return parser
 

@@ -24,9 +24,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     from bioseq.train.config import TrainConfig
 
     parser = subparsers.add_parser(
-        "train", help="train a classifier (LSTM, Transformer, CNN or k-mer baseline)",
+        "train",
+        help="train a classifier (LSTM, Transformer, CNN or k-mer baseline)",
         description=__doc__.split("\n\n")[0].split(": ", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
     )
     parser.add_argument("--config", help="YAML file of training options (flags override it)")
     add_config_flags(parser, TrainConfig)
@@ -41,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, flag_values(args, TrainConfig))
     result = train(config)
     if result is not None:
-        summary = {split: {k: result.metrics[split].get(k) for k in ("accuracy", "mcc", "auroc", "auprc")}
-                   for split in result.metrics}
+        summary = {
+            split: {k: result.metrics[split].get(k) for k in ("accuracy", "mcc", "auroc", "auprc")}
+            for split in result.metrics
+        }
         print(f"bioseq train: bundle {result.bundle_dir} ({result.seconds:.0f} s); {summary}", file=sys.stderr)
     return 0

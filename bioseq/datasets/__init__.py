@@ -10,10 +10,16 @@ train/valid/test tables. Names are imported lazily from their modules.
 from bioseq._lazy import lazy_exports
 
 _EXPORTS = {
-    "promoter_dataset": "promoters", "NEGATIVES": "promoters", "PROMOTER_CLASSES": "promoters",
-    "splice_site_dataset": "splice_sites", "SITES": "splice_sites",
-    "SPLITS": "splits", "split_by_chromosome": "splits", "write_split": "splits",
-    "chromosome_quotas": "windows", "sample_gc_matched": "background",
+    "promoter_dataset": "promoters",
+    "NEGATIVES": "promoters",
+    "PROMOTER_CLASSES": "promoters",
+    "splice_site_dataset": "splice_sites",
+    "SITES": "splice_sites",
+    "SPLITS": "splits",
+    "split_by_chromosome": "splits",
+    "write_split": "splits",
+    "chromosome_quotas": "windows",
+    "sample_gc_matched": "background",
 }
 
 __all__ = sorted(_EXPORTS)

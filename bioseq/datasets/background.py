@@ -22,8 +22,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from bioseq.checks import integer, share
 from bioseq.encode.gc import gc_content, n_fraction
-from bioseq.checks import integer
 from bioseq.errors import InputError, MissingContigError, option
 from bioseq.io.interval import Interval
 from bioseq.io.reference import Reference
@@ -121,8 +121,11 @@ def sample_gc_matched(
     lengths = np.array([reference.length(c) for c in names], dtype=np.int64)
     counts = np.maximum(lengths - width + 1, 0)
     if counts.sum() == 0:
-        raise InputError(f"no contig to sample from is at least {width} bases long",
-                         path=reference.path, fix="Lower width, or pass more contigs in chroms")
+        raise InputError(
+            f"no contig to sample from is at least {width} bases long",
+            path=reference.path,
+            fix="Lower width, or pass more contigs in chroms",
+        )
     offsets = np.concatenate([[0], np.cumsum(counts)])
     blocked = _blocked(reference, positives, exclude, names, offsets, counts, width)
     budget = max(_MIN_CANDIDATES, _CANDIDATES_PER_WINDOW * n)
@@ -177,9 +180,7 @@ def _check_arguments(reference, positives, n_bins, max_n_fraction) -> list[Inter
         if not isinstance(interval, Interval):
             raise InputError(f"positive {i} is a {type(interval).__name__}, not an Interval")
     integer(n_bins, "n_bins", 1)
-    if isinstance(max_n_fraction, bool) or not isinstance(max_n_fraction, (int, float)) \
-            or not 0 <= max_n_fraction <= 1:
-        raise InputError(f"max_n_fraction must be a number in [0, 1], got {max_n_fraction!r}")
+    share(max_n_fraction, "max_n_fraction")
     return positives
 
 
@@ -189,10 +190,13 @@ def _width(positives: list[Interval], width) -> int:
     widths = {len(p) for p in positives}
     if len(widths) > 1:
         raise InputError(
-            f"the positives have {len(widths)} different widths "
-            f"({min(widths)} to {max(widths)} bases)",
-            fix=option("width", "N", clause="Pass {} for the background windows, or resize the positives first",
-                       otherwise="Resize the positives to one width first"),
+            f"the positives have {len(widths)} different widths ({min(widths)} to {max(widths)} bases)",
+            fix=option(
+                "width",
+                "N",
+                clause="Pass {} for the background windows, or resize the positives first",
+                otherwise="Resize the positives to one width first",
+            ),
         )
     return integer(widths.pop(), "width (the positives' width)", 1)
 
@@ -211,8 +215,7 @@ def _positive_gc(reference: Reference, positives: list[Interval]) -> np.ndarray:
         if w == 0:
             gc[rows] = np.nan
             continue
-        codes = reference.windows([positives[i].chrom for i in rows],
-                                  [positives[i].start for i in rows], w)
+        codes = reference.windows([positives[i].chrom for i in rows], [positives[i].start for i in rows], w)
         gc[rows] = gc_content(codes)
     return gc
 
@@ -331,8 +334,14 @@ def _nearest_fill(reference, missing, spare_draws, spare_bins, targets, n_bins, 
     moved = np.concatenate(distances)
     logger.warning(
         "%s has too few windows in %d GC bin(s): %d of %d background windows come from the nearest "
-        "bins instead (at most %.2f GC away; mean %.3f)", where, int((missing > 0).sum()), need, int(targets.sum()),
-        moved.max() / n_bins, moved.mean() / n_bins)
+        "bins instead (at most %.2f GC away; mean %.3f)",
+        where,
+        int((missing > 0).sum()),
+        need,
+        int(targets.sum()),
+        moved.max() / n_bins,
+        moved.mean() / n_bins,
+    )
     missing[:] = 0
     return np.concatenate(chosen)
 

@@ -46,14 +46,13 @@ import math
 
 import numpy as np
 
-from bioseq.datasets.windows import chromosome_quotas, on_reference, window_codes
-from bioseq.io.interval import window_name
-from bioseq.codes import decode
-from bioseq.encode.gc import n_fraction
 from bioseq.checks import integer, positive_number, share
+from bioseq.codes import decode
+from bioseq.datasets.windows import chromosome_quotas, on_reference, window_codes
+from bioseq.encode.gc import n_fraction
 from bioseq.errors import InputError
 from bioseq.io.annotation import Annotation
-from bioseq.io.interval import Interval
+from bioseq.io.interval import Interval, window_name
 from bioseq.io.labels import LabelledSequences
 from bioseq.io.reference import Reference
 
@@ -90,8 +89,10 @@ def promoter_dataset(
     reference : Reference
         The genome; annotation contigs may be aliases of its names (``2L``).
     annotation : Annotation
-        Transcripts whose 5' ends are the TSSs; TSSs on contigs the genome
-        lacks are left out with a warning.
+        Transcripts whose 5' ends are the TSSs (those with
+        ``five_prime_end=False``, such as the piece of a GenBank feature past
+        the origin of a circular genome, have none); TSSs on contigs the
+        genome lacks are left out with a warning.
     length : int, default 200
         Window width.
     upstream : int, optional
@@ -127,8 +128,10 @@ def promoter_dataset(
     length = integer(length, "length", 1)
     upstream = length // 2 if upstream is None else integer(upstream, "upstream", 0)
     if upstream >= length:
-        raise InputError(f"upstream ({upstream}) must be smaller than length ({length})",
-                         fix="The TSS is at 0-based offset upstream inside the window")
+        raise InputError(
+            f"upstream ({upstream}) must be smaller than length ({length})",
+            fix="The TSS is at 0-based offset upstream inside the window",
+        )
     if negatives not in NEGATIVES:
         raise InputError(f"negatives must be one of {', '.join(NEGATIVES)}, got {negatives!r}")
     ratio = positive_number(ratio, "ratio")
@@ -138,48 +141,55 @@ def promoter_dataset(
     rng = np.random.default_rng(seed)
     tss = annotation.tss(unique=True)
     if not tss:
-        raise InputError("the annotation has no transcript on the '+' or '-' strand, so no TSS",
-                         fix="Check that the GTF/GFF3 has exon lines with a strand")
+        raise InputError(
+            "the annotation has no transcript on the '+' or '-' strand with a known 5' end, so no TSS",
+            fix="Check that the GTF/GFF3 has exon lines with a strand, or the GenBank/EMBL file CDS or mRNA features",
+        )
     tss = on_reference(reference, tss, what="TSSs", source="the annotation")
     every = [_tss_window(t, length, upstream) for t in tss]
     codes = window_codes(reference, every, length)
     keep = n_fraction(codes) <= max_n_fraction
     if not keep.any():
-        raise InputError(f"all {len(every)} TSS windows hold more than {max_n_fraction:g} N",
-                         path=reference.path, fix="Raise max_n_fraction, or check the genome")
+        raise InputError(
+            f"all {len(every)} TSS windows hold more than {max_n_fraction:g} N",
+            path=reference.path,
+            fix="Raise max_n_fraction, or check the genome",
+        )
     if not keep.all():
         logger.info("%d of %d TSS windows left out: more than %g N", (~keep).sum(), len(every), max_n_fraction)
     positives = [w for w, k in zip(every, keep.tolist()) if k]
     codes = codes[keep]
     n = round(ratio * len(positives))
     if n < 1:
-        raise InputError(f"ratio {ratio:g} gives no negative for {len(positives)} positives",
-                         fix="Raise ratio")
+        raise InputError(f"ratio {ratio:g} gives no negative for {len(positives)} positives", fix="Raise ratio")
     if negatives == "shuffle":
         names, negative_codes = _shuffles(positives, codes, n, rng)
     else:
         if negatives == "gc":
             # no window base closer than `distance` to a TSS (as the gene-body windows)
-            near = [Interval(t.chrom, max(0, t.start - distance + 1), t.start + distance)
-                    for t in tss] if distance else []
+            near = (
+                [Interval(t.chrom, max(0, t.start - distance + 1), t.start + distance) for t in tss] if distance else []
+            )
             windows = _gc_matched(reference, positives, every + near, n, max_n_fraction, seed, rng)
         else:
-            windows = _gene_body(reference, annotation, tss, every, positives, n, length, distance,
-                                 max_n_fraction, rng)
+            windows = _gene_body(reference, annotation, tss, every, positives, n, length, distance, max_n_fraction, rng)
         names, negative_codes = [window_name(w) for w in windows], window_codes(reference, windows, length)
     sequences = decode(np.concatenate([codes, negative_codes]))
     labels = np.repeat(np.array([1, 0], dtype=np.int64), [len(positives), n])
-    return LabelledSequences(sequences, labels, PROMOTER_CLASSES, "binary",
-                             [window_name(w) for w in positives] + names)
+    return LabelledSequences(sequences, labels, PROMOTER_CLASSES, "binary", [window_name(w) for w in positives] + names)
 
 
 def _check_inputs(reference, annotation) -> None:
     if not isinstance(reference, Reference):
-        raise InputError(f"reference must be a bioseq Reference, got {type(reference).__name__}",
-                         fix="Open the genome with bioseq.io.Reference(path)")
+        raise InputError(
+            f"reference must be a bioseq Reference, got {type(reference).__name__}",
+            fix="Open the genome with bioseq.io.Reference(path)",
+        )
     if not isinstance(annotation, Annotation):
-        raise InputError(f"annotation must be a bioseq Annotation, got {type(annotation).__name__}",
-                         fix="Read the GTF/GFF3 with bioseq.io.read_annotation(path)")
+        raise InputError(
+            f"annotation must be a bioseq Annotation, got {type(annotation).__name__}",
+            fix="Read the GTF, GFF3, GenBank or EMBL file with bioseq.io.read_annotation(path)",
+        )
 
 
 def _tss_window(tss: Interval, length: int, upstream: int) -> Interval:
@@ -206,23 +216,42 @@ def _gc_matched(reference, positives, every, n, max_n_fraction, seed, rng) -> li
     for k, (chrom, quota) in enumerate(chromosome_quotas(positives, n).items()):
         mine = [w for w in positives if w.chrom == chrom]
         try:
-            windows += sample_gc_matched(reference, mine, n=quota, max_n_fraction=max_n_fraction,
-                                         exclude=every, chroms=[chrom], seed=seed + k,
-                                         shortfall="nearest") if quota else []
+            windows += (
+                sample_gc_matched(
+                    reference,
+                    mine,
+                    n=quota,
+                    max_n_fraction=max_n_fraction,
+                    exclude=every,
+                    chroms=[chrom],
+                    seed=seed + k,
+                    shortfall="nearest",
+                )
+                if quota
+                else []
+            )
         except InputError as exc:
             logger.warning("%s: drawing its %d background windows genome-wide (%s)", chrom, quota, exc.problem)
             short.append((mine, quota))
     for k, (mine, quota) in enumerate(short):
-        windows += sample_gc_matched(reference, mine, n=quota, max_n_fraction=max_n_fraction,
-                                     exclude=every + windows, seed=seed + len(positives) + k, shortfall="nearest")
+        windows += sample_gc_matched(
+            reference,
+            mine,
+            n=quota,
+            max_n_fraction=max_n_fraction,
+            exclude=every + windows,
+            seed=seed + len(positives) + k,
+            shortfall="nearest",
+        )
     strands = rng.choice(["+", "-"], size=len(windows)).tolist()
     rank = {c: i for i, c in enumerate(reference.references)}
     windows = sorted(windows, key=lambda w: (rank[w.chrom], w.start))
     return [Interval(w.chrom, w.start, w.end, s) for w, s in zip(windows, strands)]
 
 
-def _gene_body(reference, annotation, tss, every, positives, n, length, distance, max_n_fraction,
-               rng) -> list[Interval]:
+def _gene_body(
+    reference, annotation, tss, every, positives, n, length, distance, max_n_fraction, rng
+) -> list[Interval]:
     """``n`` random gene-body windows (see the module docstring), sorted by position.
 
     Each chromosome gets negatives in proportion to its positives where its
@@ -238,7 +267,7 @@ def _gene_body(reference, annotation, tss, every, positives, n, length, distance
     chosen: list[Interval] = []
     spare: list[Interval] = []
     for begin in range(0, order.size, _DRAW_BATCH):
-        draw = order[begin:begin + _DRAW_BATCH]
+        draw = order[begin : begin + _DRAW_BATCH]
         r = np.searchsorted(offsets, draw, side="right") - 1
         starts = (ranges[r, 0] + draw - offsets[r]).tolist()
         candidates = [Interval(where[i][0], s, s + length, where[i][1]) for i, s in zip(r.tolist(), starts)]
@@ -257,7 +286,8 @@ def _gene_body(reference, annotation, tss, every, positives, n, length, distance
             f"only {len(chosen)} of the {n} gene-body windows asked for were found among {order.size:,} "
             f"window starts inside stranded genes at least {distance} bp from every TSS (at most "
             f"{max_n_fraction:g} N)",
-            path=reference.path, fix="Lower ratio or tss_distance, or use negatives='gc'",
+            path=reference.path,
+            fix="Lower ratio or tss_distance, or use negatives='gc'",
         )
     rank = {c: i for i, c in enumerate(reference.references)}
     return sorted(chosen, key=lambda w: (rank[w.chrom], w.start, w.strand))
@@ -276,8 +306,10 @@ def _gene_body_starts(reference, annotation, tss, every, length, distance) -> tu
     for g in genes:
         if len(g) >= length:
             spans.setdefault((g.chrom, g.strand), []).append((g.start, g.end - length + 1))
-    pools = [(chrom, strand, _subtract(_merge(ranges), _merge(blocked.get(chrom, []))))
-             for (chrom, strand), ranges in spans.items()]
+    pools = [
+        (chrom, strand, _subtract(_merge(ranges), _merge(blocked.get(chrom, []))))
+        for (chrom, strand), ranges in spans.items()
+    ]
     where = [(chrom, strand) for chrom, strand, r in pools for _ in range(len(r))]  # per start range
     ranges = np.concatenate([r for _, _, r in pools] + [np.zeros((0, 2), np.int64)])
     return ranges, where

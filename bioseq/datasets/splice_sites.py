@@ -45,13 +45,12 @@ import os
 import numpy as np
 
 from bioseq.alphabet import A, C, G, T
-from bioseq.datasets.windows import chromosome_quotas, on_reference, window_codes
-from bioseq.io.interval import window_name
-from bioseq.codes import decode
 from bioseq.checks import integer, positive_number
+from bioseq.codes import decode
+from bioseq.datasets.windows import chromosome_quotas, on_reference, window_codes
 from bioseq.errors import InputError
 from bioseq.io.annotation import Annotation
-from bioseq.io.interval import Interval
+from bioseq.io.interval import Interval, window_name
 from bioseq.io.labels import LabelledSequences
 from bioseq.io.reference import Reference
 
@@ -121,8 +120,10 @@ def splice_site_dataset(
     _check(reference, annotation, bam, site)
     length = integer(length, "length", 2)
     if length % 2:
-        raise InputError(f"length must be even so that the dinucleotide sits at the centre, got {length}",
-                         fix=f"Pass {length + 1} or {length - 1}")
+        raise InputError(
+            f"length must be even so that the dinucleotide sits at the centre, got {length}",
+            fix=f"Pass {length + 1} or {length - 1}",
+        )
     decoys_per_site = positive_number(decoys_per_site, "decoys_per_site")
     min_distance = integer(min_distance, "min_distance", 1)
     rng = np.random.default_rng(integer(seed, "seed", 0))
@@ -130,9 +131,11 @@ def splice_site_dataset(
     kinds = _KINDS if site == "both" else (site,)
     for kind in kinds:
         if not sites[kind]:
-            raise InputError(f"no {kind} site was found in the {_sources(annotation, bam)}",
-                             fix="Check that transcripts have two or more exons and a strand, "
-                             "or lower min_support for RNA-seq junctions")
+            raise InputError(
+                f"no {kind} site was found in the {_sources(annotation, bam)}",
+                fix="Check that transcripts have two or more exons and a strand, "
+                "or lower min_support for RNA-seq junctions",
+            )
     wanted = {kind: round(decoys_per_site * len(sites[kind])) for kind in kinds}
     if min(wanted.values()) < 1:
         raise InputError(f"decoys_per_site {decoys_per_site:g} gives no decoy", fix="Raise decoys_per_site")
@@ -146,27 +149,39 @@ def splice_site_dataset(
         classes = (f"decoy_{site}", site)
         labels = [1] * len(real) + [0] * len(decoys)
     sequences = decode(window_codes(reference, windows, length))
-    return LabelledSequences(sequences, np.array(labels, dtype=np.int64), classes,
-                             "multiclass" if site == "both" else "binary", [window_name(w) for w in windows])
+    return LabelledSequences(
+        sequences,
+        np.array(labels, dtype=np.int64),
+        classes,
+        "multiclass" if site == "both" else "binary",
+        [window_name(w) for w in windows],
+    )
 
 
 def _check(reference, annotation, bam, site) -> None:
     if not isinstance(reference, Reference):
-        raise InputError(f"reference must be a bioseq Reference, got {type(reference).__name__}",
-                         fix="Open the genome with bioseq.io.Reference(path)")
+        raise InputError(
+            f"reference must be a bioseq Reference, got {type(reference).__name__}",
+            fix="Open the genome with bioseq.io.Reference(path)",
+        )
     if annotation is not None and not isinstance(annotation, Annotation):
-        raise InputError(f"annotation must be a bioseq Annotation, got {type(annotation).__name__}",
-                         fix="Read the GTF/GFF3 with bioseq.io.read_annotation(path)")
+        raise InputError(
+            f"annotation must be a bioseq Annotation, got {type(annotation).__name__}",
+            fix="Read the GTF, GFF3, GenBank or EMBL file with bioseq.io.read_annotation(path)",
+        )
     if annotation is None and bam is None:
-        raise InputError("splice sites need an annotation, RNA-seq alignments (bam=), or both",
-                         fix="Pass an annotation read from a GTF/GFF3, or a BAM of spliced reads")
+        raise InputError(
+            "splice sites need an annotation, RNA-seq alignments (bam=), or both",
+            fix="Pass an annotation (from a GTF, GFF3, GenBank or EMBL file), or a BAM of spliced reads",
+        )
     if site not in SITES:
         raise InputError(f"site must be one of {', '.join(SITES)}, got {site!r}")
 
 
 def _sources(annotation, bam) -> str:
-    return " and ".join(x for x, given in (("annotation", annotation), (f"junctions of {bam}", bam))
-                        if given is not None)
+    return " and ".join(
+        x for x, given in (("annotation", annotation), (f"junctions of {bam}", bam)) if given is not None
+    )
 
 
 def _real_sites(reference, annotation, bam, min_support) -> dict[str, list[Interval]]:
@@ -187,8 +202,13 @@ def _real_sites(reference, annotation, bam, min_support) -> dict[str, list[Inter
         for kind in _KINDS:
             new = {_junction_site(i, kind) for i in introns}
             if annotation is not None:
-                logger.info("%s: %d %s sites from junctions, %d of them annotated", os.fspath(bam),
-                            len(new), kind, len(new & known[kind]))
+                logger.info(
+                    "%s: %d %s sites from junctions, %d of them annotated",
+                    os.fspath(bam),
+                    len(new),
+                    kind,
+                    len(new & known[kind]),
+                )
             found[kind] |= new
     rank = {c: i for i, c in enumerate(reference.references)}
     return {kind: sorted(s, key=lambda x: (rank[x.chrom], x.start, x.strand)) for kind, s in found.items()}
@@ -228,16 +248,21 @@ def _decoys(reference, sites, wanted, length, min_distance, rng) -> list[tuple[I
         codes = reference.fetch_codes(chrom)
         allowed = _allowed(codes, site_starts, length, min_distance)
         for kind in wanted:
-            plus, minus = (np.flatnonzero((codes[:-1] == _MOTIFS[kind, strand][0])
-                                          & (codes[1:] == _MOTIFS[kind, strand][1]) & allowed[:-1])
-                           for strand in ("+", "-"))
+            plus, minus = (
+                np.flatnonzero(
+                    (codes[:-1] == _MOTIFS[kind, strand][0]) & (codes[1:] == _MOTIFS[kind, strand][1]) & allowed[:-1]
+                )
+                for strand in ("+", "-")
+            )
             hits = np.concatenate([plus, minus])
             available[kind] += hits.size
             keys = rng.random(hits.size)
             quota = quotas[kind].get(chrom, 0)
             order = _smallest(keys, quota + wanted[kind])
-            windows = [_window(Interval(chrom, p, p + 2, "-" if i >= plus.size else "+"), length)
-                       for i, p in zip(order.tolist(), hits[order].tolist())]
+            windows = [
+                _window(Interval(chrom, p, p + 2, "-" if i >= plus.size else "+"), length)
+                for i, p in zip(order.tolist(), hits[order].tolist())
+            ]
             picked[kind] += windows[:quota]
             spare[kind].add(keys[order[quota:]], windows[quota:])
     for kind, n in wanted.items():
@@ -246,7 +271,8 @@ def _decoys(reference, sites, wanted, length, min_distance, rng) -> list[tuple[I
             raise InputError(
                 f"only {available[kind]:,} {motif} positions are at least {min_distance} bp from every "
                 f"real site with an N-free window, but {n:,} {kind} decoys were asked for",
-                path=reference.path, fix="Lower decoys_per_site or min_distance",
+                path=reference.path,
+                fix="Lower decoys_per_site or min_distance",
             )
         picked[kind] += spare[kind].windows[: n - len(picked[kind])]
     rank = {c: i for i, c in enumerate(reference.references)}
@@ -293,5 +319,3 @@ def _allowed(codes: np.ndarray, site_starts: list[int], length: int, min_distanc
     for s in site_starts:
         ok[max(s - min_distance + 1, 0) : max(s + min_distance, 0)] = False
     return ok
-
-

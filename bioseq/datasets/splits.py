@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bioseq.checks import integer
 from bioseq.errors import InputError
 from bioseq.io.contigs import ContigAliases, missing_contig
 from bioseq.io.handles import atomic_output
@@ -108,14 +109,16 @@ def split_by_chromosome(
     if not isinstance(examples, LabelledSequences):
         raise InputError(f"examples must be LabelledSequences, got {type(examples).__name__}")
     fractions = _check_fractions(fractions)
-    seed = _seed(seed)
+    seed = integer(seed, "seed", 0)
     rng = np.random.default_rng(seed)
     chroms = _chromosomes(examples)
     counts = Counter(chroms)
     if len(counts) < 2:
         where = f"one chromosome ({chroms[0]})" if chroms else "no chromosome"
-        raise InputError(f"all {len(examples)} examples lie on {where}; a chromosome split needs at least two",
-                         fix="Build the dataset from a genome with more contigs")
+        raise InputError(
+            f"all {len(examples)} examples lie on {where}; a chromosome split needs at least two",
+            fix="Build the dataset from a genome with more contigs",
+        )
     given = {"valid": _resolve(valid, counts, "valid"), "test": _resolve(test, counts, "test")}
     place, stratified = _assign(counts, given, fractions, rng, len(examples))
     rows = {split: [i for i, c in enumerate(chroms) if place[c] == split] for split in SPLITS}
@@ -125,15 +128,25 @@ def split_by_chromosome(
     splits = {split: examples.subset(np.asarray(kept[split], dtype=np.int64)) for split in SPLITS}
     for split in SPLITS:
         if not len(splits[split]):
-            raise InputError(f"the {split} split holds no example after removing duplicates",
-                             fix="Pass other valid/test chromosomes, or build more examples")
+            raise InputError(
+                f"the {split} split holds no example after removing duplicates",
+                fix="Pass other valid/test chromosomes, or build more examples",
+            )
     chromosomes = {split: [c for c in counts if place[c] == split] for split in SPLITS}
     how = "whole chromosomes per split"
     if stratified:
-        how = (f"{len(counts)} chromosomes: train and test get whole chromosomes, valid is a "
-               f"stratified random {fractions[1]:g} of the train chromosomes' examples")
-    summary = {"how": how, "chromosomes": chromosomes, "counts": _split_counts(splits),
-               "duplicates_removed": removed, "fractions": list(fractions), "seed": seed}
+        how = (
+            f"{len(counts)} chromosomes: train and test get whole chromosomes, valid is a "
+            f"stratified random {fractions[1]:g} of the train chromosomes' examples"
+        )
+    summary = {
+        "how": how,
+        "chromosomes": chromosomes,
+        "counts": _split_counts(splits),
+        "duplicates_removed": removed,
+        "fractions": list(fractions),
+        "seed": seed,
+    }
     return splits, summary
 
 
@@ -153,15 +166,11 @@ def _check_fractions(fractions) -> tuple[float, float, float]:
     except (TypeError, ValueError):
         values = ()
     if len(values) != 3 or min(values) <= 0 or abs(sum(values) - 1) > 1e-6:
-        raise InputError(f"fractions must be three positive numbers summing to 1, got {fractions!r}",
-                         fix="Pass e.g. (0.8, 0.1, 0.1) for train, valid and test")
+        raise InputError(
+            f"fractions must be three positive numbers summing to 1, got {fractions!r}",
+            fix="Pass e.g. (0.8, 0.1, 0.1) for train, valid and test",
+        )
     return values
-
-
-def _seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be an integer >= 0, got {seed!r}")
-    return int(seed)
 
 
 def _chromosomes(examples: LabelledSequences) -> list[str]:
@@ -169,8 +178,12 @@ def _chromosomes(examples: LabelledSequences) -> list[str]:
     for name in examples.names:
         chrom = chromosome_of(name)
         if chrom is None:
-            raise InputError("the example name is not a window's coordinates", record=name,
-                             path=examples.source or None, fix=_NAME_FIX)
+            raise InputError(
+                "the example name is not a window's coordinates",
+                record=name,
+                path=examples.source or None,
+                fix=_NAME_FIX,
+            )
         chroms.append(chrom)
     return chroms
 
@@ -186,8 +199,7 @@ def _resolve(names, counts: Counter, split: str) -> list[str] | None:
     for name in names:
         chrom = aliases.resolve(name) if isinstance(name, str) else None
         if chrom is None:
-            raise missing_contig(str(name), list(counts), path=None,
-                                 what=f"the examples (asked for the {split} split)")
+            raise missing_contig(str(name), list(counts), path=None, what=f"the examples (asked for the {split} split)")
         found.append(chrom)
     if not found:
         raise InputError(f"the {split} chromosome list is empty", fix="Name at least one, or leave it out")
@@ -200,8 +212,10 @@ def _assign(counts: Counter, given: dict, fractions, rng, n: int) -> tuple[dict[
     for split, chroms in given.items():
         for chrom in chroms or ():
             if place[chrom] != "train":
-                raise InputError(f"chromosome {chrom!r} is asked for both the valid and the test split",
-                                 fix="Give each chromosome to one split")
+                raise InputError(
+                    f"chromosome {chrom!r} is asked for both the valid and the test split",
+                    fix="Give each chromosome to one split",
+                )
             place[chrom] = split
     free = [c for c in counts if place[c] == "train"]
     auto = [split for split in ("test", "valid") if given[split] is None]
@@ -210,9 +224,10 @@ def _assign(counts: Counter, given: dict, fractions, rng, n: int) -> tuple[dict[
         auto.remove("valid")
         stratified = True
     if len(free) < len(auto) + 1:
-        raise InputError(f"{len(counts)} chromosomes are too few for the splits asked "
-                         f"(train needs one left after valid and test)",
-                         fix="Give fewer chromosomes to valid/test, or use a genome with more contigs")
+        raise InputError(
+            f"{len(counts)} chromosomes are too few for the splits asked (train needs one left after valid and test)",
+            fix="Give fewer chromosomes to valid/test, or use a genome with more contigs",
+        )
     for k, split in enumerate(auto):
         keep = len(auto) - k  # train, plus the auto splits still to fill
         target = fractions[SPLITS.index(split)] * n
@@ -273,7 +288,7 @@ def split_stratified(
     if not isinstance(examples, LabelledSequences):
         raise InputError(f"examples must be LabelledSequences, got {type(examples).__name__}")
     fractions = _check_fractions(fractions)
-    seed = _seed(seed)
+    seed = integer(seed, "seed", 0)
     rng = np.random.default_rng(seed)
     labels = np.asarray(examples.labels).reshape(len(examples), -1)
     _, group = np.unique(labels, axis=0, return_inverse=True)
@@ -286,17 +301,24 @@ def split_stratified(
         members = rng.permutation(np.flatnonzero(group == k))
         n_test, n_valid = (_share_of(members.size, f) for f in fractions[2:0:-1])
         rows["test"] += members[:n_test].tolist()
-        rows["valid"] += members[n_test:n_test + n_valid].tolist()
-        rows["train"] += members[n_test + n_valid:].tolist()
+        rows["valid"] += members[n_test : n_test + n_valid].tolist()
+        rows["train"] += members[n_test + n_valid :].tolist()
     kept, removed = _deduplicate(examples, {split: sorted(r) for split, r in rows.items()})
     splits = {split: examples.subset(np.asarray(kept[split], dtype=np.int64)) for split in SPLITS}
     for split in SPLITS:
         if not len(splits[split]):
-            raise InputError(f"the {split} split of {len(examples)} examples is empty",
-                             fix="Give more examples, or train/valid/test files that are already split")
+            raise InputError(
+                f"the {split} split of {len(examples)} examples is empty",
+                fix="Give more examples, or train/valid/test files that are already split",
+            )
     how = "random, stratified by class" if stratify else "random (unstratified: multi-label)"
-    summary = {"how": how, "counts": _split_counts(splits), "duplicates_removed": removed,
-               "fractions": list(fractions), "seed": seed}
+    summary = {
+        "how": how,
+        "counts": _split_counts(splits),
+        "duplicates_removed": removed,
+        "fractions": list(fractions),
+        "seed": seed,
+    }
     return splits, summary
 
 
@@ -370,12 +392,16 @@ def write_split(directory: str | os.PathLike, splits: dict[str, LabelledSequence
     from bioseq.io.tables import write_table
 
     if not isinstance(splits, dict) or set(splits) != set(SPLITS):
-        raise InputError(f"splits must be a dict with the keys {', '.join(SPLITS)}",
-                         fix="Pass what split_by_chromosome returns")
-    if not all(isinstance(v, LabelledSequences) for v in splits.values()) \
-            or len({v.classes for v in splits.values()}) != 1:
-        raise InputError("every split must be LabelledSequences with the same classes",
-                         fix="Pass what split_by_chromosome returns")
+        raise InputError(
+            f"splits must be a dict with the keys {', '.join(SPLITS)}", fix="Pass what split_by_chromosome returns"
+        )
+    if (
+        not all(isinstance(v, LabelledSequences) for v in splits.values())
+        or len({v.classes for v in splits.values()}) != 1
+    ):
+        raise InputError(
+            "every split must be LabelledSequences with the same classes", fix="Pass what split_by_chromosome returns"
+        )
     record = {**summary, "counts": _split_counts(splits), "bioseq_version": __version__}
     try:
         text = json.dumps(record, indent=2) + "\n"
@@ -383,8 +409,9 @@ def write_split(directory: str | os.PathLike, splits: dict[str, LabelledSequence
         raise InputError(f"the summary cannot be written as JSON ({exc})") from exc
     root = Path(directory)
     if root.exists() and not root.is_dir():
-        raise InputError("the output exists and is not a folder", path=root,
-                         fix="Pass a folder path for the split tables")
+        raise InputError(
+            "the output exists and is not a folder", path=root, fix="Pass a folder path for the split tables"
+        )
     for split in SPLITS:
         write_table(splits[split], root / f"{split}.csv")
     with atomic_output(root / "summary.json", "w") as out:

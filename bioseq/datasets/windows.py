@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bioseq.checks import integer
 from bioseq.errors import InputError, MissingContigError
 from bioseq.io.contigs import missing_contig
 from bioseq.io.interval import Interval
@@ -49,8 +50,9 @@ def window_codes(reference: Reference, windows: Sequence[Interval], length: int)
         raise InputError(f"every window must have {length} bases", fix="Resize the windows first")
     if not windows:
         return np.zeros((0, length), dtype=np.uint8)
-    return reference.windows([w.chrom for w in windows], [w.start for w in windows], length,
-                             strands=[w.strand for w in windows])
+    return reference.windows(
+        [w.chrom for w in windows], [w.start for w in windows], length, strands=[w.strand for w in windows]
+    )
 
 
 def on_reference(reference: Reference, intervals: Sequence[Interval], *, what: str, source: str) -> list[Interval]:
@@ -91,11 +93,13 @@ def on_reference(reference: Reference, intervals: Sequence[Interval], *, what: s
     missing = [c for c, name in found.items() if name is None]
     if missing and not kept:
         hint = missing_contig(missing[0], reference.references, path=None, what="the genome").fix
-        raise MissingContigError(f"none of the contigs of the {what} in {source} ({_listed(missing)}) "
-                                 "is in the genome", path=reference.path, fix=hint)
+        raise MissingContigError(
+            f"none of the contigs of the {what} in {source} ({_listed(missing)}) is in the genome",
+            path=reference.path,
+            fix=hint,
+        )
     if missing:
-        logger.warning("%s: %s on %s left out: the genome has no such contig",
-                       source, what, _listed(missing))
+        logger.warning("%s: %s on %s left out: the genome has no such contig", source, what, _listed(missing))
     return kept
 
 
@@ -134,8 +138,7 @@ def chromosome_quotas(windows: Sequence[Interval], n: int) -> dict[str, int]:
     >>> chromosome_quotas([Interval("a", 0, 1), Interval("a", 5, 6), Interval("b", 0, 1)], 4)
     {'a': 3, 'b': 1}
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise InputError(f"n must be an integer >= 0, got {n!r}")
+    n = integer(n, "n", 0)
     chroms = Counter(w.chrom for w in windows)
     if not chroms:
         raise InputError("no window to share the quota by", fix="Pass at least one window")

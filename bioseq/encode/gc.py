@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bioseq.alphabet import A, C, G, PAD, S, T, W
+from bioseq.alphabet import PAD, A, C, G, S, T, W
 from bioseq.codes import check_codes
 
 __all__ = ["gc_content", "n_fraction"]

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from bioseq.alphabet import PAD
+from bioseq.checks import is_integer
 from bioseq.codes import as_codes, check_codes, decode_one
 from bioseq.errors import InputError
 
@@ -54,12 +55,15 @@ def n_windows(length: int, *, k: int, stride: int = 1) -> int:
 
 
 def _check_k_stride(k: object, stride: object) -> None:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
-        raise InputError(f"k must be an integer from 1 to {MAX_K}, got {k!r}",
-                         fix="4**k ids must fit the vocabulary; use k <= 8")
-    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or stride < 1:
-        raise InputError(f"stride must be a positive integer, got {stride!r}",
-                         fix="Use stride=1 for overlapping k-mers or stride=k for non-overlapping ones")
+    if not is_integer(k) or not 1 <= k <= MAX_K:
+        raise InputError(
+            f"k must be an integer from 1 to {MAX_K}, got {k!r}", fix="4**k ids must fit the vocabulary; use k <= 8"
+        )
+    if not is_integer(stride) or stride < 1:
+        raise InputError(
+            f"stride must be a positive integer, got {stride!r}",
+            fix="Use stride=1 for overlapping k-mers or stride=k for non-overlapping ones",
+        )
 
 
 def _check_lengths(lengths: np.ndarray | None, n: int, width: int) -> np.ndarray | None:
@@ -67,13 +71,15 @@ def _check_lengths(lengths: np.ndarray | None, n: int, width: int) -> np.ndarray
         return None
     lengths = np.asarray(lengths)
     if lengths.shape != (n,) or not np.issubdtype(lengths.dtype, np.integer):
-        raise InputError(f"lengths must be an integer array of shape ({n},), "
-                         f"got {lengths.dtype} {lengths.shape}",
-                         fix="Pass the lengths returned by bioseq.encode.encode()")
+        raise InputError(
+            f"lengths must be an integer array of shape ({n},), got {lengths.dtype} {lengths.shape}",
+            fix="Pass the lengths returned by bioseq.encode.encode()",
+        )
     if n and (lengths.min() < 0 or lengths.max() > width):
-        raise InputError(f"lengths must lie in 0..{width} (the width of codes), "
-                         f"got {lengths.min()}..{lengths.max()}",
-                         fix="Pass the lengths returned with these codes")
+        raise InputError(
+            f"lengths must lie in 0..{width} (the width of codes), got {lengths.min()}..{lengths.max()}",
+            fix="Pass the lengths returned with these codes",
+        )
     return lengths.astype(np.int64, copy=False)
 
 
@@ -150,9 +156,7 @@ def _index_chunks(
 def _windows_view(values: np.ndarray, rows: int, width: int, t1: int, stride: int) -> np.ndarray:
     """View a flat per-start array as ``(rows, T)``, dropping windows that cross rows."""
     item = values.itemsize
-    view = np.lib.stride_tricks.as_strided(
-        values, shape=(rows, t1), strides=(width * item, item), writeable=False
-    )
+    view = np.lib.stride_tricks.as_strided(values, shape=(rows, t1), strides=(width * item, item), writeable=False)
     return view[:, ::stride]
 
 
@@ -275,8 +279,10 @@ class KmerTokenizer:
         if token in self.SPECIALS:
             return self.SPECIALS.index(token)
         if len(token) != self.k or any(b not in "ACGT" for b in token):
-            raise InputError(f"{token!r} is not a special token or a {self.k}-mer of A, C, G, T",
-                             fix=f"Use one of {', '.join(self.SPECIALS)} or an upper-case {self.k}-mer")
+            raise InputError(
+                f"{token!r} is not a special token or a {self.k}-mer of A, C, G, T",
+                fix=f"Use one of {', '.join(self.SPECIALS)} or an upper-case {self.k}-mer",
+            )
         rank = 0
         for base in token:
             rank = 4 * rank + "ACGT".index(base)
@@ -320,8 +326,9 @@ class KmerTokenizer:
         """
         codes, derived, single = as_codes(sequences)
         if lengths is not None and (derived is not None or single):
-            raise InputError("lengths can only be given with a 2-D code array",
-                             fix="Drop lengths: they are taken from the strings")
+            raise InputError(
+                "lengths can only be given with a 2-D code array", fix="Drop lengths: they are taken from the strings"
+            )
         lengths = _check_lengths(lengths, codes.shape[0], codes.shape[1])
         ids = self._ids(codes, lengths)
         return ids[0] if single else ids
@@ -367,8 +374,10 @@ class KmerTokenizer:
         if ids.ndim not in (1, 2) or not np.issubdtype(ids.dtype, np.integer):
             raise InputError(f"ids must be a 1-D or 2-D integer array, got {ids.dtype} {ids.shape}")
         if ids.size and (ids.min() < 0 or ids.max() >= self.vocab_size):
-            raise InputError(f"ids must lie in 0..{self.vocab_size - 1}, got {ids.min()}..{ids.max()}",
-                             fix=f"Decode with the tokenizer that encoded them ({self!r})")
+            raise InputError(
+                f"ids must lie in 0..{self.vocab_size - 1}, got {ids.min()}..{ids.max()}",
+                fix=f"Decode with the tokenizer that encoded them ({self!r})",
+            )
         rows = [self._decode_row(row) for row in np.atleast_2d(ids)]
         return rows[0] if ids.ndim == 1 else rows
 
@@ -386,4 +395,3 @@ class KmerTokenizer:
         for j in range(self.k):
             codes[starts + j] = (rank >> 2 * (self.k - 1 - j)) & 3
         return decode_one(codes)
-

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bioseq.alphabet import BASE_FRACTIONS, CODE_TO_ASCII, N, PAD
+from bioseq.alphabet import BASE_FRACTIONS, CODE_TO_ASCII, PAD, N
 from bioseq.codes import as_codes
 from bioseq.errors import InputError
 
@@ -58,15 +58,19 @@ def _check_policy(iupac: object, is_binary: bool, dtype_name: str) -> None:
     if iupac not in IUPAC_POLICIES:
         raise InputError(f"iupac must be one of {', '.join(map(repr, IUPAC_POLICIES))}, got {iupac!r}")
     if is_binary and iupac != "zeros":
-        raise InputError(f"dtype {dtype_name} cannot hold the fractions of iupac={iupac!r}",
-                         fix="Use iupac='zeros' with uint8, or a float dtype (float32, float16)")
+        raise InputError(
+            f"dtype {dtype_name} cannot hold the fractions of iupac={iupac!r}",
+            fix="Use iupac='zeros' with uint8, or a float dtype (float32, float16)",
+        )
 
 
 def _check_out(out: object, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     if not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != dtype:
         got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
-        raise InputError(f"out must be a {dtype} array of shape {shape}, got {got}",
-                         fix="Allocate it with numpy.empty(shape, dtype) for the result's shape and dtype")
+        raise InputError(
+            f"out must be a {dtype} array of shape {shape}, got {got}",
+            fix="Allocate it with numpy.empty(shape, dtype) for the result's shape and dtype",
+        )
     if not out.flags.writeable:
         raise InputError("out is read-only", fix="Pass a writeable buffer")
     return out
@@ -134,8 +138,7 @@ def one_hot(
     try:
         dtype = np.dtype(dtype)
     except TypeError:
-        raise InputError(f"dtype {dtype!r} is not a numpy dtype",
-                         fix="Use float32, float16 or uint8") from None
+        raise InputError(f"dtype {dtype!r} is not a numpy dtype", fix="Use float32, float16 or uint8") from None
     if dtype not in _NUMPY_DTYPES:
         raise InputError(f"dtype must be float32, float16 or uint8, got {dtype}")
     _check_policy(iupac, dtype == np.uint8, str(dtype))
@@ -153,7 +156,7 @@ def one_hot(
 
 
 def one_hot_torch(
-    codes: torch.Tensor, *, dtype: torch.dtype = torch.float32, iupac: str = "zeros"
+    codes: torch.Tensor, *, dtype: torch.dtype = torch.float32, iupac: str = "zeros", check: bool = True
 ) -> torch.Tensor:
     """One-hot encode a code tensor on its own device, e.g. inside a model.
 
@@ -167,6 +170,14 @@ def one_hot_torch(
     dtype : torch.dtype, default torch.float32
         float32, float16, bfloat16 or uint8.
     iupac : {"zeros", "uniform", "fractional"}, default "zeros"
+    check : bool, default True
+        Check that every value is a code 0..15. This reads the values back:
+        on a GPU the call waits for the device. Models pass ``False`` on
+        every batch, because their input was checked once where it entered
+        (:meth:`bioseq.bundle.Bundle.check_codes`,
+        :func:`bioseq.codes.check_codes`). Unchecked values outside 0..15
+        are not caught: they become all-zero columns, or an indexing error
+        from torch (on CUDA, a device-side assert).
 
     Returns
     -------
@@ -176,23 +187,28 @@ def one_hot_torch(
     Raises
     ------
     InputError
-        On a non-tensor, a dtype other than uint8/int64, codes outside 0..15,
-        an unknown dtype or policy, or uint8 with a fractional policy.
+        On a non-tensor, a dtype other than uint8/int64, codes outside 0..15
+        (with ``check``), an unknown dtype or policy, or uint8 with a
+        fractional policy.
     """
     if not isinstance(codes, torch.Tensor) or codes.dtype not in (torch.uint8, torch.int64):
         got = f"a {codes.dtype} tensor" if isinstance(codes, torch.Tensor) else type(codes).__name__
-        raise InputError(f"codes must be a uint8 or int64 torch tensor, got {got}",
-                         fix="Convert numpy codes with torch.from_numpy(codes)")
+        raise InputError(
+            f"codes must be a uint8 or int64 torch tensor, got {got}",
+            fix="Convert numpy codes with torch.from_numpy(codes)",
+        )
     if codes.ndim not in (1, 2):
         raise InputError(f"codes must be 1-D (L,) or 2-D (B, L), got shape {tuple(codes.shape)}")
     if dtype not in _TORCH_DTYPES:
         raise InputError(f"dtype must be one of {', '.join(map(str, _TORCH_DTYPES))}, got {dtype}")
     _check_policy(iupac, dtype == torch.uint8, str(dtype))
-    if codes.numel():
+    if check and codes.numel():
         low, high = torch.aminmax(codes)
         if int(low) < 0 or int(high) > PAD:
-            raise InputError(f"codes hold values {int(low)}..{int(high)}, but valid codes are 0..{PAD}",
-                             fix="Build them with bioseq.encode.encode()")
+            raise InputError(
+                f"codes hold values {int(low)}..{int(high)}, but valid codes are 0..{PAD}",
+                fix="Build them with bioseq.encode.encode()",
+            )
     if iupac == "zeros":  # a comparison is several times faster than a gather on CPU
         channels = torch.arange(4, dtype=codes.dtype, device=codes.device).view(4, 1)  # (4, 1)
         return (codes.unsqueeze(-2) == channels).to(dtype)  # (B, 1, L) == (4, 1) -> (B, 4, L)

@@ -98,8 +98,10 @@ class KmerSpectrum(TransformerMixin, BaseEstimator):
         if not known:
             raise InputError(f"dtype must be float32, float64, int32 or int64, got {self.dtype!r}")
         if self.normalize is not None and np.issubdtype(np.dtype(self.dtype), np.integer):
-            raise InputError(f"normalize={self.normalize!r} needs a float dtype, got {np.dtype(self.dtype)}",
-                             fix="Use dtype=numpy.float32, or normalize=None for integer counts")
+            raise InputError(
+                f"normalize={self.normalize!r} needs a float dtype, got {np.dtype(self.dtype)}",
+                fix="Use dtype=numpy.float32, or normalize=None for integer counts",
+            )
 
     def fit(self, X: object, y: object = None) -> KmerSpectrum:
         """Learn the feature space.
@@ -157,8 +159,7 @@ class KmerSpectrum(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "column_of_rank_")
         if isinstance(X, (str, bytes)):
-            raise InputError("X must be a list of sequences, got a single string",
-                             fix="Wrap it in a list: [sequence]")
+            raise InputError("X must be a list of sequences, got a single string", fix="Wrap it in a list: [sequence]")
         codes, _, single = as_codes(X)
         if single:
             raise InputError(f"a code array must be 2-D (N, L), got shape {X.shape}")

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from bioseq.alphabet import COMPLEMENT, LETTERS, PAD
+from bioseq.checks import positive_integer
 from bioseq.codes import check_codes, encode_one
 from bioseq.errors import InputError
 
@@ -41,13 +42,14 @@ def _lengths_of(codes: np.ndarray, lengths: object) -> np.ndarray:
         found = (codes != PAD).sum(axis=1)  # (N,)
         inner = (codes == PAD) & (np.arange(width)[None, :] < found[:, None])  # PAD before a base
         if inner.any():
-            raise InputError(f"row {int(np.flatnonzero(inner.any(axis=1))[0])} has PAD before its last base",
-                             fix="Pad only at the right end (bioseq.encode.encode does), or pass lengths")
+            raise InputError(
+                f"row {int(np.flatnonzero(inner.any(axis=1))[0])} has PAD before its last base",
+                fix="Pad only at the right end (bioseq.encode.encode does), or pass lengths",
+            )
         return found
     lengths = np.asarray(lengths)
     if lengths.shape != (n,) or not np.issubdtype(lengths.dtype, np.integer):
-        raise InputError(f"lengths must be an integer array of shape ({n},), "
-                         f"got {lengths.dtype} {lengths.shape}")
+        raise InputError(f"lengths must be an integer array of shape ({n},), got {lengths.dtype} {lengths.shape}")
     if n and (lengths.min() < 0 or lengths.max() > width):
         raise InputError(f"lengths must lie in 0..{width}, got {lengths.min()}..{lengths.max()}")
     return lengths.astype(np.int64)
@@ -228,8 +230,7 @@ def dinucleotide_shuffle(x: str | np.ndarray, *, n: int = 1, seed: object = None
     >>> sorted(s[i:i + 2] for i in range(11)) == sorted("ACGTTGCAAGCT"[i:i + 2] for i in range(11))
     True
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise InputError(f"n must be a positive integer, got {n!r}")
+    n = positive_integer(n, "n")
     rng = _rng(seed)
     if isinstance(x, str):
         encode_one(x)  # raises on a non-nucleotide letter
@@ -251,4 +252,3 @@ def dinucleotide_shuffle(x: str | np.ndarray, *, n: int = 1, seed: object = None
             out[j, i, :length] = _shuffle_one(rows[i, :length], rng)
     out = out[:, 0] if x.ndim == 1 else out
     return out[0] if n == 1 else out
-

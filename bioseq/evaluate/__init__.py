@@ -9,11 +9,17 @@ genomic coordinates 0-based and half-open. Names are imported lazily
 from bioseq._lazy import lazy_exports
 
 _EXPORTS = {
-    "classification_metrics": "metrics", "trivial_baseline": "metrics",
+    "classification_metrics": "metrics",
+    "trivial_baseline": "metrics",
     "check_predictions": "metrics",
-    "write_metrics": "report", "read_metrics": "report", "write_predictions": "report",
-    "plot_roc": "plots", "plot_pr": "plots", "plot_confusion": "plots",
-    "plot_training_curves": "plots", "plot_all": "plots",
+    "write_metrics": "report",
+    "read_metrics": "report",
+    "write_predictions": "report",
+    "plot_roc": "plots",
+    "plot_pr": "plots",
+    "plot_confusion": "plots",
+    "plot_training_curves": "plots",
+    "plot_all": "plots",
     "evaluate_bundle": "bundle_eval",
 }
 

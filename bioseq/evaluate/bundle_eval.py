@@ -16,34 +16,44 @@ from pathlib import Path
 import numpy as np
 
 from bioseq.errors import InputError
+from bioseq.inference import InferenceOptions, as_options
 
 __all__ = ["evaluate_bundle", "read_for_bundle"]
 
 
 def evaluate_bundle(
-    bundle, data: str | os.PathLike, *, out: str | os.PathLike, batch_size: int = 256,
-    device: str | None = None, rc_average: bool = False, sequence_column: str = "sequence",
-    label_column: str = "label", plots: bool = True, threshold: float = 0.5,
+    bundle,
+    data: str | os.PathLike,
+    *,
+    out: str | os.PathLike,
+    options: InferenceOptions | None = None,
+    sequence_column: str = "sequence",
+    label_column: str = "label",
+    plots: bool = True,
 ) -> dict:
     """Score labelled sequences with a bundle and write the evaluation.
 
     Parameters
     ----------
     bundle : Bundle, str or os.PathLike
-        A loaded bundle, a bundle directory or a training run directory.
+        A loaded bundle, a bundle directory or a training run directory
+        (loaded onto ``options.device``).
     data : str or os.PathLike
         Labelled sequences in any format :func:`bioseq.io.tables.read_labelled`
         reads; labels must be classes the bundle knows.
     out : str or os.PathLike
         Directory for ``metrics.json``, ``metrics.tsv``, ``predictions.tsv``
         and (with ``plots``) ``roc.png``, ``pr.png``, ``confusion.png``.
-    batch_size, device, rc_average
-        As :meth:`bioseq.bundle.Bundle.predict_proba`.
-    threshold : float, default 0.5
-        ``p > threshold`` predicts the class (binary and multi-label): it sets
-        the threshold-dependent metrics (accuracy, MCC, F1, the confusion
+    options : InferenceOptions, optional
+        Batch size, device, ``rc_average`` and ``threshold``
+        (:class:`~bioseq.inference.InferenceOptions`). ``p > threshold``
+        predicts the class (binary and multi-label): it sets the
+        threshold-dependent metrics (accuracy, MCC, F1, the confusion
         matrix), the ``predicted`` column and the confusion plot. AUROC and
         AUPRC do not depend on it.
+    sequence_column, label_column : str
+        The columns of a table (ignored for FASTA and folders).
+    plots : bool, default True
 
     Returns
     -------
@@ -54,33 +64,40 @@ def evaluate_bundle(
     ------
     InputError
         On unreadable data, labels the bundle does not know, sequences the
-        bundle cannot take (longer than its input length), or a threshold
-        outside (0, 1).
+        bundle cannot take (longer than its input length), or options that
+        are not :class:`~bioseq.inference.InferenceOptions`.
     """
-    from bioseq.evaluate.metrics import check_threshold, classification_metrics
+    from bioseq.bundle.resolve import as_bundle
+    from bioseq.evaluate.metrics import classification_metrics
     from bioseq.evaluate.plots import plot_all
     from bioseq.evaluate.report import write_metrics, write_predictions
-    from bioseq.predict import as_bundle
 
-    threshold = check_threshold(threshold)
-    bundle = as_bundle(bundle, device)
+    options = as_options(options)
+    bundle = as_bundle(bundle, device=options.device)
     labelled = read_for_bundle(bundle, data, sequence_column=sequence_column, label_column=label_column)
     codes, _ = labelled.codes(bundle.length)
-    scores = bundle.predict_proba(codes, batch_size=batch_size, device=device, rc_average=rc_average)
+    scores = options.predict_proba(bundle, codes)
     labels = np.asarray(labelled.labels)
-    metrics = classification_metrics(labels, scores, task=bundle.task, classes=list(bundle.classes),
-                                     threshold=threshold)
+    metrics = classification_metrics(
+        labels, scores, task=bundle.task, classes=list(bundle.classes), threshold=options.threshold
+    )
     directory = Path(out)
     write_metrics(metrics, directory)
-    write_predictions(directory / "predictions.tsv", list(labelled.names), scores, list(bundle.classes),
-                      task=bundle.task, y_true=labels, threshold=threshold)
+    write_predictions(
+        directory / "predictions.tsv",
+        list(labelled.names),
+        scores,
+        list(bundle.classes),
+        task=bundle.task,
+        y_true=labels,
+        threshold=options.threshold,
+    )
     if plots:
         plot_all(labels, scores, bundle.task, list(bundle.classes), directory, metrics=metrics)
     return metrics
 
 
-def read_for_bundle(bundle, data: str | os.PathLike, *, sequence_column: str = "sequence",
-                    label_column: str = "label"):
+def read_for_bundle(bundle, data: str | os.PathLike, *, sequence_column: str = "sequence", label_column: str = "label"):
     """Read labelled sequences in the class order of ``bundle`` (a loaded :class:`~bioseq.bundle.Bundle`).
 
     Returns
@@ -100,6 +117,5 @@ def read_for_bundle(bundle, data: str | os.PathLike, *, sequence_column: str = "
         options.update(sequence_column=sequence_column, label_column=label_column)
     labelled = read_labelled(data, **options)
     if labelled.task != bundle.task:
-        raise InputError(f"the data are {labelled.task} but the model was trained for {bundle.task}",
-                         path=str(data))
+        raise InputError(f"the data are {labelled.task} but the model was trained for {bundle.task}", path=str(data))
     return labelled

@@ -30,7 +30,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from bioseq.bundle import ENSEMBLE
+from bioseq.checks import is_integer
 from bioseq.errors import InputError, MissingFileError, option
+from bioseq.evaluate.figures import colour, image_format, new_figure, save_figure
 from bioseq.io.handles import atomic_output
 from bioseq.rundir import require_complete
 
@@ -54,7 +56,8 @@ class RunMetrics:
     dataset, model, split : str
     metrics : dict of str to float or None
         The keys of :data:`METRICS` (None where undefined, e.g. AUROC of a
-        split with one class) and ``"n"``, the number of sequences (int).
+        split with one class) and ``"n"``, the number of sequences (int; None
+        when the file does not give it).
     source : pathlib.Path
         The ``metrics.json`` the values were read from.
     """
@@ -66,8 +69,7 @@ class RunMetrics:
     source: Path
 
 
-def read_run_metrics(source: str | os.PathLike, *, dataset: str | None = None,
-                     split: str | None = None) -> RunMetrics:
+def read_run_metrics(source: str | os.PathLike, *, dataset: str | None = None, split: str | None = None) -> RunMetrics:
     """Read one source (see the module docstring) into a :class:`RunMetrics`.
 
     Parameters
@@ -91,9 +93,10 @@ def read_run_metrics(source: str | os.PathLike, *, dataset: str | None = None,
         ``source`` does not exist, holds no ``metrics.json``, or no bundle
         ``config.json`` could be found for it.
     InputError
-        A bad ``split`` or ``dataset``, a metrics file that is not JSON or
-        lacks the requested split, a bundle config that names no model, or a
-        training run that did not finish (:func:`bioseq.rundir.require_complete`).
+        A bad ``split`` or ``dataset``, a metrics file that is not JSON,
+        lacks the requested split or holds a metric that is not a number, a
+        bundle config that names no model, or a training run that did not
+        finish (:func:`bioseq.rundir.require_complete`).
     """
     from bioseq.evaluate.report import read_metrics
 
@@ -106,8 +109,11 @@ def read_run_metrics(source: str | os.PathLike, *, dataset: str | None = None,
     metrics = read_metrics(metrics_path)
     if _is_flat(metrics):
         if split is not None:
-            raise InputError("this is one evaluation, not a run with splits, so a split cannot be chosen",
-                             path=metrics_path, fix="Leave the split out for bioseq evaluate outputs")
+            raise InputError(
+                "this is one evaluation, not a run with splits, so a split cannot be chosen",
+                path=metrics_path,
+                fix="Leave the split out for bioseq evaluate outputs",
+            )
         run_dir, config_path = _evaluated_run(directory, metrics_path)
         values, split_name = metrics, directory.name
     else:
@@ -126,8 +132,11 @@ def _metrics_path(path: Path) -> tuple[Path, Path]:
         raise MissingFileError("this run does not exist", path=path, fix=_FIX_SOURCE)
     metrics_path = path / "metrics.json"
     if not metrics_path.is_file():
-        raise MissingFileError("the directory holds no metrics.json", path=path,
-                               fix="Let bioseq train (or bioseq evaluate) finish; an interrupted run has none")
+        raise MissingFileError(
+            "the directory holds no metrics.json",
+            path=path,
+            fix="Let bioseq train (or bioseq evaluate) finish; an interrupted run has none",
+        )
     return metrics_path, path
 
 
@@ -139,12 +148,18 @@ def _is_flat(metrics: Mapping) -> bool:
 def _pick_split(metrics: Mapping, split: str | None, path: Path) -> str:
     present = [s for s in SPLITS if isinstance(metrics.get(s), Mapping)]
     if not present:
-        raise InputError("metrics.json holds neither 'test' nor 'valid' metrics", path=path,
-                         fix="Pass the metrics.json of a training run or of bioseq evaluate")
+        raise InputError(
+            "metrics.json holds neither 'test' nor 'valid' metrics",
+            path=path,
+            fix="Pass the metrics.json of a training run or of bioseq evaluate",
+        )
     chosen = split or present[0]
     if chosen not in present:
-        raise InputError(f"metrics.json has no {chosen!r} metrics (it has {', '.join(present)})", path=path,
-                         fix=f"Choose another split, or train with {option('test', 'DATA')} to evaluate on a test set")
+        raise InputError(
+            f"metrics.json has no {chosen!r} metrics (it has {', '.join(present)})",
+            path=path,
+            fix=f"Choose another split, or train with {option('test', 'DATA')} to evaluate on a test set",
+        )
     return chosen
 
 
@@ -166,8 +181,9 @@ def _is_bundle(config_path: Path) -> bool:
 def _run_of(directory: Path) -> tuple[Path, Path]:
     config_path = _bundle_config(directory)
     if config_path is None:
-        raise MissingFileError("no model bundle (bundle/config.json) was found beside metrics.json",
-                               path=directory, fix=_FIX_SOURCE)
+        raise MissingFileError(
+            "no model bundle (bundle/config.json) was found beside metrics.json", path=directory, fix=_FIX_SOURCE
+        )
     run_dir = directory.parent if directory.name == "bundle" and config_path.parent == directory else directory
     return run_dir, config_path
 
@@ -190,11 +206,17 @@ def _model_name(config_path: Path) -> str:
         config = json.loads(config_path.read_text(encoding="utf-8"))
         name = config["model"]["name"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"the bundle config names no model ({type(exc).__name__})", path=config_path,
-                         fix="Save the bundle again with bioseq train") from None
+        raise InputError(
+            f"the bundle config names no model ({type(exc).__name__})",
+            path=config_path,
+            fix="Save the bundle again with bioseq train",
+        ) from None
     if not isinstance(name, str) or not name:
-        raise InputError(f"the bundle config's model name is {name!r}, not a name", path=config_path,
-                         fix="Save the bundle again with bioseq train")
+        raise InputError(
+            f"the bundle config's model name is {name!r}, not a name",
+            path=config_path,
+            fix="Save the bundle again with bioseq train",
+        )
     members = (config["model"].get("options") or {}).get("member_model") if name == ENSEMBLE else None
     return f"{name}({members})" if isinstance(members, str) and members else name
 
@@ -207,15 +229,17 @@ def _dataset_name(run_dir: Path, model: str) -> str:
 
 
 def _scalars(values: Mapping, path: Path) -> dict[str, float | int | None]:
+    fix = "Write the file again with bioseq train or bioseq evaluate"
     result: dict[str, float | int | None] = {}
     for key in METRICS:
         value = values.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise InputError(f"metric {key!r} is {value!r}, not a number", path=path,
-                             fix="Write the file again with bioseq train or bioseq evaluate")
+            raise InputError(f"metric {key!r} is {value!r}, not a number", path=path, fix=fix)
         result[key] = None if value is None or not math.isfinite(value) else float(value)
     n = values.get("n")
-    result["n"] = n if isinstance(n, int) and not isinstance(n, bool) else None
+    if n is not None and (not is_integer(n) or n < 0):
+        raise InputError(f"'n' is {n!r}, not a number of sequences", path=path, fix=fix)
+    result["n"] = n
     return result
 
 
@@ -244,8 +268,9 @@ def write_comparison(rows: Sequence[RunMetrics], directory: str | os.PathLike) -
     rows = _checked(rows)
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
-        raise InputError("this is a file, not a directory", path=directory,
-                         fix="Pass the directory the comparison should go to")
+        raise InputError(
+            "this is a file, not a directory", path=directory, fix="Pass the directory the comparison should go to"
+        )
     tsv = directory / "comparison.tsv"
     with atomic_output(tsv, "w") as handle:
         handle.write("\t".join(COLUMNS) + "\n")
@@ -297,15 +322,13 @@ def plot_comparison(rows: Sequence[RunMetrics], path: str | os.PathLike) -> Path
     InputError
         As :func:`write_comparison`, or an unknown image extension.
     """
-    from bioseq.evaluate.plots import _colour, _figure, _format, _save
-
     rows = _checked(rows)
-    fmt = _format(path)
+    fmt = image_format(path)
     mixed = len({r.split for r in rows}) > 1
     groups = list(dict.fromkeys(f"{r.dataset} ({r.split})" if mixed else r.dataset for r in rows))
     models = list(dict.fromkeys(r.model for r in rows))
     width = 0.8 / len(models)
-    figure = _figure(max(6.0, 1.2 + 0.45 * len(groups) * len(models)), 2.4 * len(PLOTTED) + 0.6)
+    figure = new_figure(max(6.0, 1.2 + 0.45 * len(groups) * len(models)), 2.4 * len(PLOTTED) + 0.6)
     axes = figure.subplots(len(PLOTTED), 1, sharex=True, squeeze=False)[:, 0]
     for ax, metric in zip(axes, PLOTTED):
         for m, model in enumerate(models):
@@ -315,7 +338,7 @@ def plot_comparison(rows: Sequence[RunMetrics], path: str | os.PathLike) -> Path
                 if row.model == model and row.metrics[metric] is not None:
                     xs.append(groups.index(group) - 0.4 + width * (m + 0.5))
                     ys.append(row.metrics[metric])
-            ax.bar(xs, ys, width=width * 0.9, color=_colour(m, len(models)), label=model)
+            ax.bar(xs, ys, width=width * 0.9, color=colour(m, len(models)), label=model)
         lower = -1.0 if metric == "mcc" and any((r.metrics["mcc"] or 0) < 0 for r in rows) else 0.0
         ax.set_ylim(lower, 1.0)
         ax.set_ylabel(metric)
@@ -323,4 +346,4 @@ def plot_comparison(rows: Sequence[RunMetrics], path: str | os.PathLike) -> Path
     axes[-1].set_xticks(range(len(groups)), groups, rotation=30 if len(groups) > 3 else 0, ha="right")
     axes[0].legend(loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False, title="model")
     axes[0].set_title(f"{rows[0].split} metrics" if not mixed else "metrics per split")
-    return _save(figure, path, fmt)
+    return save_figure(figure, path, fmt)

@@ -34,18 +34,22 @@ scikit-learn, again with a warning.
 
 from __future__ import annotations
 
-import numbers
 import warnings as _warnings
 from collections.abc import Sequence
 
 import numpy as np
 from sklearn import metrics as skm
 
+from bioseq.checks import check_threshold
 from bioseq.errors import InputError
 
 __all__ = [
-    "TASKS", "check_predictions", "check_threshold", "classification_metrics", "one_vs_rest",
-    "predicted", "trivial_baseline",
+    "TASKS",
+    "check_predictions",
+    "classification_metrics",
+    "one_vs_rest",
+    "predicted",
+    "trivial_baseline",
 ]
 
 TASKS = ("binary", "multiclass", "multilabel")
@@ -80,8 +84,7 @@ def _check_classes(task: str, classes) -> tuple[str, ...]:
     least = {"binary": 2, "multiclass": 2, "multilabel": 1}[task]
     if len(names) < least or (task == "binary" and len(names) != 2):
         raise InputError(
-            f"task {task!r} needs {'exactly 2' if task == 'binary' else f'at least {least}'} "
-            f"classes, got {len(names)}",
+            f"task {task!r} needs {'exactly 2' if task == 'binary' else f'at least {least}'} classes, got {len(names)}",
             fix="Use task='multiclass' for three or more classes" if task == "binary" else None,
         )
     return names
@@ -101,8 +104,7 @@ def _check_shape(array: np.ndarray, what: str, task: str, n_classes: int) -> Non
         if task == "binary" and what == "y_score" and array.ndim == 2:
             fix = "Pass the probability of the positive class only, e.g. y_score[:, 1]"
         raise InputError(
-            f"{what} for task {task!r} with {n_classes} classes must have shape {expected}, "
-            f"got {array.shape}",
+            f"{what} for task {task!r} with {n_classes} classes must have shape {expected}, got {array.shape}",
             fix=fix,
         )
     if array.shape[0] == 0:
@@ -154,16 +156,13 @@ def _check_scores(y_score, task: str, n_classes: int) -> np.ndarray:
         if off.any():
             row = int(np.flatnonzero(off)[0])
             raise InputError(
-                f"{int(off.sum())} rows of y_score do not sum to 1 (row {row} sums to "
-                f"{s[row].sum():.4g})",
+                f"{int(off.sum())} rows of y_score do not sum to 1 (row {row} sums to {s[row].sum():.4g})",
                 fix="Apply a softmax over classes, or use task='multilabel' for independent classes",
             )
     return s
 
 
-def check_predictions(
-    y_true, y_score, *, task: str, classes
-) -> tuple[np.ndarray | None, np.ndarray, tuple[str, ...]]:
+def check_predictions(y_true, y_score, *, task: str, classes) -> tuple[np.ndarray | None, np.ndarray, tuple[str, ...]]:
     """Check labels and probabilities against the task and classes.
 
     Parameters
@@ -203,13 +202,6 @@ def check_predictions(
     return labels, scores, classes
 
 
-def check_threshold(threshold) -> float:
-    """``threshold`` as a float, checked to lie strictly between 0 and 1 (else InputError)."""
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0.0 < threshold < 1.0:
-        raise InputError(f"threshold must be a number strictly between 0 and 1, got {threshold!r}")
-    return float(threshold)
-
-
 def predicted(y_score: np.ndarray, task: str, threshold: float) -> np.ndarray:
     """Predicted labels from checked scores: ``> threshold`` or the arg-max.
 
@@ -220,9 +212,7 @@ def predicted(y_score: np.ndarray, task: str, threshold: float) -> np.ndarray:
     return (y_score > threshold).astype(np.int64)
 
 
-def one_vs_rest(
-    y: np.ndarray, y_score: np.ndarray, task: str, n_classes: int
-) -> tuple[np.ndarray, np.ndarray]:
+def one_vs_rest(y: np.ndarray, y_score: np.ndarray, task: str, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
     """Indicator matrix and per-class scores, both ``(N, C)``, for any task.
 
     Binary inputs become two columns: the negative class scored ``1 - p``.
@@ -254,8 +244,12 @@ def _per_class(truth: np.ndarray, scores: np.ndarray, pred: np.ndarray, classes)
         auroc = skm.roc_auc_score(column, scores[:, c]) if 0 < positives < n else None
         auprc = skm.average_precision_score(column, scores[:, c]) if positives > 0 else None
         table[name] = {
-            "precision": _value(precision[c]), "recall": _value(recall[c]), "f1": _value(f1[c]),
-            "auroc": _value(auroc), "auprc": _value(auprc), "support": positives,
+            "precision": _value(precision[c]),
+            "recall": _value(recall[c]),
+            "f1": _value(f1[c]),
+            "auroc": _value(auroc),
+            "auprc": _value(auprc),
+            "support": positives,
         }
     return table
 
@@ -264,12 +258,16 @@ def _warnings_for(table: dict, n: int, task: str, y_score, pred: np.ndarray, cla
     notes = []
     for name, row in table.items():
         if row["support"] == 0:
-            notes.append(f"class {name!r} has no examples: its recall, AUROC and AUPRC are "
-                         "undefined (null) and left out of the macro averages")
+            notes.append(
+                f"class {name!r} has no examples: its recall, AUROC and AUPRC are "
+                "undefined (null) and left out of the macro averages"
+            )
         elif row["support"] == n:
             carries = "carries" if task == "multilabel" else "is of"
-            notes.append(f"every example {carries} class {name!r}: its AUROC is undefined (null) "
-                         "and left out of the macro average")
+            notes.append(
+                f"every example {carries} class {name!r}: its AUROC is undefined (null) "
+                "and left out of the macro average"
+            )
         if row["precision"] is None:
             notes.append(f"no example was predicted as class {name!r}: its precision is undefined (null)")
     if task != "multilabel" and n > 1 and np.unique(pred).size == 1:
@@ -277,8 +275,7 @@ def _warnings_for(table: dict, n: int, task: str, y_score, pred: np.ndarray, cla
     elif task == "multilabel":
         constant = [classes[c] for c in range(len(classes)) if np.unique(pred[:, c]).size == 1]
         if constant and n > 1:
-            notes.append(f"the predictions for {', '.join(map(repr, constant))} are constant: "
-                         "their MCC is 0")
+            notes.append(f"the predictions for {', '.join(map(repr, constant))} are constant: their MCC is 0")
     if n > 1 and np.ptp(y_score, axis=0).max() == 0.0:
         notes.append("y_score is constant: every AUROC is 0.5 and every AUPRC the class frequency")
     return notes
@@ -352,10 +349,17 @@ def classification_metrics(y_true, y_score, *, task: str, classes, threshold: fl
     rows = list(table.values())
     summary = (lambda key: rows[1][key]) if task == "binary" else (lambda key: _mean(r[key] for r in rows))
     result = {
-        "n": int(n), "task": task, "classes": list(classes),
-        "accuracy": float(accuracy), "balanced_accuracy": float(balanced), "mcc": float(mcc),
-        "f1": summary("f1"), "auroc": summary("auroc"), "auprc": summary("auprc"),
-        "per_class": table, "confusion_matrix": confusion.tolist(),
+        "n": int(n),
+        "task": task,
+        "classes": list(classes),
+        "accuracy": float(accuracy),
+        "balanced_accuracy": float(balanced),
+        "mcc": float(mcc),
+        "f1": summary("f1"),
+        "auroc": summary("auroc"),
+        "auprc": summary("auprc"),
+        "per_class": table,
+        "confusion_matrix": confusion.tolist(),
         "warnings": _warnings_for(table, n, task, scores, pred, classes),
     }
     if task != "multiclass":

@@ -5,10 +5,10 @@ probabilities, ``task``, ``classes``); rows are examples, with no genomic
 coordinates. Each function writes one figure (PNG at 120 dpi; ``.pdf`` and
 ``.svg`` paths work too) atomically, so a failed plot leaves no file.
 
-Figures are drawn on matplotlib's Agg canvas directly (no ``pyplot``), so
-plotting works without a display, never changes the user's matplotlib
-backend, and keeps no figure alive after the call. Importing this module does
-not import matplotlib.
+Figures are drawn with :mod:`bioseq.evaluate.figures`: on matplotlib's Agg
+canvas directly (no ``pyplot``), so plotting works without a display, never
+changes the user's matplotlib backend, and keeps no figure alive after the
+call. Importing this module does not import matplotlib.
 """
 
 from __future__ import annotations
@@ -22,76 +22,45 @@ from pathlib import Path
 import numpy as np
 
 from bioseq.errors import InputError
+from bioseq.evaluate.figures import colour, image_format, new_figure, save_figure
 from bioseq.evaluate.metrics import check_predictions, classification_metrics, one_vs_rest
-from bioseq.io.handles import atomic_output, input_name, open_input
+from bioseq.io.handles import input_name, open_input
 
 __all__ = ["plot_roc", "plot_pr", "plot_confusion", "plot_training_curves", "plot_all"]
-
-DPI = 120
-_FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
-
-
-def _format(path) -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix not in _FORMATS:
-        raise InputError(f"cannot tell the image format from the extension {suffix!r}", path=path,
-                         fix="End the file name in .png (or .pdf, .svg)")
-    return _FORMATS[suffix]
-
-
-def _figure(width: float, height: float):
-    """A new figure on an Agg canvas, without pyplot or a global backend switch."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def _save(figure, path, fmt: str) -> Path:
-    with atomic_output(path) as handle:
-        figure.savefig(handle, format=fmt, dpi=DPI)
-    return Path(path)
-
-
-def _colour(index: int, count: int):
-    from matplotlib import colormaps
-
-    return colormaps["tab10" if count <= 10 else "tab20"](index % 20)
 
 
 def _curves(y_true, y_score, task, classes, path, kind: str) -> Path:
     """Shared body of :func:`plot_roc` and :func:`plot_pr`."""
     from sklearn import metrics as skm
 
-    fmt = _format(path)
+    fmt = image_format(path)
     y, scores, classes = check_predictions(y_true, y_score, task=task, classes=classes)
     truth, class_scores = one_vs_rest(y, scores, task, len(classes))
     n = truth.shape[0]
     shown = [1] if task == "binary" else range(len(classes))
-    figure = _figure(6.0, 5.5)
+    figure = new_figure(6.0, 5.5)
     ax = figure.add_subplot()
     values = []
     for c in shown:
         column, positives = truth[:, c], int(truth[:, c].sum())
-        colour = _colour(c, len(classes))
+        tint = colour(c, len(classes))
         if kind == "roc" and 0 < positives < n:
             fpr, tpr, _ = skm.roc_curve(column, class_scores[:, c])
             values.append(skm.roc_auc_score(column, class_scores[:, c]))
-            ax.plot(fpr, tpr, color=colour, label=f"{classes[c]} (AUROC {values[-1]:.3f})")
+            ax.plot(fpr, tpr, color=tint, label=f"{classes[c]} (AUROC {values[-1]:.3f})")
         elif kind == "pr" and positives > 0:
-            precision, recall, _ = skm.precision_recall_curve(
-                column, class_scores[:, c], drop_intermediate=True)
+            precision, recall, _ = skm.precision_recall_curve(column, class_scores[:, c], drop_intermediate=True)
             values.append(skm.average_precision_score(column, class_scores[:, c]))
-            ax.plot(recall, precision, color=colour, drawstyle="steps-post",
-                    label=f"{classes[c]} (AUPRC {values[-1]:.3f})")
+            ax.plot(
+                recall, precision, color=tint, drawstyle="steps-post", label=f"{classes[c]} (AUPRC {values[-1]:.3f})"
+            )
         else:
             why = "no examples" if positives == 0 else "every example"
-            ax.plot([], [], color=colour, label=f"{classes[c]} ({'AUROC' if kind == 'roc' else 'AUPRC'} "
-                                                f"undefined: {why})")
+            ax.plot(
+                [], [], color=tint, label=f"{classes[c]} ({'AUROC' if kind == 'roc' else 'AUPRC'} undefined: {why})"
+            )
     _finish_curves(ax, kind, task, classes, values, truth)
-    return _save(figure, path, fmt)
+    return save_figure(figure, path, fmt)
 
 
 def _finish_curves(ax, kind, task, classes, values, truth) -> None:
@@ -112,8 +81,9 @@ def _finish_curves(ax, kind, task, classes, values, truth) -> None:
         title = f"{what}, one-vs-rest ({macro})"
     ax.set(title=title, xlim=(-0.01, 1.01), ylim=(-0.01, 1.01))
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right" if kind == "roc" else "lower left",
-              fontsize="small" if len(classes) <= 8 else "x-small")
+    ax.legend(
+        loc="lower right" if kind == "roc" else "lower left", fontsize="small" if len(classes) <= 8 else "x-small"
+    )
 
 
 def plot_roc(y_true, y_score, task, classes, path) -> Path:
@@ -156,11 +126,12 @@ def plot_pr(y_true, y_score, task, classes, path) -> Path:
 def _confusion_array(confusion, classes) -> tuple[np.ndarray, tuple[str, ...]]:
     if isinstance(confusion, Mapping):
         if "confusion_matrix" not in confusion:
-            raise InputError("the metrics dict has no 'confusion_matrix'",
-                             fix="Pass the dict of classification_metrics or the matrix itself")
-        if "classes" in confusion and list(map(str, classes)) != list(confusion["classes"]):
             raise InputError(
-                f"classes {list(classes)} differ from the metrics' classes {confusion['classes']}")
+                "the metrics dict has no 'confusion_matrix'",
+                fix="Pass the dict of classification_metrics or the matrix itself",
+            )
+        if "classes" in confusion and list(map(str, classes)) != list(confusion["classes"]):
+            raise InputError(f"classes {list(classes)} differ from the metrics' classes {confusion['classes']}")
         confusion = confusion["confusion_matrix"]
     names = tuple(str(c) for c in classes)
     try:
@@ -169,8 +140,10 @@ def _confusion_array(confusion, classes) -> tuple[np.ndarray, tuple[str, ...]]:
         raise InputError(f"the confusion matrix is not a numeric array ({exc})") from exc
     k = len(names)
     if matrix.shape not in ((k, k), (k, 2, 2)) or k == 0:
-        raise InputError(f"the confusion matrix has shape {matrix.shape}, but {k} classes need "
-                         f"({k}, {k}) or, for multi-label, ({k}, 2, 2)")
+        raise InputError(
+            f"the confusion matrix has shape {matrix.shape}, but {k} classes need "
+            f"({k}, {k}) or, for multi-label, ({k}, 2, 2)"
+        )
     if not np.isfinite(matrix).all() or (matrix < 0).any() or (matrix != np.round(matrix)).any():
         raise InputError("the confusion matrix must hold counts (whole numbers >= 0)")
     return matrix.astype(np.int64), names
@@ -186,8 +159,15 @@ def _draw_matrix(ax, matrix: np.ndarray, labels, *, annotate: bool):
     ax.set_yticks(ticks, labels)
     if annotate:
         for (i, j), count in np.ndenumerate(matrix):
-            ax.text(j, i, f"{count}\n{fraction[i, j]:.0%}", ha="center", va="center", fontsize="small",
-                    color="white" if fraction[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                f"{count}\n{fraction[i, j]:.0%}",
+                ha="center",
+                va="center",
+                fontsize="small",
+                color="white" if fraction[i, j] > 0.5 else "black",
+            )
     return image
 
 
@@ -215,29 +195,28 @@ def plot_confusion(confusion, classes, path) -> Path:
         >= 0, classes that differ from the metrics' classes, or an unknown
         image extension.
     """
-    fmt = _format(path)
+    fmt = image_format(path)
     matrix, names = _confusion_array(confusion, classes)
     if matrix.ndim == 2:
         side = min(4.0 + 0.45 * len(names), 14.0)
-        figure = _figure(side + 1.0, side)
+        figure = new_figure(side + 1.0, side)
         ax = figure.add_subplot()
         image = _draw_matrix(ax, matrix, names, annotate=len(names) <= 25)
-        ax.set(xlabel="Predicted class", ylabel="True class",
-               title=f"Confusion matrix (n = {int(matrix.sum())})")
+        ax.set(xlabel="Predicted class", ylabel="True class", title=f"Confusion matrix (n = {int(matrix.sum())})")
         figure.colorbar(image, ax=ax, label="Fraction of the true class")
-        return _save(figure, path, fmt)
+        return save_figure(figure, path, fmt)
     columns = math.ceil(math.sqrt(len(names)))
     rows = math.ceil(len(names) / columns)
-    figure = _figure(2.6 * columns + 1.0, 2.6 * rows + 0.5)
+    figure = new_figure(2.6 * columns + 1.0, 2.6 * rows + 0.5)
     axes = figure.subplots(rows, columns, squeeze=False)
     for ax, name, square in zip(axes.ravel(), names, matrix):
         image = _draw_matrix(ax, square, ("no", "yes"), annotate=True)
         ax.set(title=name, xlabel="Predicted", ylabel="True")
-    for ax in axes.ravel()[len(names):]:
+    for ax in axes.ravel()[len(names) :]:
         ax.set_axis_off()
     figure.suptitle(f"Confusion matrix per class (multi-label, n = {int(matrix[0].sum())})")
     figure.colorbar(image, ax=axes, label="Fraction of the true value", shrink=0.8)
-    return _save(figure, path, fmt)
+    return save_figure(figure, path, fmt)
 
 
 def _read_log(source) -> tuple[dict[str, dict[float, list[float]]], str]:
@@ -249,12 +228,16 @@ def _read_log(source) -> tuple[dict[str, dict[float, list[float]]], str]:
             reader = csv.reader(text)
             header = next(reader, None)
             if not header:
-                raise InputError("the training log is empty", path=name,
-                                 fix="Pass the metrics.csv that Lightning's CSVLogger writes")
+                raise InputError(
+                    "the training log is empty", path=name, fix="Pass the metrics.csv that Lightning's CSVLogger writes"
+                )
             if "epoch" not in header:
-                raise InputError(f"the training log has no 'epoch' column (columns: {', '.join(header)})",
-                                 path=name, line=1,
-                                 fix="Pass the metrics.csv that Lightning's CSVLogger writes")
+                raise InputError(
+                    f"the training log has no 'epoch' column (columns: {', '.join(header)})",
+                    path=name,
+                    line=1,
+                    fix="Pass the metrics.csv that Lightning's CSVLogger writes",
+                )
             series = {c: {} for c in header if c not in ("epoch", "step")}
             for line, row in enumerate(reader, 2):
                 _add_row(series, header, row, name, line)
@@ -267,16 +250,21 @@ def _read_log(source) -> tuple[dict[str, dict[float, list[float]]], str]:
 
 def _add_row(series, header, row, name, line) -> None:
     if len(row) != len(header):
-        raise InputError(f"the row has {len(row)} fields but the header has {len(header)}", path=name,
-                         line=line, fix="Pass a complete metrics.csv")
+        raise InputError(
+            f"the row has {len(row)} fields but the header has {len(header)}",
+            path=name,
+            line=line,
+            fix="Pass a complete metrics.csv",
+        )
     values = {}
     for column, cell in zip(header, row):
         if cell.strip():
             try:
                 values[column] = float(cell)
             except ValueError:
-                raise InputError(f"column {column!r} holds {cell!r}, which is not a number", path=name,
-                                 line=line) from None
+                raise InputError(
+                    f"column {column!r} holds {cell!r}, which is not a number", path=name, line=line
+                ) from None
     epoch = values.get("epoch")
     if epoch is None:
         return
@@ -317,27 +305,38 @@ def plot_training_curves(csv_log_path, path) -> Path:
     """
     from matplotlib.ticker import MaxNLocator
 
-    fmt = _format(path)
+    fmt = image_format(path)
     series, name = _read_log(csv_log_path)
-    series = {c: v for c, v in series.items()
-              if not (c.endswith("_step") and c[:-5] + "_epoch" in series)}
+    series = {c: v for c, v in series.items() if not (c.endswith("_step") and c[:-5] + "_epoch" in series)}
     lowered = {c: c.lower() for c in series}
     panels = [
         ("Loss", "Loss", [c for c in series if "loss" in lowered[c]]),
-        ("Validation and other metrics", "Value",
-         [c for c in series if "loss" not in lowered[c] and not lowered[c].startswith("lr")]),
+        (
+            "Validation and other metrics",
+            "Value",
+            [c for c in series if "loss" not in lowered[c] and not lowered[c].startswith("lr")],
+        ),
         ("Learning rate", "Learning rate", [c for c in series if lowered[c].startswith("lr")]),
     ]
     panels = [panel for panel in panels if panel[2]]
     if not panels:
-        raise InputError("the training log has no metric column with values", path=name,
-                         fix="Log metrics with self.log(...) and a CSVLogger")
-    figure = _figure(5.0 * len(panels), 4.2)
+        raise InputError(
+            "the training log has no metric column with values",
+            path=name,
+            fix="Log metrics with self.log(...) and a CSVLogger",
+        )
+    figure = new_figure(5.0 * len(panels), 4.2)
     for ax, (title, ylabel, columns) in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
         for i, column in enumerate(sorted(columns)):
             epochs = sorted(series[column])
-            ax.plot(epochs, [float(np.mean(series[column][e])) for e in epochs], marker="o", markersize=3,
-                    color=_colour(i, len(columns)), label=column)
+            ax.plot(
+                epochs,
+                [float(np.mean(series[column][e])) for e in epochs],
+                marker="o",
+                markersize=3,
+                color=colour(i, len(columns)),
+                label=column,
+            )
         if title == "Learning rate" and all(min(v) > 0 for c in columns for v in series[c].values()):
             ax.set_yscale("log")
         ax.set(title=title, xlabel="Epoch", ylabel=ylabel)
@@ -345,11 +344,12 @@ def plot_training_curves(csv_log_path, path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     figure.suptitle("Training curves")
-    return _save(figure, path, fmt)
+    return save_figure(figure, path, fmt)
 
 
-def plot_all(y_true, y_score, task, classes, directory, *, threshold: float = 0.5, metrics=None,
-             training_log=None) -> dict[str, Path]:
+def plot_all(
+    y_true, y_score, task, classes, directory, *, threshold: float = 0.5, metrics=None, training_log=None
+) -> dict[str, Path]:
     """Write ``roc.png``, ``pr.png``, ``confusion.png`` and ``training_curves.png``.
 
     Parameters
@@ -381,8 +381,9 @@ def plot_all(y_true, y_score, task, classes, directory, *, threshold: float = 0.
     """
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
-        raise InputError("this is a file, not a directory", path=directory,
-                         fix="Pass the directory the plots should go to")
+        raise InputError(
+            "this is a file, not a directory", path=directory, fix="Pass the directory the plots should go to"
+        )
     if metrics is None:
         metrics = classification_metrics(y_true, y_score, task=task, classes=classes, threshold=threshold)
     _confusion_array(metrics, classes)  # checked before any file is written

@@ -38,8 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bioseq.checks import check_threshold, is_integer
 from bioseq.errors import InputError
-from bioseq.evaluate.metrics import check_predictions, check_threshold, predicted
+from bioseq.evaluate.metrics import check_predictions, predicted
 from bioseq.io.handles import atomic_output, input_name, open_input
 
 __all__ = ["read_metrics", "write_metrics", "write_predictions"]
@@ -77,14 +78,22 @@ def _cell(value) -> str:
 
 def _confusion_rows(matrix, classes, prefix: str) -> list[tuple[str, str, str]]:
     array = np.asarray(matrix)
-    names = list(classes) if isinstance(classes, list) and len(classes) == len(array) else [
-        str(i) for i in range(len(array))
-    ]
+    names = (
+        list(classes)
+        if isinstance(classes, list) and len(classes) == len(array)
+        else [str(i) for i in range(len(array))]
+    )
     if array.ndim == 3:  # multi-label: one [[tn, fp], [fn, tp]] per class
-        return [(prefix + cell, name, str(v)) for name, square in zip(names, array.tolist())
-                for cell, v in zip(_CONFUSION_CELLS, (*square[0], *square[1]))]
-    return [(f"{prefix}predicted_{names[j]}", names[i], str(v))
-            for i, row in enumerate(array.tolist()) for j, v in enumerate(row)]
+        return [
+            (prefix + cell, name, str(v))
+            for name, square in zip(names, array.tolist())
+            for cell, v in zip(_CONFUSION_CELLS, (*square[0], *square[1]))
+        ]
+    return [
+        (f"{prefix}predicted_{names[j]}", names[i], str(v))
+        for i, row in enumerate(array.tolist())
+        for j, v in enumerate(row)
+    ]
 
 
 def _is_matrix(value) -> bool:
@@ -100,8 +109,7 @@ def _tsv_rows(metrics: Mapping, prefix: str = "") -> list[tuple[str, str, str]]:
         value, name = metrics[key], prefix + key
         nested = isinstance(value, Mapping) and all(isinstance(v, Mapping) for v in value.values())
         if key == "per_class" and nested:
-            rows += [(prefix + stat, str(cls), _cell(v)) for cls, stats in value.items()
-                     for stat, v in stats.items()]
+            rows += [(prefix + stat, str(cls), _cell(v)) for cls, stats in value.items() for stat, v in stats.items()]
         elif key == "confusion_matrix" and _is_matrix(value):
             rows += _confusion_rows(value, metrics.get("classes"), prefix)
         elif key == "classes" and isinstance(value, list):
@@ -144,8 +152,9 @@ def write_metrics(metrics: Mapping, directory: str | os.PathLike) -> tuple[Path,
         raise InputError(f"metrics must be a dict, got {type(metrics).__name__}")
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
-        raise InputError("this is a file, not a directory", path=directory,
-                         fix="Pass the directory the reports should go to")
+        raise InputError(
+            "this is a file, not a directory", path=directory, fix="Pass the directory the reports should go to"
+        )
     plain = _plain(metrics, "metrics")
     text = json.dumps(plain, indent=2, sort_keys=True, allow_nan=False) + "\n"
     table = io.StringIO()
@@ -192,11 +201,18 @@ def read_metrics(source) -> dict:
     except UnicodeDecodeError as exc:
         raise InputError("the file is not UTF-8 text", path=name, fix="Pass a metrics.json file") from exc
     except json.JSONDecodeError as exc:
-        raise InputError(f"the file is not valid JSON ({exc.msg})", path=name, line=exc.lineno,
-                         fix="Write it again with bioseq.evaluate.write_metrics") from exc
+        raise InputError(
+            f"the file is not valid JSON ({exc.msg})",
+            path=name,
+            line=exc.lineno,
+            fix="Write it again with bioseq.evaluate.write_metrics",
+        ) from exc
     if not isinstance(metrics, dict):
-        raise InputError(f"the file holds a JSON {type(metrics).__name__}, not an object of metrics",
-                         path=name, fix="Pass a metrics.json file written by write_metrics")
+        raise InputError(
+            f"the file holds a JSON {type(metrics).__name__}, not an object of metrics",
+            path=name,
+            fix="Pass a metrics.json file written by write_metrics",
+        )
     return metrics
 
 
@@ -206,8 +222,11 @@ def _check_text_field(values: Sequence[str], what: str, path) -> list[str]:
         if not isinstance(value, str):
             raise InputError(f"{what} {i} is a {type(value).__name__}, not a string", path=path)
         if "\t" in value or "\n" in value or "\r" in value:
-            raise InputError(f"{what} {i} ({value!r}) holds a tab or a line break", path=path,
-                             fix="Rename it: the predictions table is tab-separated")
+            raise InputError(
+                f"{what} {i} ({value!r}) holds a tab or a line break",
+                path=path,
+                fix="Rename it: the predictions table is tab-separated",
+            )
         out.append(value)
     return out
 
@@ -217,28 +236,39 @@ def _coordinate_columns(coordinates, n: int, path) -> list[list[str]]:
     if isinstance(coordinates, Mapping):
         missing = {"chrom", "start", "end"} - set(coordinates)
         if missing:
-            raise InputError(f"coordinates lack the columns {sorted(missing)}", path=path,
-                             fix="Pass a mapping with chrom, start, end and optionally strand")
+            raise InputError(
+                f"coordinates lack the columns {sorted(missing)}",
+                path=path,
+                fix="Pass a mapping with chrom, start, end and optionally strand",
+            )
         strand = coordinates.get("strand", ".")
-        columns = [coordinates["chrom"], coordinates["start"], coordinates["end"],
-                   [strand] * n if isinstance(strand, str) else strand]
+        columns = [
+            coordinates["chrom"],
+            coordinates["start"],
+            coordinates["end"],
+            [strand] * n if isinstance(strand, str) else strand,
+        ]
         columns = [c.tolist() if hasattr(c, "tolist") else list(c) for c in columns]
     else:
         rows = [(r.chrom, r.start, r.end, r.strand) if hasattr(r, "chrom") else tuple(r) for r in coordinates]
         if any(len(r) not in (3, 4) for r in rows):
-            raise InputError("each coordinate must be an Interval or a (chrom, start, end[, strand]) tuple",
-                             path=path)
+            raise InputError("each coordinate must be an Interval or a (chrom, start, end[, strand]) tuple", path=path)
         rows = [r if len(r) == 4 else (*r, ".") for r in rows]
         columns = [list(c) for c in zip(*rows)] if rows else [[], [], [], []]
     if any(len(c) != n for c in columns):
-        raise InputError(f"coordinates have {len(columns[0])} rows for {n} predictions", path=path,
-                         fix="Pass one coordinate per prediction, in the same order")
+        raise InputError(
+            f"coordinates have {len(columns[0])} rows for {n} predictions",
+            path=path,
+            fix="Pass one coordinate per prediction, in the same order",
+        )
     chrom = _check_text_field(columns[0], "chrom", path)
     for i, (start, end, strand) in enumerate(zip(*columns[1:])):
-        if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or \
-                isinstance(end, bool) or not isinstance(end, (int, np.integer)) or start > end:
-            raise InputError(f"coordinate {i} ({chrom[i]}, {start!r}, {end!r}) needs integers with "
-                             "start <= end", path=path, fix="Use 0-based, half-open coordinates")
+        if not (is_integer(start) and is_integer(end)) or start > end:
+            raise InputError(
+                f"coordinate {i} ({chrom[i]}, {start!r}, {end!r}) needs integers with start <= end",
+                path=path,
+                fix="Use 0-based, half-open coordinates",
+            )
         if strand not in _STRANDS:
             raise InputError(f"coordinate {i} has strand {strand!r}; allowed: + - .", path=path)
     return [chrom, [str(int(s)) for s in columns[1]], [str(int(e)) for e in columns[2]], list(columns[3])]
@@ -250,8 +280,9 @@ def _class_column(labels: np.ndarray, task: str, classes) -> list[str]:
     return [classes[i] for i in labels.tolist()]
 
 
-def write_predictions(path, names, y_score, classes, *, task: str, y_true=None, coordinates=None,
-                      threshold: float = 0.5) -> None:
+def write_predictions(
+    path, names, y_score, classes, *, task: str, y_true=None, coordinates=None, threshold: float = 0.5
+) -> None:
     """Write one row of probabilities and the predicted class per example, as TSV.
 
     Parameters
@@ -287,8 +318,11 @@ def write_predictions(path, names, y_score, classes, *, task: str, y_true=None, 
     n = scores.shape[0]
     _check_text_field(classes, "class", path)
     if task == "multilabel" and any("," in c for c in classes):
-        raise InputError("a multi-label class name holds a comma, which separates classes in the table",
-                         path=path, fix="Rename the class")
+        raise InputError(
+            "a multi-label class name holds a comma, which separates classes in the table",
+            path=path,
+            fix="Rename the class",
+        )
     if names is None and coordinates is None:
         raise InputError("pass names or coordinates to identify the rows", path=path)
     header, columns = [], []
@@ -298,8 +332,9 @@ def write_predictions(path, names, y_score, classes, *, task: str, y_true=None, 
     if names is not None:
         names = _check_text_field(list(names), "name", path)
         if len(names) != n:
-            raise InputError(f"{len(names)} names were given for {n} predictions", path=path,
-                             fix="Pass one name per prediction")
+            raise InputError(
+                f"{len(names)} names were given for {n} predictions", path=path, fix="Pass one name per prediction"
+            )
         header.append("name")
         columns.append(names)
     shown = scores[:, None] if task == "binary" else scores
@@ -318,7 +353,7 @@ def _write_rows(path, header: list[str], columns: list[list[str]], n: int) -> No
         handle = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if os.fspath(path).endswith(".gz") else raw
         handle.write(("\t".join(header) + "\n").encode("utf-8"))
         for lo in range(0, n, _CHUNK):
-            rows = zip(*(c[lo:lo + _CHUNK] for c in columns))
+            rows = zip(*(c[lo : lo + _CHUNK] for c in columns))
             handle.write("".join("\t".join(r) + "\n" for r in rows).encode("utf-8"))
         if handle is not raw:
             handle.close()

@@ -1,8 +1,9 @@
 """Gene annotations: transcripts, genes and the sites derived from them.
 
 An :class:`Annotation` holds :class:`Transcript` and :class:`Gene` records
-read from a GTF or GFF3 file (see :mod:`bioseq.io.gff` for the readers) and
-derives intervals from them. Every coordinate here is 0-based and half-open
+read from a GTF or GFF3 file (see :mod:`bioseq.io.gff` for the readers) or
+from the features of a GenBank/EMBL file (:mod:`bioseq.io.genbank_annotation`)
+and derives intervals from them. Every coordinate here is 0-based and half-open
 (a GTF/GFF3 feature ``start..end``, 1-based inclusive, becomes
 ``(start - 1, end)``).
 
@@ -15,7 +16,10 @@ intron
     Exons that touch leave no intron.
 TSS
     The 1-bp interval at the 5' end: ``[start, start + 1)`` on ``+``,
-    ``[end - 1, end)`` on ``-``.
+    ``[end - 1, end)`` on ``-``; none for a transcript whose 5' end is not
+    known (``five_prime_end=False``: a GenBank feature with a fuzzy ``<``
+    start, or the piece of a feature split at the origin of a circular
+    contig that continues past the origin).
 donor site
     The intron's first two bases on the transcript strand (``GT`` in the
     canonical case): ``[intron.start, intron.start + 2)`` on ``+``,
@@ -30,7 +34,9 @@ out of :meth:`Annotation.tss`, :meth:`~Annotation.donor_sites` and
 :meth:`~Annotation.acceptor_sites`; introns shorter than 2 bp give no sites.
 
 Intervals from a circular contig keep the coordinates the file gives: a
-GFF3 feature across the origin may end past the contig length.
+GFF3 feature across the origin may end past the contig length. The GenBank
+reader splits such a feature at the origin instead (see
+:mod:`bioseq.io.genbank_annotation`).
 """
 
 from __future__ import annotations
@@ -64,6 +70,10 @@ class Transcript:
     gene_name, biotype, source : str, default ""
         Gene symbol, transcript biotype and the file's source column, where
         the file gives them.
+    five_prime_end : bool, default True
+        Whether the 5' end (``start`` on ``+``, ``end`` on ``-``) is where the
+        transcript really begins; False leaves it out of
+        :meth:`Annotation.tss` (see the module docstring).
 
     Raises
     ------
@@ -80,11 +90,11 @@ class Transcript:
     gene_name: str = ""
     biotype: str = ""
     source: str = ""
+    five_prime_end: bool = True
 
     def __post_init__(self) -> None:
         if self.strand not in ("+", "-", "."):
-            raise InputError(f"strand is {self.strand!r}", record=self.id,
-                             fix="Strand must be '+', '-' or '.'")
+            raise InputError(f"strand is {self.strand!r}", record=self.id, fix="Strand must be '+', '-' or '.'")
         try:
             exons = tuple(sorted((int(s), int(e)) for s, e in self.exons))
         except (TypeError, ValueError):
@@ -94,7 +104,8 @@ class Transcript:
         for (s1, e1), (s2, e2) in zip(exons, exons[1:]):
             if s2 < e1:
                 raise InputError(
-                    f"exons {s1 + 1}-{e1} and {s2 + 1}-{e2} (1-based) overlap", record=self.id,
+                    f"exons {s1 + 1}-{e1} and {s2 + 1}-{e2} (1-based) overlap",
+                    record=self.id,
                     fix="Give each transcript non-overlapping exons, or split it into two transcripts",
                 )
         if exons[0][0] < 0 or any(e <= s for s, e in exons):
@@ -153,8 +164,10 @@ class Gene:
 
     def __post_init__(self) -> None:
         if not 0 <= self.start <= self.end or self.strand not in ("+", "-", "."):
-            raise InputError(f"gene span {self.start}-{self.end} {self.strand} is not 0 <= start <= end "
-                             "with strand '+', '-' or '.'", record=self.id)
+            raise InputError(
+                f"gene span {self.start}-{self.end} {self.strand} is not 0 <= start <= end with strand '+', '-' or '.'",
+                record=self.id,
+            )
 
     def interval(self) -> Interval:
         """The gene's span as an :class:`Interval` named by its id."""
@@ -202,8 +215,9 @@ class Annotation:
         by_id: dict[str, Transcript] = {}
         for tx in sorted(transcripts, key=self._key):
             if tx.id in by_id:
-                raise InputError("two transcripts have this id", record=tx.id,
-                                 fix="Give every transcript a distinct id")
+                raise InputError(
+                    "two transcripts have this id", record=tx.id, fix="Give every transcript a distinct id"
+                )
             by_id[tx.id] = tx
         self.transcripts_by_id = types.MappingProxyType(by_id)
         self.genes_by_id = types.MappingProxyType(self._link_genes(genes))
@@ -224,13 +238,24 @@ class Annotation:
                 places.add((gene.chrom, gene.strand))
             if len(places) > 1:
                 where = ", ".join(f"{c} {s}" for c, s in sorted(places))
-                raise InputError(f"the gene's transcripts lie on more than one contig or strand ({where})",
-                                 record=gene_id, fix="Give each copy of the gene its own gene id")
+                raise InputError(
+                    f"the gene's transcripts lie on more than one contig or strand ({where})",
+                    record=gene_id,
+                    fix="Give each copy of the gene its own gene id",
+                )
             ids = tuple(tx.id for tx in txs)
             if gene is None:
                 first = txs[0]
-                gene = Gene(gene_id, first.chrom, min(t.start for t in txs), max(t.end for t in txs),
-                            first.strand, first.gene_name, "", first.source)
+                gene = Gene(
+                    gene_id,
+                    first.chrom,
+                    min(t.start for t in txs),
+                    max(t.end for t in txs),
+                    first.strand,
+                    first.gene_name,
+                    "",
+                    first.source,
+                )
             genes[gene_id] = dataclasses.replace(gene, transcript_ids=ids)
         return {gene.id: gene for gene in sorted(genes.values(), key=self._key)}
 
@@ -262,14 +287,20 @@ class Annotation:
     def tss(self, *, unique: bool = False) -> list[Interval]:
         """1-bp transcription start sites: ``[start, start+1)`` on ``+``, ``[end-1, end)`` on ``-``.
 
+        Transcripts with ``five_prime_end=False`` give none.
+
         Parameters
         ----------
         unique : bool, default False
             Report a position shared by several transcripts once.
         """
+
         def five_prime(tx: Transcript) -> list[Span]:
+            if not tx.five_prime_end:
+                return []
             at = tx.start if tx.strand == "+" else tx.end - 1
             return [(at, at + 1)]
+
         return self._collect(five_prime, unique=unique, stranded_only=True)
 
     def introns(self, *, unique: bool = True) -> list[Interval]:
@@ -308,8 +339,9 @@ class Annotation:
         """
         return self._collect(lambda tx: _sites(tx, donor=False), unique=unique, stranded_only=True)
 
-    def _collect(self, spans: Callable[[Transcript], Iterable[Span]], *,
-                 unique: bool, stranded_only: bool) -> list[Interval]:
+    def _collect(
+        self, spans: Callable[[Transcript], Iterable[Span]], *, unique: bool, stranded_only: bool
+    ) -> list[Interval]:
         found: dict[tuple, set[str]] = {}
         plain: list[tuple] = []
         for tx in self.transcripts_by_id.values():
@@ -324,8 +356,7 @@ class Annotation:
         if unique:
             plain = [(*key, ",".join(sorted(owners))) for key, owners in found.items()]
         plain.sort()
-        return [Interval(chrom, start, end, strand, name)
-                for _, start, end, strand, chrom, name in plain]
+        return [Interval(chrom, start, end, strand, name) for _, start, end, strand, chrom, name in plain]
 
 
 def _sites(tx: Transcript, *, donor: bool) -> Iterator[Span]:

@@ -199,8 +199,11 @@ def _staged(path: str | os.PathLike, *, directory: bool) -> Iterator[Path]:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"cannot create the output's folder {target.parent} ({exc.strerror})", path=target,
-                         fix="Choose an output path in a folder you may write to") from exc
+        raise InputError(
+            f"cannot create the output's folder {target.parent} ({exc.strerror})",
+            path=target,
+            fix="Choose an output path in a folder you may write to",
+        ) from exc
     if not can_write(target.parent):
         raise _denied(target, None)
     _remove_stale(target)
@@ -234,8 +237,11 @@ def _commit(tmp: Path, target: Path) -> None:
             _remove(old)
     except OSError as exc:
         if exc.errno in _DENIED:
-            raise InputError(f"cannot replace the existing output ({exc.strerror})", path=target,
-                             fix="Remove it, or choose another output path") from exc
+            raise InputError(
+                f"cannot replace the existing output ({exc.strerror})",
+                path=target,
+                fix="Remove it, or choose another output path",
+            ) from exc
         raise
 
 
@@ -364,6 +370,8 @@ def _host() -> str:
 def _denied(target: Path, exc: OSError | None) -> InputError:
     """The error for an output whose folder cannot be written; it names the output."""
     why = f" ({exc.strerror})" if exc is not None and exc.strerror else ""
-    return InputError(f"cannot write the output because its folder {target.parent} is read-only{why}",
-                      path=target, fix="Choose an output path in a folder you may write to, or ask the "
-                                       "folder's owner for write access")
+    return InputError(
+        f"cannot write the output because its folder {target.parent} is read-only{why}",
+        path=target,
+        fix="Choose an output path in a folder you may write to, or ask the folder's owner for write access",
+    )

@@ -30,16 +30,32 @@ from collections.abc import Callable, Iterable, Iterator
 
 from bioseq.errors import InputError
 from bioseq.io.handles import (
-    PathOrHandle, atomic_output, check_text, input_name, open_input, text_lines,
+    PathOrHandle,
+    atomic_output,
+    check_text,
+    input_name,
+    open_input,
+    text_lines,
 )
 from bioseq.io.interval import Interval
 from bioseq.io.sniff import lone_carriage_return, reject_bom
 
-__all__ = ["Bed12", "NarrowPeak", "read_bed", "read_bed12", "read_narrowpeak", "read_intervals",
-           "write_bed"]
+__all__ = ["Bed12", "NarrowPeak", "read_bed", "read_bed12", "read_narrowpeak", "read_intervals", "write_bed"]
 
-_COLUMNS = ("chrom", "chromStart", "chromEnd", "name", "score", "strand", "thickStart",
-            "thickEnd", "itemRgb", "blockCount", "blockSizes", "blockStarts")
+_COLUMNS = (
+    "chrom",
+    "chromStart",
+    "chromEnd",
+    "name",
+    "score",
+    "strand",
+    "thickStart",
+    "thickEnd",
+    "itemRgb",
+    "blockCount",
+    "blockSizes",
+    "blockStarts",
+)
 _NARROWPEAK_COLUMNS = _COLUMNS[:6] + ("signalValue", "pValue", "qValue", "peak")
 _STRAND_FIX = "Strand must be '+', '-' or '.'"
 
@@ -99,12 +115,13 @@ class Bed12(_BedRecord):
     def __post_init__(self) -> None:
         Interval.__post_init__(self)
         if not self.start <= self.thick_start <= self.thick_end <= self.end:
-            raise InputError(f"thickStart..thickEnd ({self.thick_start}..{self.thick_end}) is not inside "
-                             f"chromStart..chromEnd ({self.start}..{self.end}) or ends before it starts",
-                             fix="Use chromStart <= thickStart <= thickEnd <= chromEnd")
+            raise InputError(
+                f"thickStart..thickEnd ({self.thick_start}..{self.thick_end}) is not inside "
+                f"chromStart..chromEnd ({self.start}..{self.end}) or ends before it starts",
+                fix="Use chromStart <= thickStart <= thickEnd <= chromEnd",
+            )
         if len(self.item_rgb) != 3 or not all(0 <= c <= 255 for c in self.item_rgb):
-            raise InputError(f"itemRgb {self.item_rgb} is not three values 0..255",
-                             fix="Write it as R,G,B or 0")
+            raise InputError(f"itemRgb {self.item_rgb} is not three values 0..255", fix="Write it as R,G,B or 0")
         _check_blocks(self.blocks, self.start, self.end)
 
 
@@ -138,8 +155,10 @@ class NarrowPeak(_BedRecord):
     def __post_init__(self) -> None:
         Interval.__post_init__(self)
         if self.peak != -1 and not 0 <= self.peak < len(self):
-            raise InputError(f"peak offset {self.peak} is outside the peak of length {len(self)}",
-                             fix="peak is a 0-based offset from chromStart, or -1 for no summit")
+            raise InputError(
+                f"peak offset {self.peak} is outside the peak of length {len(self)}",
+                fix="peak is a 0-based offset from chromStart, or -1 for no summit",
+            )
 
     @property
     def summit(self) -> Interval | None:
@@ -154,18 +173,23 @@ def _check_blocks(blocks: tuple[tuple[int, int], ...], start: int, end: int) -> 
     if not blocks:
         raise InputError("a BED12 line needs at least one block", fix="Set blockCount >= 1")
     if blocks[0][0] != start:
-        raise InputError(f"the first block starts {blocks[0][0] - start} bases after chromStart",
-                         fix="The first blockStart must be 0")
+        raise InputError(
+            f"the first block starts {blocks[0][0] - start} bases after chromStart",
+            fix="The first blockStart must be 0",
+        )
     previous_end = start
     for number, (block_start, block_end) in enumerate(blocks, 1):
         if block_end < block_start or block_start < previous_end:
-            raise InputError(f"block {number} ({block_start}..{block_end}) overlaps the block before it "
-                             "or has a negative size",
-                             fix="blockStarts must ascend, blocks must not overlap, blockSizes must be >= 0")
+            raise InputError(
+                f"block {number} ({block_start}..{block_end}) overlaps the block before it or has a negative size",
+                fix="blockStarts must ascend, blocks must not overlap, blockSizes must be >= 0",
+            )
         previous_end = block_end
     if blocks[-1][1] != end:
-        raise InputError(f"the last block ends at {blocks[-1][1]}, not at chromEnd ({end})",
-                         fix="The last blockStart + blockSize must equal chromEnd - chromStart")
+        raise InputError(
+            f"the last block ends at {blocks[-1][1]}, not at chromEnd ({end})",
+            fix="The last blockStart + blockSize must equal chromEnd - chromStart",
+        )
 
 
 def read_bed(source: PathOrHandle) -> Iterator[Interval]:
@@ -264,12 +288,15 @@ def _by_count(fields: list[str]) -> Interval:
         return _narrowpeak(fields)
     if len(fields) == 12:
         return _bed12(fields)
-    raise InputError(f"the line has {len(fields)} columns, which is no BED flavour bioseq reads",
-                     fix="Use BED3-BED6, narrowPeak or BED12, or read 6 columns with read_bed")
+    raise InputError(
+        f"the line has {len(fields)} columns, which is no BED flavour bioseq reads",
+        fix="Use BED3-BED6, narrowPeak or BED12, or read 6 columns with read_bed",
+    )
 
 
-def _read(source: PathOrHandle, parse: Callable[[list[str]], Interval], *,
-          what: str, columns: int | None) -> Iterator[Interval]:
+def _read(
+    source: PathOrHandle, parse: Callable[[list[str]], Interval], *, what: str, columns: int | None
+) -> Iterator[Interval]:
     """Yield ``parse(fields)`` for each data line, adding file and line to errors."""
     path = input_name(source)
     with open_input(source) as stream:
@@ -280,9 +307,7 @@ def _read(source: PathOrHandle, parse: Callable[[list[str]], Interval], *,
         for number, line in text_lines(stream, path, what="BED"):
             if "\r" in line:  # CR-only line ends: several lines glued into this one
                 raise lone_carriage_return(path=path, line=number)
-            if not line or line[0] == "#" or (
-                line[0] in "tb" and line.split(None, 1)[0] in ("track", "browser")
-            ):
+            if not line or line[0] == "#" or (line[0] in "tb" and line.split(None, 1)[0] in ("track", "browser")):
                 continue
             fields = line.split("\t")
             try:
@@ -305,29 +330,32 @@ def _check_columns(fields: list[str], line: str, columns: int | None, what: str)
     if len(fields) >= needed and (columns is None or len(fields) == columns):
         return
     if len(fields) < needed and len(line.split()) >= needed:
-        raise InputError("the columns are separated by spaces, not tabs",
-                         fix="Use tabs between BED columns")
+        raise InputError("the columns are separated by spaces, not tabs", fix="Use tabs between BED columns")
     if len(fields) < needed:
-        least = ("at least chrom, chromStart, chromEnd" if columns is None
-                 else f"{columns} tab-separated columns")
-        raise InputError(f"the line has {len(fields)} column(s), {what} needs {needed}",
-                         fix=f"Give each line {least}")
-    raise InputError(f"the line has {len(fields)} columns, {what} has {columns}",
-                     fix="Use read_intervals to pick the flavour from the column count")
+        least = "at least chrom, chromStart, chromEnd" if columns is None else f"{columns} tab-separated columns"
+        raise InputError(f"the line has {len(fields)} column(s), {what} needs {needed}", fix=f"Give each line {least}")
+    raise InputError(
+        f"the line has {len(fields)} columns, {what} has {columns}",
+        fix="Use read_intervals to pick the flavour from the column count",
+    )
 
 
 def _interval(fields: list[str]) -> Interval:
     """Parse the first six (or fewer) BED columns."""
     chrom = fields[0]
     if not chrom or " " in chrom:
-        raise InputError("column 1 (chrom) is empty" if not chrom else f"column 1 (chrom) {chrom!r} holds a space",
-                         fix="Give every line a contig name without spaces, the columns separated by tabs")
+        raise InputError(
+            "column 1 (chrom) is empty" if not chrom else f"column 1 (chrom) {chrom!r} holds a space",
+            fix="Give every line a contig name without spaces, the columns separated by tabs",
+        )
     start, end = fields[1], fields[2]
     start = int(start) if start.isdigit() and start.isascii() else _coord(start, 2)
     end = int(end) if end.isdigit() and end.isascii() else _coord(end, 3)
     if end < start:
-        raise InputError(f"column 3 (chromEnd, {end}) is less than column 2 (chromStart, {start})",
-                         fix="BED is 0-based half-open: chromStart <= chromEnd")
+        raise InputError(
+            f"column 3 (chromEnd, {end}) is less than column 2 (chromStart, {start})",
+            fix="BED is 0-based half-open: chromStart <= chromEnd",
+        )
     n = len(fields)
     name = fields[3] if n > 3 and fields[3] != "." else ""
     score = _number(fields[4], 5, _COLUMNS) if n > 4 and fields[4] != "." else None
@@ -342,20 +370,35 @@ def _bed12(fields: list[str]) -> Bed12:
     start = base.start
     count, sizes, starts = _coord(fields[9], 10), _int_list(fields[10], 11), _int_list(fields[11], 12)
     if not count == len(sizes) == len(starts):
-        raise InputError(f"column 10 (blockCount) is {count} but blockSizes has {len(sizes)} and "
-                         f"blockStarts {len(starts)} values",
-                         fix="Give blockCount comma-separated blockSizes and blockStarts")
+        raise InputError(
+            f"column 10 (blockCount) is {count} but blockSizes has {len(sizes)} and blockStarts {len(starts)} values",
+            fix="Give blockCount comma-separated blockSizes and blockStarts",
+        )
     blocks = tuple((start + s, start + s + size) for s, size in zip(starts, sizes))
-    return Bed12(base.chrom, start, base.end, base.strand, base.name, base.score,
-                 thick_start=_coord(fields[6], 7), thick_end=_coord(fields[7], 8),
-                 item_rgb=_rgb(fields[8]), blocks=blocks)
+    return Bed12(
+        base.chrom,
+        start,
+        base.end,
+        base.strand,
+        base.name,
+        base.score,
+        thick_start=_coord(fields[6], 7),
+        thick_end=_coord(fields[7], 8),
+        item_rgb=_rgb(fields[8]),
+        blocks=blocks,
+    )
 
 
 def _narrowpeak(fields: list[str]) -> NarrowPeak:
     base = _interval(fields)
     peak = fields[9]
     return NarrowPeak(
-        base.chrom, base.start, base.end, base.strand, base.name, base.score,
+        base.chrom,
+        base.start,
+        base.end,
+        base.strand,
+        base.name,
+        base.score,
         signal_value=_number(fields[6], 7, _NARROWPEAK_COLUMNS),
         p_value=_number(fields[7], 8, _NARROWPEAK_COLUMNS),
         q_value=_number(fields[8], 9, _NARROWPEAK_COLUMNS),
@@ -377,8 +420,10 @@ def _number(text: str, column: int, names: tuple[str, ...]) -> float:
     try:
         return float(text)
     except ValueError:
-        raise InputError(f"column {column} ({names[column - 1]}) is {text!r}, not a number",
-                         fix="Write a number, or '.' for no score" if column == 5 else None) from None
+        raise InputError(
+            f"column {column} ({names[column - 1]}) is {text!r}, not a number",
+            fix="Write a number, or '.' for no score" if column == 5 else None,
+        ) from None
 
 
 def _int_list(text: str, column: int) -> list[int]:
@@ -430,8 +475,10 @@ def write_bed(intervals: Iterable[Interval], path: str | os.PathLike, *, columns
         out = gzip.GzipFile(fileobj=handle, mode="wb", mtime=0) if os.fspath(path).endswith(".gz") else handle
         for count, item in enumerate(intervals, 1):
             if not isinstance(item, needed):
-                raise InputError(f"item {count} is of type {type(item).__name__}, not {needed.__name__}",
-                                 fix=f"Pass {needed.__name__} objects for columns={columns}")
+                raise InputError(
+                    f"item {count} is of type {type(item).__name__}, not {needed.__name__}",
+                    fix=f"Pass {needed.__name__} objects for columns={columns}",
+                )
             out.write(_format(item, columns, count).encode("utf-8"))
         if out is not handle:
             out.close()
@@ -440,22 +487,29 @@ def write_bed(intervals: Iterable[Interval], path: str | os.PathLike, *, columns
 
 def _format(item: Interval, columns: int, number: int) -> str:
     if item.start < 0:
-        raise InputError(f"item {number} ({item.chrom}:{item.start}-{item.end}) starts before 0",
-                         fix="Clip windows to the contig before writing BED")
+        raise InputError(
+            f"item {number} ({item.chrom}:{item.start}-{item.end}) starts before 0",
+            fix="Clip windows to the contig before writing BED",
+        )
     if any(c in text for text in (item.chrom, item.name) for c in "\t\r\n"):
-        raise InputError(f"item {number} has a tab or line break in {item.chrom!r} or {item.name!r}",
-                         fix="Remove tabs and line breaks from names")
+        raise InputError(
+            f"item {number} has a tab or line break in {item.chrom!r} or {item.name!r}",
+            fix="Remove tabs and line breaks from names",
+        )
     score = "." if item.score is None else _format_number(item.score)
     fields = [item.chrom, str(item.start), str(item.end), item.name or ".", score, item.strand]
     if columns == 12:
         sizes = ",".join(str(e - s) for s, e in item.blocks)
         starts = ",".join(str(s - item.start) for s, _ in item.blocks)
         rgb = "0" if item.item_rgb == (0, 0, 0) else ",".join(map(str, item.item_rgb))
-        fields += [str(item.thick_start), str(item.thick_end), rgb, str(len(item.blocks)),
-                   sizes + ",", starts + ","]
+        fields += [str(item.thick_start), str(item.thick_end), rgb, str(len(item.blocks)), sizes + ",", starts + ","]
     elif columns == 10:
-        fields += [_format_number(item.signal_value), _format_number(item.p_value),
-                   _format_number(item.q_value), str(item.peak)]
+        fields += [
+            _format_number(item.signal_value),
+            _format_number(item.p_value),
+            _format_number(item.q_value),
+            str(item.peak),
+        ]
     return "\t".join(fields[:columns]) + "\n"
 
 

@@ -22,14 +22,12 @@ from bioseq.io.atomic import atomic_path, can_write
 from bioseq.io.handles import check_text, compression_of, open_input
 from bioseq.io.reference_cache import entry_dir, user_cache_root
 
-
 __all__ = ["open_faidx", "diagnose"]
 
 _BLOCK = 1 << 24  # bytes read per step when scanning a FASTA for headers
 _LINE = 1 << 20  # longest piece of a line read at once when diagnosing
 _FIX_REWRAP = (
-    "Rewrap it so that every line of a record but the last has the same length, "
-    "e.g. 'seqkit seq -w 60 in.fa > out.fa'"
+    "Rewrap it so that every line of a record but the last has the same length, e.g. 'seqkit seq -w 60 in.fa > out.fa'"
 )
 _FIX_EMPTY = "Remove the record or add its sequence; a .fai index cannot hold an empty record"
 
@@ -68,8 +66,9 @@ def open_faidx(fasta: Path, name: str, root: Path | None) -> pysam.FastaFile:
         raise _unreadable_error(index, name)
     fai, gzi = index
     try:
-        return pysam.FastaFile(str(fasta), filepath_index=str(fai),
-                               filepath_index_compressed=None if gzi is None else str(gzi))
+        return pysam.FastaFile(
+            str(fasta), filepath_index=str(fai), filepath_index_compressed=None if gzi is None else str(gzi)
+        )
     except (OSError, ValueError) as exc:
         raise diagnose(fasta, name, exc) from exc
 
@@ -92,9 +91,13 @@ def _unreadable_error(index: tuple[Path, Path | None], name: str) -> InputError:
         f"this index of {name} exists but cannot be read (permission denied), so the FASTA cannot be opened",
         path=path,
         fix=f"Ask its owner to make it readable ('chmod a+r {path}'), or remove it so that bioseq "
-            "rebuilds it" + option("cache", clause=", or open the FASTA with {} a writable directory "
-                                   "(bioseq.io.Reference(fasta, cache=DIR)), where bioseq then keeps its own index",
-                                   otherwise=", or copy the FASTA into a directory of your own"),
+        "rebuilds it"
+        + option(
+            "cache",
+            clause=", or open the FASTA with {} a writable directory "
+            "(bioseq.io.Reference(fasta, cache=DIR)), where bioseq then keeps its own index",
+            otherwise=", or copy the FASTA into a directory of your own",
+        ),
     )
 
 
@@ -114,8 +117,11 @@ def _check_compression(fasta: Path, name: str) -> str | None:
             fix=f"Recompress it with bgzip: 'gunzip {name}' then 'bgzip {plain}'",
         )
     if kind in ("bz2", "xz", "zstd"):
-        raise InputError(f"the FASTA is {kind}-compressed, which cannot be indexed", path=name,
-                         fix="Decompress it, then compress it with 'bgzip' (or leave it plain)")
+        raise InputError(
+            f"the FASTA is {kind}-compressed, which cannot be indexed",
+            path=name,
+            fix="Decompress it, then compress it with 'bgzip' (or leave it plain)",
+        )
     return kind
 
 
@@ -134,11 +140,16 @@ def _build_index(fasta: Path, name: str, directory: Path, bgzf: bool) -> tuple[P
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"cannot create the index directory {directory} ({exc.strerror})",
-                         path=name, fix=option(
-                             "cache", clause="Pass {} a writable directory",
-                             otherwise="Set XDG_CACHE_HOME to a writable directory (bioseq keeps its "
-                                       "files in $XDG_CACHE_HOME/bioseq)")) from exc
+        raise InputError(
+            f"cannot create the index directory {directory} ({exc.strerror})",
+            path=name,
+            fix=option(
+                "cache",
+                clause="Pass {} a writable directory",
+                otherwise="Set XDG_CACHE_HOME to a writable directory (bioseq keeps its "
+                "files in $XDG_CACHE_HOME/bioseq)",
+            ),
+        ) from exc
     fai = directory / f"{fasta.name}.fai"
     gzi = directory / f"{fasta.name}.gzi" if bgzf else None
     with contextlib.ExitStack() as stack:
@@ -168,16 +179,16 @@ def _check_headers(fasta: Path, name: str, fai: Path) -> None:
     for record, line in headers:
         if record in first:
             raise InputError(
-                f"the record name appears twice (lines {first[record]} and {line}); "
-                "an index can hold only one",
-                path=name, record=record, fix="Rename or remove the duplicate record",
+                f"the record name appears twice (lines {first[record]} and {line}); an index can hold only one",
+                path=name,
+                record=record,
+                fix="Rename or remove the duplicate record",
             )
         first[record] = line
     missing = collections.Counter(first) - collections.Counter(indexed)
     for record, line in headers:
         if record in missing:
-            raise InputError("the record has no sequence lines", path=name, line=line,
-                             record=record, fix=_FIX_EMPTY)
+            raise InputError("the record has no sequence lines", path=name, line=line, record=record, fix=_FIX_EMPTY)
 
 
 def _header_name(line: bytes) -> str:
@@ -233,15 +244,17 @@ def diagnose(fasta: Path, name: str, exc: Exception) -> InputError:
     with open_input(fasta) as stream:
         head = stream.peek(4096)[:4096]
         if not head:
-            return InputError("the file is empty", path=name,
-                              fix="Pass a FASTA file with at least one '>name' record")
+            return InputError("the file is empty", path=name, fix="Pass a FASTA file with at least one '>name' record")
         check_text(head, path=name, what="FASTA")
         problem = _layout_problem(_lines(stream))
     if problem is not None:
         text, line, record, fix = problem
         return InputError(text, path=name, line=line, record=record, fix=fix)
-    return InputError(f"htslib cannot index this FASTA file ({exc})", path=name,
-                      fix="Check that it is a plain or bgzip-compressed FASTA file")
+    return InputError(
+        f"htslib cannot index this FASTA file ({exc})",
+        path=name,
+        fix="Check that it is a plain or bgzip-compressed FASTA file",
+    )
 
 
 def _lines(stream) -> Iterator[tuple[int, bytes, int, bool]]:
@@ -272,19 +285,36 @@ def _layout_problem(lines) -> tuple[str, int, str | None, str] | None:
         elif length == 0:
             blank = blank or (number if record is not None else None)
         elif record is None:
-            return ("sequence before the first '>' header line", number, None,
-                    "Every FASTA record starts with a '>name' line; check that this is a FASTA file")
+            return (
+                "sequence before the first '>' header line",
+                number,
+                None,
+                "Every FASTA record starts with a '>name' line; check that this is a FASTA file",
+            )
         elif blank is not None:
-            return (f"blank line {blank} inside the record is followed by more sequence", number,
-                    record, "Remove blank lines inside records")
+            return (
+                f"blank line {blank} inside the record is followed by more sequence",
+                number,
+                record,
+                "Remove blank lines inside records",
+            )
         elif spaced:
             return "the sequence line holds whitespace", number, record, _FIX_REWRAP
         elif short is not None:
-            return (f"the line is shorter ({short[1]} bases) than the record's first line "
-                    f"({width}) but is not its last line", short[0], record, _FIX_REWRAP)
+            return (
+                f"the line is shorter ({short[1]} bases) than the record's first line "
+                f"({width}) but is not its last line",
+                short[0],
+                record,
+                _FIX_REWRAP,
+            )
         elif width is not None and length > width:
-            return (f"the line has {length} bases, more than the {width} of the record's first line",
-                    number, record, _FIX_REWRAP)
+            return (
+                f"the line has {length} bases, more than the {width} of the record's first line",
+                number,
+                record,
+                _FIX_REWRAP,
+            )
         else:
             width = length if width is None else width
             short = (number, length) if length < width else None

@@ -43,15 +43,22 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO, NamedTuple
 
-
 from bioseq.errors import InputError
 from bioseq.io.fastx import (
-    UPPER, LongRecord, RecordReader, SequenceCleaner, check_output_fields, chunks, clean_sequence,
-    has_lone_cr, split_header,
+    UPPER,
+    LongRecord,
+    RecordReader,
+    SequenceCleaner,
+    check_output_fields,
+    chunks,
+    clean_sequence,
+    has_lone_cr,
+    split_header,
 )
 from bioseq.io.handles import PathOrHandle, atomic_output
 
 __all__ = ["FastaRecord", "FastaReader", "read_fasta", "write_fasta"]
+
 
 class FastaRecord(NamedTuple):
     """One FASTA record (an immutable named tuple: cheap to create by the million).
@@ -131,8 +138,9 @@ class FastaReader(RecordReader):
     def _long(self, item: LongRecord, line: int) -> tuple[FastaRecord, int]:
         """One long record built piece by piece; also the number of lines it spans."""
         name, description = split_header(item.header, path=self._path, line=line)
-        cleaner = SequenceCleaner(valid=self._valid, alphabet=self._alphabet, path=self._path,
-                                  line=line + 1, record=name, table=self._table)
+        cleaner = SequenceCleaner(
+            valid=self._valid, alphabet=self._alphabet, path=self._path, line=line + 1, record=name, table=self._table
+        )
         seq = bytearray()
         for piece in item.pieces:
             seq += cleaner.feed(piece)
@@ -172,15 +180,12 @@ class FastaReader(RecordReader):
             end = text.find(b"\n")
             end = len(text) if end < 0 else end
             name, description = split_header(text[:end], path=path, line=line)
-            seq = clean_sequence(text[end + 1:], valid=valid, alphabet=alphabet, path=path,
-                                 line=line + 1, record=name)
+            seq = clean_sequence(text[end + 1 :], valid=valid, alphabet=alphabet, path=path, line=line + 1, record=name)
             yield FastaRecord(name, description, seq.translate(self._table).decode("ascii"))
             line += text.count(b"\n") + 1
 
 
-def read_fasta(
-    source: PathOrHandle, *, alphabet: str = "dna", uppercase: bool = False
-) -> FastaReader:
+def read_fasta(source: PathOrHandle, *, alphabet: str = "dna", uppercase: bool = False) -> FastaReader:
     """Iterate the records of a FASTA file (a :class:`FastaReader`).
 
     The file is closed when the records are exhausted, or by ``close()``.
@@ -220,9 +225,10 @@ def write_fasta(records: Iterable[FastaRecord], path: str | os.PathLike, *, widt
         raise InputError(f"width must be a positive integer or None, got {width!r}")
     count = 0
     compress = os.fspath(path).endswith(".gz")
-    with atomic_output(path) as raw, (
-        gzip.GzipFile(fileobj=raw, mode="wb") if compress else contextlib.nullcontext(raw)
-    ) as out:
+    with (
+        atomic_output(path) as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb") if compress else contextlib.nullcontext(raw) as out,
+    ):
         for count, record in enumerate(records, start=1):
             out.write(_format_record(record, count, width))
     return count
@@ -240,5 +246,5 @@ def _format_record(record: FastaRecord, number: int, width: int | None) -> bytes
     if width is None or len(seq) <= width:
         body = seq + "\n" if seq else ""
     else:
-        body = "".join(seq[i:i + width] + "\n" for i in range(0, len(seq), width))
+        body = "".join(seq[i : i + width] + "\n" for i in range(0, len(seq), width))
     return (header + body).encode("utf-8")

@@ -59,9 +59,7 @@ _IS_SPACE = np.zeros(256, dtype=bool)
 _IS_SPACE[[9, 10, 11, 12, 13, 32]] = True  # what bytes.split() splits on
 _DNA = fastx.ALPHABETS["dna"]
 _BREAK = 254  # the code _CODES_KEEP_BREAKS gives '\n'
-_CODES_KEEP_BREAKS = bytes(
-    _BREAK if byte == _NEWLINE else code for byte, code in enumerate(ASCII_TO_CODE_BYTES)
-)
+_CODES_KEEP_BREAKS = bytes(_BREAK if byte == _NEWLINE else code for byte, code in enumerate(ASCII_TO_CODE_BYTES))
 
 
 class FastaCodes(NamedTuple):
@@ -109,8 +107,7 @@ def read_fasta_codes(source: PathOrHandle, *, length: int | None = None, names: 
     >>> out.codes.tolist(), out.lengths.tolist(), out.names, out.descriptions
     ([[0, 1, 2, 3], [0, 1, 15, 15]], [4, 2], ['a', 'b'], ['x', ''])
     """
-    if length is not None and (not isinstance(length, (int, np.integer)) or isinstance(length, bool)
-                               or length < 0):
+    if length is not None and (not isinstance(length, (int, np.integer)) or isinstance(length, bool) or length < 0):
         raise InputError(f"length must be a non-negative integer or None, got {length!r}")
     if not isinstance(names, bool):
         raise InputError(f"names must be True or False, got {names!r}")
@@ -224,8 +221,9 @@ class _Output:
         """Add one record read piece by piece (it starts at 1-based ``line``); return the next line."""
         self.size_hint = None  # a guess from the first chunk would be wrong now
         name, description = fastx.split_header(item.header, path=self.path, line=line)
-        cleaner = fastx.SequenceCleaner(valid=_DNA, alphabet="dna", path=self.path, line=line + 1,
-                                        record=name, table=ASCII_TO_CODE_BYTES)
+        cleaner = fastx.SequenceCleaner(
+            valid=_DNA, alphabet="dna", path=self.path, line=line + 1, record=name, table=ASCII_TO_CODE_BYTES
+        )
         row = bytearray()
         limit = self.fixed if self.fixed is not None else -1
         for piece in item.pieces:
@@ -237,7 +235,7 @@ class _Output:
             raise self._too_long(cleaner.length, line, name)
         self._reserve(1, len(row))
         self.codes[self.size, : len(row)] = np.frombuffer(row, dtype=np.uint8)
-        self.codes[self.size, len(row):] = PAD
+        self.codes[self.size, len(row) :] = PAD
         self.lengths[self.size] = len(row)
         self.size += 1
         if self.names is not None:
@@ -288,15 +286,16 @@ class _Output:
         expected = np.append(np.arange(1, lines) * (width + 1) - 1, size + lines - 1)
         if (raw[:, expected] != _BREAK).any():  # each line break where the first record has it
             return None
-        rows = self.codes[self.size: self.size + lengths.size]
+        rows = self.codes[self.size : self.size + lengths.size]
         full = (lines - 1) * width
         if full:  # the full lines, skipping the line break after each
-            as_strided(rows, (rows.shape[0], lines - 1, width), (rows.strides[0], width, 1))[...] = \
-                raw[:, : full + lines - 1].reshape(rows.shape[0], lines - 1, width + 1)[:, :, :width]
-        rows[:, full:] = raw[:, full + lines - 1: full + lines - 1 + last]
+            as_strided(rows, (rows.shape[0], lines - 1, width), (rows.strides[0], width, 1))[...] = raw[
+                :, : full + lines - 1
+            ].reshape(rows.shape[0], lines - 1, width + 1)[:, :, :width]
+        rows[:, full:] = raw[:, full + lines - 1 : full + lines - 1 + last]
         if rows.max() == INVALID:
             return False
-        self.lengths[self.size: self.size + lengths.size] = size
+        self.lengths[self.size : self.size + lengths.size] = size
         self.size += lengths.size
         return True
 
@@ -316,9 +315,10 @@ class _Output:
     def _too_long(self, size: int, line: int, name: str) -> InputError:
         return InputError(
             f"the sequence is {size} bases long, longer than {option('length', str(self.fixed))}",
-            path=self.path, line=line, record=name,
-            fix=f"Set {option('length', 'N')} to at least the longest sequence, or trim or window the "
-                "sequences first",
+            path=self.path,
+            line=line,
+            record=name,
+            fix=f"Set {option('length', 'N')} to at least the longest sequence, or trim or window the sequences first",
         )
 
     def _reserve(self, n: int, width: int) -> None:
@@ -333,13 +333,12 @@ class _Output:
             codes = np.empty((rows, cols), dtype=np.uint8)
         except MemoryError:
             raise InputError(
-                f"{rows:,} rows of {cols:,} codes do not fit in memory (the array is as wide as "
-                "the longest sequence)", path=self.path,
-                fix="Encode long sequences (chromosomes) apart from short ones, or cut them into "
-                "windows first",
+                f"{rows:,} rows of {cols:,} codes do not fit in memory (the array is as wide as the longest sequence)",
+                path=self.path,
+                fix="Encode long sequences (chromosomes) apart from short ones, or cut them into windows first",
             ) from None
         codes[: self.size, : self.codes.shape[1]] = self.codes[: self.size]
-        codes[: self.size, self.codes.shape[1]:] = PAD
+        codes[: self.size, self.codes.shape[1] :] = PAD
         self.codes = codes
         self.lengths = np.resize(self.lengths, rows)
 
@@ -347,7 +346,7 @@ class _Output:
         """Append records whose codes lie back to back in ``codes``."""
         self._reserve(lengths.size, int(lengths.max()))
         width = self.codes.shape[1]
-        rows = self.codes[self.size: self.size + lengths.size]
+        rows = self.codes[self.size : self.size + lengths.size]
         if width and (lengths == width).all():
             rows[:] = codes.reshape(lengths.size, width)
         elif width:
@@ -355,7 +354,7 @@ class _Output:
             padded[: codes.size] = codes
             rows[:] = sliding_window_view(padded, width)[np.cumsum(lengths) - lengths]
             rows[np.arange(width) >= lengths[:, None]] = PAD
-        self.lengths[self.size: self.size + lengths.size] = lengths
+        self.lengths[self.size : self.size + lengths.size] = lengths
         self.size += lengths.size
 
     def _slow_chunk(self, buf: bytes, line: int) -> None:
@@ -365,8 +364,9 @@ class _Output:
             end = text.find(b"\n")
             end = len(text) if end < 0 else end
             name, description = fastx.split_header(text[:end], path=self.path, line=line)
-            seq = fastx.clean_sequence(text[end + 1:], valid=_DNA, alphabet="dna", path=self.path,
-                                       line=line + 1, record=name)
+            seq = fastx.clean_sequence(
+                text[end + 1 :], valid=_DNA, alphabet="dna", path=self.path, line=line + 1, record=name
+            )
             if self.fixed is not None and len(seq) > self.fixed:
                 raise self._too_long(len(seq), line, name)
             names.append(name)

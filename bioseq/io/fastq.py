@@ -87,7 +87,8 @@ def _checked_quality(quality: str, name: str) -> bytes:
         raise InputError(
             f"quality character {bad[:1].decode('latin-1')!r} at position "
             f"{raw.index(bad[:1])} (0-based) is outside '!'..'~'",
-            record=name, fix=_QUALITY_FIX,
+            record=name,
+            fix=_QUALITY_FIX,
         )
     return raw
 
@@ -165,15 +166,18 @@ class FastqReader(RecordReader):
         while (raw := self._next_line(lines)) is not None:
             if raw[:1] == b"+":
                 body = b"".join(parts)
-                seq = clean_sequence(body, valid=self._valid, alphabet=self._alphabet,
-                                     path=self._path, line=title_line + 1, record=name)
+                seq = clean_sequence(
+                    body, valid=self._valid, alphabet=self._alphabet, path=self._path, line=title_line + 1, record=name
+                )
                 return seq, raw
             if raw[:1] == b"@":
                 raise InputError(
-                    "a new record starts before the '+' line of this one", path=self._path,
-                    line=self._line, record=name,
+                    "a new record starts before the '+' line of this one",
+                    path=self._path,
+                    line=self._line,
+                    record=name,
                     fix="Every record needs '@title', sequence, '+' and quality lines; "
-                        "restore the missing lines or drop the record",
+                    "restore the missing lines or drop the record",
                 )
             parts.append(raw)
         raise self._truncated(name, "before the '+' line")
@@ -189,8 +193,7 @@ class FastqReader(RecordReader):
                 return b"", raw
             part = raw.rstrip(b"\r\n")
             if b"\r" in part:
-                raise lone_carriage_return(path=self._path, line=self._line, record=name,
-                                           column=part.index(b"\r") + 1)
+                raise lone_carriage_return(path=self._path, line=self._line, record=name, column=part.index(b"\r") + 1)
             if got + len(part) > size:
                 raise self._length_error(name, got, len(part), size, started=bool(parts), raw=raw)
             bad = outside(part, _QUALITY_BYTES)
@@ -198,30 +201,36 @@ class FastqReader(RecordReader):
                 raise InputError(
                     f"quality character {bad[:1].decode('latin-1')!r} in column "
                     f"{part.index(bad[:1]) + 1} is outside '!'..'~'",
-                    path=self._path, line=self._line, record=name, fix=_QUALITY_FIX,
+                    path=self._path,
+                    line=self._line,
+                    record=name,
+                    fix=_QUALITY_FIX,
                 )
             parts.append(part)
             got += len(part)
         return b"".join(parts), None
 
-    def _length_error(self, name: str, got: int, extra: int, size: int, *, started: bool,
-                      raw: bytes) -> InputError:
+    def _length_error(self, name: str, got: int, extra: int, size: int, *, started: bool, raw: bytes) -> InputError:
         if started and raw[:1] == b"@":  # the next record's title: this quality is short
             problem = f"the quality has {got} characters but the sequence has {size}"
         else:
             problem = f"the quality has at least {got + extra} characters but the sequence has {size}"
         return InputError(
-            problem, path=self._path, line=self._line, record=name,
-            fix="Sequence and quality must have the same length; the record is corrupt, "
-                "re-export the reads",
+            problem,
+            path=self._path,
+            line=self._line,
+            record=name,
+            fix="Sequence and quality must have the same length; the record is corrupt, re-export the reads",
         )
 
     def _check_plus(self, plus: bytes, title: bytes, name: str, line: int) -> None:
         repeat = plus[1:].strip()
         if repeat and repeat != title.strip() and repeat != name.encode("utf-8"):
             raise InputError(
-                f"the '+' line repeats {repeat[:60].decode('latin-1')!r}, not the title of "
-                "the '@' line", path=self._path, line=line, record=name,
+                f"the '+' line repeats {repeat[:60].decode('latin-1')!r}, not the title of the '@' line",
+                path=self._path,
+                line=line,
+                record=name,
                 fix="Records are out of step or mixed up; the '+' line must be empty or repeat the title",
             )
 
@@ -237,14 +246,15 @@ class FastqReader(RecordReader):
 
     def _truncated(self, name: str, where: str) -> InputError:
         return InputError(
-            f"the file ends {where}", path=self._path, line=self._line, record=name,
+            f"the file ends {where}",
+            path=self._path,
+            line=self._line,
+            record=name,
             fix="The file is truncated; copy or download it again",
         )
 
 
-def read_fastq(
-    source: PathOrHandle, *, alphabet: str = "dna", uppercase: bool = False
-) -> Iterator[FastqRecord]:
+def read_fastq(source: PathOrHandle, *, alphabet: str = "dna", uppercase: bool = False) -> Iterator[FastqRecord]:
     """Yield the records of a FASTQ file (see :class:`FastqReader`).
 
     Raises
@@ -276,9 +286,10 @@ def write_fastq(records: Iterable[FastqRecord], path: str | os.PathLike) -> int:
     """
     count = 0
     compress = os.fspath(path).endswith(".gz")
-    with atomic_output(path) as raw, (
-        gzip.GzipFile(fileobj=raw, mode="wb") if compress else contextlib.nullcontext(raw)
-    ) as out:
+    with (
+        atomic_output(path) as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb") if compress else contextlib.nullcontext(raw) as out,
+    ):
         for count, record in enumerate(records, start=1):
             out.write(_format_record(record, count))
     return count
@@ -293,10 +304,10 @@ def _format_record(record: FastqRecord, number: int) -> bytes:
     check_output_fields(number, record.name, record.description, record.sequence, record.quality)
     if len(record.quality) != len(record.sequence):
         raise InputError(
-            f"record {number} has {len(record.quality)} quality characters for "
-            f"{len(record.sequence)} bases", record=record.name,
+            f"record {number} has {len(record.quality)} quality characters for {len(record.sequence)} bases",
+            record=record.name,
             fix="Give one quality character per base",
         )
     _checked_quality(record.quality, record.name)
     title = f"{record.name} {record.description}" if record.description else record.name
-    return f"@{title}\n{record.sequence}\n+\n{record.quality}\n".encode("utf-8")
+    return f"@{title}\n{record.sequence}\n+\n{record.quality}\n".encode()

@@ -33,9 +33,22 @@ from bioseq.io.handles import PathOrHandle, check_text, input_name, open_input
 from bioseq.io.sniff import lone_carriage_return, reject_bom
 
 __all__ = [
-    "CHUNK_SIZE", "LONG_RECORD", "ALPHABETS", "UPPER", "RecordReader", "LongRecord",
-    "SequenceCleaner", "check_alphabet", "first_line", "split_header", "clean_sequence",
-    "has_lone_cr", "outside", "chunks", "long_record", "check_output_fields",
+    "CHUNK_SIZE",
+    "LONG_RECORD",
+    "ALPHABETS",
+    "UPPER",
+    "RecordReader",
+    "LongRecord",
+    "SequenceCleaner",
+    "check_alphabet",
+    "first_line",
+    "split_header",
+    "clean_sequence",
+    "has_lone_cr",
+    "outside",
+    "chunks",
+    "long_record",
+    "check_output_fields",
 ]
 
 CHUNK_SIZE = 1 << 20
@@ -54,8 +67,6 @@ _WHITESPACE = b" \t\r\n\x0b\x0c"
 _SLICE = 1 << 20
 _CR, _LF = 13, 10
 UPPER = bytes(range(256)).upper()
-
-
 
 
 class RecordReader:
@@ -119,8 +130,7 @@ def check_alphabet(alphabet: str) -> bytes:
     except (KeyError, TypeError):
         raise InputError(
             f"alphabet must be one of {sorted(ALPHABETS)}, got {alphabet!r}",
-            fix=option("alphabet", repr("dna"),
-                       clause="Use {} for nucleotides or 'any' for protein and other text"),
+            fix=option("alphabet", repr("dna"), clause="Use {} for nucleotides or 'any' for protein and other text"),
         ) from None
 
 
@@ -159,7 +169,8 @@ def first_line(stream: BinaryIO, path: str, *, marker: bytes, what: str) -> tupl
             fix=_format_hint(stripped, what),
         )
     raise InputError(
-        f"the file is empty (no {what} records)", path=path,
+        f"the file is empty (no {what} records)",
+        path=path,
         fix="Check that the file was written completely",
     )
 
@@ -188,16 +199,19 @@ def split_header(header: bytes, *, path: str, line: int) -> tuple[str, str]:
     """
     if b"\x00" in header:
         raise InputError(
-            "the header holds a NUL byte (the file is binary or corrupt)", path=path, line=line,
+            "the header holds a NUL byte (the file is binary or corrupt)",
+            path=path,
+            line=line,
             fix="Recreate the file",
         )
     if b"\r" in header and b"\r" in header.rstrip(_WHITESPACE):
-        raise lone_carriage_return(path=path, line=line,
-                                   column=header.rstrip(_WHITESPACE).index(b"\r") + 2)
+        raise lone_carriage_return(path=path, line=line, column=header.rstrip(_WHITESPACE).index(b"\r") + 2)
     parts = header.split(None, 1)
     if not parts:
         raise InputError(
-            "the header line has no name", path=path, line=line,
+            "the header line has no name",
+            path=path,
+            line=line,
             fix="Write a name right after the marker, e.g. '>seq1'",
         )
     try:
@@ -205,14 +219,17 @@ def split_header(header: bytes, *, path: str, line: int) -> tuple[str, str]:
         description = parts[1].rstrip(_WHITESPACE).decode("utf-8") if len(parts) > 1 else ""
     except UnicodeDecodeError:
         raise InputError(
-            "the header is not UTF-8 text", path=path, line=line,
+            "the header is not UTF-8 text",
+            path=path,
+            line=line,
             fix="Convert the file to UTF-8 or ASCII",
         ) from None
     return name, description
 
 
-def clean_sequence(body: bytes, *, valid: bytes, alphabet: str, path: str, line: int,
-                   record: str, column: int = 0) -> bytes:
+def clean_sequence(
+    body: bytes, *, valid: bytes, alphabet: str, path: str, line: int, record: str, column: int = 0
+) -> bytes:
     """Join sequence lines and check their characters.
 
     Parameters
@@ -246,23 +263,29 @@ def clean_sequence(body: bytes, *, valid: bytes, alphabet: str, path: str, line:
         bad = part.translate(None, valid)
         if bad:
             at = part.index(bad[:1]) + 1 + (column if offset == 0 else 0)
-            raise _letter_error(bad[:1].decode("latin-1"), alphabet, path=path, line=line + offset,
-                                column=at, record=record)
+            raise _letter_error(
+                bad[:1].decode("latin-1"), alphabet, path=path, line=line + offset, column=at, record=record
+            )
     return b"".join(lines)
 
 
-def _letter_error(char: str, alphabet: str, *, path: str, line: int, column: int,
-                  record: str) -> InputError:
+def _letter_error(char: str, alphabet: str, *, path: str, line: int, column: int, record: str) -> InputError:
     if char == "\r":
         return lone_carriage_return(path=path, line=line, column=column, record=record)
     if char == "\x00":
-        return InputError(f"a NUL byte in column {column} (the file is binary or corrupt)",
-                          path=path, line=line, record=record,
-                          fix="Recreate the file, or check how it was copied")
+        return InputError(
+            f"a NUL byte in column {column} (the file is binary or corrupt)",
+            path=path,
+            line=line,
+            record=record,
+            fix="Recreate the file, or check how it was copied",
+        )
     return InputError(
         f"character {char!r} in column {column} is not "
         + ("a nucleotide letter" if alphabet == "dna" else "a printable character"),
-        path=path, line=line, record=record,
+        path=path,
+        line=line,
+        record=record,
         fix=_reader_fix(char, alphabet),
     )
 
@@ -272,8 +295,12 @@ def _reader_fix(char: str, alphabet: str) -> str:
     fix = invalid_letter_fix(char, alphabet=alphabet, reader=True)
     if "alphabet='any'" not in fix:
         return fix
-    return option("alphabet", repr("any"), clause=fix.replace("alphabet='any'", "{}"),
-                  otherwise=invalid_letter_fix(char, alphabet=alphabet))
+    return option(
+        "alphabet",
+        repr("any"),
+        clause=fix.replace("alphabet='any'", "{}"),
+        otherwise=invalid_letter_fix(char, alphabet=alphabet),
+    )
 
 
 def outside(data: bytes, valid: bytes) -> bytes:
@@ -285,7 +312,7 @@ def outside(data: bytes, valid: bytes) -> bytes:
         return data.translate(None, valid)
     view = memoryview(data)
     for start in range(0, len(data), _SLICE):
-        bad = bytes(view[start:start + _SLICE]).translate(None, valid)
+        bad = bytes(view[start : start + _SLICE]).translate(None, valid)
         if bad:
             return bad
     return b""
@@ -319,8 +346,9 @@ class SequenceCleaner:
         A ``bytes.translate`` table applied to the letters (e.g. :data:`UPPER`).
     """
 
-    def __init__(self, *, valid: bytes, alphabet: str, path: str, line: int, record: str,
-                 table: bytes | None = None) -> None:
+    def __init__(
+        self, *, valid: bytes, alphabet: str, path: str, line: int, record: str, table: bytes | None = None
+    ) -> None:
         self._check = {"valid": valid, "alphabet": alphabet, "path": path, "record": record}
         self._table = table
         self.line = line  # of the line being read
@@ -422,7 +450,7 @@ def long_record(stream: BinaryIO, start: bytes, rest: list[bytes]) -> LongRecord
             header += data
         end = header.find(b"\n") if end >= 0 else len(header)
         start = bytes(header)
-    return LongRecord(start[1:end], _pieces(stream, start[end + 1:], rest))
+    return LongRecord(start[1:end], _pieces(stream, start[end + 1 :], rest))
 
 
 def _pieces(stream: BinaryIO, data: bytes, rest: list[bytes]) -> Iterator[bytes]:
@@ -453,12 +481,14 @@ def check_output_fields(number: int, name: str, description: str, *texts: str) -
     """
     if not isinstance(name, str) or not name or any(c.isspace() for c in name):
         raise InputError(
-            f"record {number} has an empty name or whitespace in its name", record=str(name),
+            f"record {number} has an empty name or whitespace in its name",
+            record=str(name),
             fix="Use a non-empty name without spaces; put the rest in description",
         )
     for text in (description, *texts):
         if not isinstance(text, str) or "\n" in text or "\r" in text:
             raise InputError(
-                f"record {number} has a field that is not a one-line string", record=name,
+                f"record {number} has a field that is not a one-line string",
+                record=name,
                 fix="Remove line breaks from the description and sequence",
             )

@@ -47,6 +47,7 @@ from urllib.parse import unquote
 
 from bioseq.errors import InputError
 from bioseq.io.annotation import Annotation, Gene, Transcript
+from bioseq.io.genbank import genbank_format
 from bioseq.io.handles import PathOrHandle, check_text, input_name, open_input, text_lines
 from bioseq.io.sniff import lone_carriage_return, reject_bom
 
@@ -56,8 +57,9 @@ _GTF_PAIR = r'[\s;]*([^\s";=]+)\s+(?:"([^"\\]*(?:\\.[^"\\]*)*)"|([^\s";]+))\s*(?
 _GTF_ATTRIBUTE = re.compile(_GTF_PAIR)
 _GTF_ATTRIBUTES = re.compile(f"(?:{_GTF_PAIR})*" + r"[\s;]*")
 _GFF3_ATTRIBUTES = re.compile(r"\s*[^\s=;\"]+=")
-_FIELDS_FIX = ("Give each line 9 tab-separated columns: seqid, source, type, start, end, score, "
-               "strand, phase, attributes")
+_FIELDS_FIX = (
+    "Give each line 9 tab-separated columns: seqid, source, type, start, end, score, strand, phase, attributes"
+)
 
 Lines = Iterable[tuple[int, str]]
 
@@ -108,10 +110,12 @@ def read_gff3(source: PathOrHandle) -> Annotation:
 
 
 def read_annotation(source: PathOrHandle) -> Annotation:
-    """Read a GTF or GFF3 file, telling them apart from the content.
+    """Read a GTF, GFF3, GenBank or EMBL file, telling them apart from the content.
 
     A ``##gff-version 3`` directive or ``TAG=VALUE`` attributes on the first
-    feature line mean GFF3; ``key "value";`` attributes mean GTF.
+    feature line mean GFF3; ``key "value";`` attributes mean GTF. A first
+    line ``LOCUS`` or ``ID`` means GenBank or EMBL, whose features are read by
+    :func:`bioseq.io.genbank_annotation.read_genbank_annotation`.
 
     Parameters
     ----------
@@ -125,7 +129,8 @@ def read_annotation(source: PathOrHandle) -> Annotation:
     Raises
     ------
     InputError
-        As :func:`read_gtf` or :func:`read_gff3`.
+        As :func:`read_gtf`, :func:`read_gff3` or
+        :func:`~bioseq.io.genbank_annotation.read_genbank_annotation`.
     """
     return _read(source, None)
 
@@ -134,6 +139,10 @@ def _read(source: PathOrHandle, fmt: str | None) -> Annotation:
     path = input_name(source)
     with open_input(source) as stream:
         head = stream.peek(4096)[:4096]
+        if fmt is None and genbank_format(stream) is not None:
+            from bioseq.io.genbank_annotation import read_genbank_annotation
+
+            return read_genbank_annotation(stream)
         check_text(head, path=path, what=fmt or "GTF/GFF3")
         reject_bom(head, path=path, what=fmt or "GTF/GFF3")
         lines = text_lines(stream, path, what="GTF/GFF3")
@@ -148,7 +157,7 @@ def _sniff(lines: Iterator[tuple[int, str]]) -> tuple[list[tuple[int, str]], str
     for number, line in lines:
         head.append((number, line))
         if line.startswith("##gff-version"):
-            return head, "GFF3" if line[len("##gff-version"):].strip().startswith("3") else "GTF"
+            return head, "GFF3" if line[len("##gff-version") :].strip().startswith("3") else "GTF"
         fields = line.split("\t")
         if line and line[0] != "#" and len(fields) >= 9 and fields[8] not in ("", "."):
             return head, "GFF3" if _GFF3_ATTRIBUTES.match(fields[8]) else "GTF"
@@ -172,20 +181,24 @@ def _columns(line: str, fmt: str) -> tuple[str, str, str, int, int, str, str]:
     fields = line.split("\t")
     if len(fields) != 9:
         if len(fields) < 9 and len(line.split()) >= 9:
-            raise InputError("the columns are separated by spaces, not tabs",
-                             fix="Use tabs between the 9 columns")
+            raise InputError("the columns are separated by spaces, not tabs", fix="Use tabs between the 9 columns")
         if len(fields) > 9:
-            raise InputError(f"the line has {len(fields)} tab-separated columns, {fmt} has 9",
-                             fix="Keep the attributes in the ninth column, separated by '; ', not tabs")
+            raise InputError(
+                f"the line has {len(fields)} tab-separated columns, {fmt} has 9",
+                fix="Keep the attributes in the ninth column, separated by '; ', not tabs",
+            )
         raise InputError(f"the line has {len(fields)} column(s), {fmt} has 9", fix=_FIELDS_FIX)
     chrom, source, feature, start, end, _, strand, _, attributes = fields
     if not chrom or " " in chrom:
-        raise InputError("column 1 (seqid) is empty" if not chrom else f"column 1 (seqid) {chrom!r} holds a space",
-                         fix="Give every feature a contig name without spaces, the columns separated by tabs")
+        raise InputError(
+            "column 1 (seqid) is empty" if not chrom else f"column 1 (seqid) {chrom!r} holds a space",
+            fix="Give every feature a contig name without spaces, the columns separated by tabs",
+        )
     start, end = _position(start, 4, "start"), _position(end, 5, "end")
     if start > end:
-        raise InputError(f"start ({start}) is greater than end ({end})",
-                         fix=f"{fmt} is 1-based inclusive: start <= end")
+        raise InputError(
+            f"start ({start}) is greater than end ({end})", fix=f"{fmt} is 1-based inclusive: start <= end"
+        )
     if strand not in ("+", "-", ".", "?"):
         raise InputError(f"column 7 (strand) is {strand!r}", fix="Strand must be '+', '-' or '.'")
     return chrom, source, feature, start - 1, end, strand.replace("?", "."), attributes
@@ -194,8 +207,10 @@ def _columns(line: str, fmt: str) -> tuple[str, str, str, int, int, str, str]:
 def _position(text: str, column: int, name: str) -> int:
     if text.isdigit() and text.isascii() and (value := int(text)) >= 1:
         return value
-    raise InputError(f"column {column} ({name}) is {text!r}, not a positive integer",
-                     fix="GTF/GFF3 coordinates are 1-based whole numbers")
+    raise InputError(
+        f"column {column} ({name}) is {text!r}, not a positive integer",
+        fix="GTF/GFF3 coordinates are 1-based whole numbers",
+    )
 
 
 def _gtf_attributes(text: str) -> dict[str, str]:
@@ -207,8 +222,11 @@ def _gtf_attributes(text: str) -> dict[str, str]:
         while match := _GTF_ATTRIBUTE.match(text, position):
             position = match.end()
         rest = text[position:].strip(" ;")
-        fix = ("This looks like GFF3: read it with read_gff3" if "=" in rest
-               else 'Write attributes as key "value"; separated by ";"')
+        fix = (
+            "This looks like GFF3: read it with read_gff3"
+            if "=" in rest
+            else 'Write attributes as key "value"; separated by ";"'
+        )
         raise InputError(f"cannot read the attributes from {rest[:40]!r}", fix=fix)
     return {key: quoted or bare for key, quoted, bare in reversed(_GTF_ATTRIBUTE.findall(text))}
 
@@ -223,8 +241,11 @@ def _gff3_attributes(text: str) -> dict[str, list[str]]:
             continue
         tag, equals, value = part.partition("=")
         if not equals or not tag.strip():
-            fix = ("This looks like GTF: read it with read_gtf" if '"' in part
-                   else "Write attributes as TAG=VALUE separated by ';' (escape ';=,' as %3B %3D %2C)")
+            fix = (
+                "This looks like GTF: read it with read_gtf"
+                if '"' in part
+                else "Write attributes as TAG=VALUE separated by ';' (escape ';=,' as %3B %3D %2C)"
+            )
             raise InputError(f"attribute {part.strip()!r} is not TAG=VALUE", fix=fix)
         attributes.setdefault(unquote(tag.strip()), [unquote(v) for v in value.split(",")])
     return attributes
@@ -244,21 +265,24 @@ class _Parts:
     def check(self, tid: str, chrom: str, strand: str, gene_id: str) -> None:
         if (chrom, strand) != (self.chrom, self.strand):
             raise InputError(
-                f"the transcript is on {chrom} {strand} here but on {self.chrom} {self.strand} "
-                f"at line {self.line}", record=tid,
+                f"the transcript is on {chrom} {strand} here but on {self.chrom} {self.strand} at line {self.line}",
+                record=tid,
                 fix="Keep each transcript on one contig and strand, or give the copies distinct ids",
             )
         if gene_id != self.gene_id:
-            raise InputError(f"the transcript belongs to gene {gene_id!r} here but to "
-                             f"{self.gene_id!r} at line {self.line}", record=tid)
+            raise InputError(
+                f"the transcript belongs to gene {gene_id!r} here but to {self.gene_id!r} at line {self.line}",
+                record=tid,
+            )
 
     def transcript(self, tid: str, path: str) -> Transcript | None:
         exons = self.exons or self.cds
         if not exons:
             return None
         try:
-            return Transcript(tid, self.gene_id, self.chrom, self.strand, tuple(exons),
-                              self.gene_name, self.biotype, self.source)
+            return Transcript(
+                tid, self.gene_id, self.chrom, self.strand, tuple(exons), self.gene_name, self.biotype, self.source
+            )
         except InputError as exc:
             raise _at(exc, path, self.line) from None
 
@@ -292,8 +316,9 @@ def _gtf(lines: Lines, path: str) -> Annotation:
                 continue
             tid = attrs.get("transcript_id", "")
             if not tid:
-                raise InputError(f"the {feature} has no transcript_id",
-                                 fix='Add transcript_id "..."; to its attributes')
+                raise InputError(
+                    f"the {feature} has no transcript_id", fix='Add transcript_id "..."; to its attributes'
+                )
             p = parts.get(tid)
             if p is None:
                 p = parts[tid] = _Parts(chrom, strand, gene_id, number, source)
@@ -312,8 +337,18 @@ class _Feature:
 
     __slots__ = ("type", "chrom", "start", "end", "strand", "parents", "attrs", "source", "line")
 
-    def __init__(self, ftype: str, chrom: str, start: int, end: int, strand: str, parents: list[str],
-                 attrs: dict[str, list[str]], source: str, line: int) -> None:
+    def __init__(
+        self,
+        ftype: str,
+        chrom: str,
+        start: int,
+        end: int,
+        strand: str,
+        parents: list[str],
+        attrs: dict[str, list[str]],
+        source: str,
+        line: int,
+    ) -> None:
         self.type, self.chrom, self.start, self.end, self.strand = ftype, chrom, start, end, strand
         self.parents, self.attrs, self.source, self.line = parents, attrs, source, line
 
@@ -345,8 +380,7 @@ def _gff3(lines: Lines, path: str) -> Annotation:
                 if parents:
                     continue
             if fid:
-                _add_feature(features, fid, _Feature(ftype, chrom, start, end, strand, parents, attrs,
-                                                     source, number))
+                _add_feature(features, fid, _Feature(ftype, chrom, start, end, strand, parents, attrs, source, number))
         except InputError as exc:
             raise _at(exc, path, number) from None
     gene_ids = {fid for fid, f in features.items() if f.is_gene()}
@@ -362,8 +396,10 @@ def _add_feature(features: dict[str, _Feature], fid: str, feature: _Feature) -> 
     known = features.setdefault(fid, feature)
     if known is not feature:
         if (known.chrom, known.strand) != (feature.chrom, feature.strand):
-            raise InputError(f"ID {fid!r} is also used at line {known.line} on another contig or strand",
-                             fix="Give every feature a distinct ID")
+            raise InputError(
+                f"ID {fid!r} is also used at line {known.line} on another contig or strand",
+                fix="Give every feature a distinct ID",
+            )
         known.start, known.end = min(known.start, feature.start), max(known.end, feature.end)
 
 
@@ -373,9 +409,13 @@ def _link(tid: str, p: _Parts, features: dict[str, _Feature], path: str) -> None
     if f is None:
         return
     if (f.chrom, f.strand) != (p.chrom, p.strand):
-        raise InputError(f"the transcript is on {f.chrom} {f.strand} but its exons on {p.chrom} {p.strand}",
-                         path=path, line=f.line, record=tid,
-                         fix="Keep a transcript and its exons on one contig and strand")
+        raise InputError(
+            f"the transcript is on {f.chrom} {f.strand} but its exons on {p.chrom} {p.strand}",
+            path=path,
+            line=f.line,
+            record=tid,
+            fix="Keep a transcript and its exons on one contig and strand",
+        )
     p.gene_id = tid if f.is_gene() and not f.parents else (f.parents[0] if f.parents else "")
     gene = features.get(p.gene_id)
     p.gene_name = (gene.value("Name", "gene_name", "gene") if gene else "") or f.value("gene_name", "gene")
@@ -383,5 +423,13 @@ def _link(tid: str, p: _Parts, features: dict[str, _Feature], path: str) -> None
 
 
 def _gene(gid: str, f: _Feature) -> Gene:
-    return Gene(gid, f.chrom, f.start, f.end, f.strand, f.value("Name", "gene_name", "gene"),
-                f.value("biotype", "gene_biotype", "gene_type"), f.source)
+    return Gene(
+        gid,
+        f.chrom,
+        f.start,
+        f.end,
+        f.strand,
+        f.value("Name", "gene_name", "gene"),
+        f.value("biotype", "gene_biotype", "gene_type"),
+        f.source,
+    )

@@ -19,8 +19,8 @@ import gzip
 import io
 import os
 import zlib
-from pathlib import Path
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import IO, BinaryIO
 
 from bioseq.errors import InputError, MissingFileError
@@ -75,11 +75,7 @@ def compression_of(head: bytes) -> str | None:
 
 def is_bgzf(head: bytes) -> bool:
     """True when the bytes start a BGZF block (gzip with the ``BC`` extra field)."""
-    return (
-        len(head) >= 18
-        and head[:4] == b"\x1f\x8b\x08\x04"
-        and head[12:14] == b"BC"
-    )
+    return len(head) >= 18 and head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
 
 
 def _peek(handle: BinaryIO, size: int) -> bytes:
@@ -188,9 +184,7 @@ def open_input(source: PathOrHandle, *, decompress: bool = True) -> Iterator[Bin
         elif hasattr(source, "read"):
             raw = source
         else:
-            raise TypeError(
-                f"expected a path or a file object, got {type(source).__name__}"
-            )
+            raise TypeError(f"expected a path or a file object, got {type(source).__name__}")
         stream = raw if hasattr(raw, "peek") else io.BufferedReader(_ReadOnly(raw), 1 << 20)
         head = _peek(stream, 32)
         kind = compression_of(head)
@@ -241,14 +235,16 @@ def check_text(head: bytes, *, path: str, what: str) -> None:
     """
     if head.startswith(b"BAM\x01"):
         raise InputError(
-            f"this is a BAM file, not {what}", path=path,
-            fix="Read it with bioseq.io.alignments.read_alignments, or pass the right file",
+            f"this is a BAM file, not {what}",
+            path=path,
+            fix="Read it with bioseq.io.aligned_reads.read_alignments, or pass the right file",
         )
     if head.startswith(b"CRAM"):
         raise InputError(f"this is a CRAM file, not {what}", path=path)
     if b"\x00" in head:
         raise InputError(
-            f"this is a binary file, not {what} text", path=path,
+            f"this is a binary file, not {what} text",
+            path=path,
             fix="Pass the uncompressed or gzip-compressed text file",
         )
 
@@ -281,7 +277,9 @@ def text_lines(stream: Iterable[bytes], path: str, *, what: str = "text") -> Ite
             yield number, raw.decode("utf-8").rstrip()
         except UnicodeDecodeError:
             raise InputError(
-                "the line is not UTF-8 text", path=path, line=number,
+                "the line is not UTF-8 text",
+                path=path,
+                line=number,
                 fix=f"Pass a {what} text file (plain, gzip or bgzip)",
             ) from None
 
@@ -293,7 +291,7 @@ def read_errors(path: str) -> Iterator[None]:
         yield
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"the file is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} "
-            "cannot be decoded)",
-            path=path, fix="Save it as UTF-8 text",
+            f"the file is not UTF-8 text (byte {exc.object[exc.start : exc.start + 1]!r} cannot be decoded)",
+            path=path,
+            fix="Save it as UTF-8 text",
         ) from exc

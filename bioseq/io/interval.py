@@ -90,7 +90,7 @@ class Interval:
         """The 0-based position of the first base on the interval's strand."""
         return self.end - 1 if self.strand == "-" else self.start
 
-    def resize(self, width: int, *, anchor: Literal["center", "start", "end"] = "center") -> "Interval":
+    def resize(self, width: int, *, anchor: Literal["center", "start", "end"] = "center") -> Interval:
         """Return an interval of ``width`` bases kept around an anchor.
 
         ``anchor="start"`` keeps the 5' end on the interval's strand (the TSS
@@ -111,7 +111,7 @@ class Interval:
             raise InputError(f"anchor must be 'center', 'start' or 'end', got {anchor!r}")
         return dataclasses.replace(self, start=start, end=start + width)
 
-    def flank(self, upstream: int = 0, downstream: int = 0) -> "Interval":
+    def flank(self, upstream: int = 0, downstream: int = 0) -> Interval:
         """Extend by ``upstream`` bases 5' and ``downstream`` bases 3' (strand-aware).
 
         Negative values shrink; ``start`` may become negative (see the
@@ -123,7 +123,7 @@ class Interval:
             raise InputError(f"flank({upstream}, {downstream}) leaves a negative length")
         return dataclasses.replace(self, start=start, end=end)
 
-    def shift(self, offset: int) -> "Interval":
+    def shift(self, offset: int) -> Interval:
         """Move ``offset`` bases downstream (towards 3' on the interval's strand)."""
         step = -offset if self.strand == "-" else offset
         return dataclasses.replace(self, start=self.start + step, end=self.end + step)

@@ -50,8 +50,14 @@ __all__ = ["TASKS", "LabelledSequences", "class_order", "labelled_from_rows", "c
 TASKS = ("binary", "multiclass", "multilabel")
 
 _NEGATIVE_PAIRS = {
-    ("-", "+"), ("0", "1"), ("false", "true"), ("f", "t"), ("no", "yes"), ("n", "y"),
-    ("neg", "pos"), ("negative", "positive"),
+    ("-", "+"),
+    ("0", "1"),
+    ("false", "true"),
+    ("f", "t"),
+    ("no", "yes"),
+    ("n", "y"),
+    ("neg", "pos"),
+    ("negative", "positive"),
 }
 _NEGATIVE_WORD = re.compile(
     r"non|not|no|un|neg|negative|decoy|background|bg|control|ctrl|random|shuffled?|null|n\d+",
@@ -105,7 +111,8 @@ class LabelledSequences:
         if len(names) != len(sequences):
             raise InputError(
                 f"{len(names)} names were given for {len(sequences)} sequences",
-                path=self.source or None, fix="Pass one name per sequence",
+                path=self.source or None,
+                fix="Pass one name per sequence",
             )
         object.__setattr__(self, "sequences", sequences)
         object.__setattr__(self, "names", names)
@@ -144,7 +151,8 @@ class LabelledSequences:
             if idx.shape != (len(self),):
                 raise InputError(
                     f"a boolean mask of shape {idx.shape} cannot select from {len(self)} sequences",
-                    path=self.source or None, fix=f"Pass a mask of shape ({len(self)},)",
+                    path=self.source or None,
+                    fix=f"Pass a mask of shape ({len(self)},)",
                 )
             idx = np.flatnonzero(idx)
         if idx.size == 0:
@@ -157,7 +165,8 @@ class LabelledSequences:
         if idx.size and (idx.min() < 0 or idx.max() >= len(self)):
             bad = int(idx[(idx < 0) | (idx >= len(self))][0])
             raise InputError(
-                f"index {bad} is outside 0..{len(self) - 1}", path=self.source or None,
+                f"index {bad} is outside 0..{len(self) - 1}",
+                path=self.source or None,
                 fix="Pass 0-based indices smaller than the number of sequences",
             )
         rows = idx.tolist()
@@ -204,15 +213,13 @@ def _check_task(task: str, classes: tuple[str, ...], source: str) -> None:
     if task not in TASKS:
         raise InputError(f"task must be one of {TASKS}, got {task!r}", path=source or None)
     if not all(isinstance(c, str) and c for c in classes) or len(set(classes)) != len(classes):
-        raise InputError(
-            f"classes must be distinct non-empty strings, got {classes!r}", path=source or None
-        )
+        raise InputError(f"classes must be distinct non-empty strings, got {classes!r}", path=source or None)
     need = {"binary": "exactly 2", "multiclass": "3 or more", "multilabel": "1 or more"}[task]
-    ok = {"binary": len(classes) == 2, "multiclass": len(classes) >= 3,
-          "multilabel": len(classes) >= 1}[task]
+    ok = {"binary": len(classes) == 2, "multiclass": len(classes) >= 3, "multilabel": len(classes) >= 1}[task]
     if not ok:
         raise InputError(
-            f"task {task!r} needs {need} classes, got {len(classes)}", path=source or None,
+            f"task {task!r} needs {need} classes, got {len(classes)}",
+            path=source or None,
             fix="Use 'binary' for two classes and 'multiclass' for more",
         )
 
@@ -224,8 +231,11 @@ def _check_labels(labels, task: str, n_classes: int, n: int, source: str) -> np.
         ok = labels.shape == shape and (labels.size == 0 or np.isin(labels, (0, 1)).all())
     else:
         shape, dtype = (n,), np.int64
-        ok = (labels.shape == shape and np.issubdtype(labels.dtype, np.integer)
-              and (labels.size == 0 or (labels.min() >= 0 and labels.max() < n_classes)))
+        ok = (
+            labels.shape == shape
+            and np.issubdtype(labels.dtype, np.integer)
+            and (labels.size == 0 or (labels.min() >= 0 and labels.max() < n_classes))
+        )
     if not ok:
         raise InputError(
             f"{task} labels must have shape {shape} with values "
@@ -286,7 +296,7 @@ def _is_negative_of(x: str, y: str) -> bool:
         suffix += 1
     if prefix + suffix != len(y):
         return False
-    inserted = x[prefix:len(x) - suffix].strip("_-. ")
+    inserted = x[prefix : len(x) - suffix].strip("_-. ")
     return bool(_NEGATIVE_WORD.fullmatch(inserted))
 
 
@@ -357,8 +367,9 @@ def check_sequences(sequences: Sequence[str], *, where: Callable[[int], dict]) -
     """
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     if lengths.size and lengths.min() == 0:
-        raise InputError("the sequence is empty", **where(int(np.argmin(lengths))),
-                         fix="Fill it in or remove the record")
+        raise InputError(
+            "the sequence is empty", **where(int(np.argmin(lengths))), fix="Fill it in or remove the record"
+        )
     i = _first_invalid(sequences, lengths)
     if i >= 0:
         try:
@@ -381,7 +392,7 @@ def _first_invalid(sequences: Sequence[str], lengths: np.ndarray) -> int:
     for a, b in itertools.pairwise(bounds):
         if b - a == 1 and lengths[a] > _SLICE:
             text = sequences[a]
-            if any(_INVALID_BYTE in _codes(text[k:k + _SLICE]) for k in range(0, len(text), _SLICE)):
+            if any(_INVALID_BYTE in _codes(text[k : k + _SLICE]) for k in range(0, len(text), _SLICE)):
                 return a
             continue
         pos = _codes("".join(sequences[a:b])).find(_INVALID_BYTE)
@@ -398,10 +409,8 @@ def _index_labels(raw: Sequence[str], classes, where) -> tuple[np.ndarray, tuple
     """Class indices, shape ``(N,)`` int64, and the classes, for one label per row."""
     found = set(raw)
     if "" in found:
-        raise InputError("the label is empty", **where(raw.index("")),
-                         fix="Fill in the label or remove the row")
-    order = _resolve_classes(found, classes, where, lambda bad: next(
-        (x, i) for i, x in enumerate(raw) if x in bad))
+        raise InputError("the label is empty", **where(raw.index("")), fix="Fill in the label or remove the row")
+    order = _resolve_classes(found, classes, where, lambda bad: next((x, i) for i, x in enumerate(raw) if x in bad))
     lookup = {name: i for i, name in enumerate(order)}
     labels = np.fromiter((lookup[x] for x in raw), dtype=np.int64, count=len(raw))
     return labels, order
@@ -411,11 +420,15 @@ def _index_label_sets(raw: Sequence[Sequence[str]], classes, where) -> tuple[np.
     """A 0/1 indicator matrix, shape ``(N, C)`` uint8, and the classes, for label sets."""
     for i, row in enumerate(raw):
         if "" in row:
-            raise InputError("the label list is empty or holds an empty label", **where(i),
-                             fix="Fill in the labels, without a separator at either end")
+            raise InputError(
+                "the label list is empty or holds an empty label",
+                **where(i),
+                fix="Fill in the labels, without a separator at either end",
+            )
     flat = [x for row in raw for x in row]
-    order = _resolve_classes(set(flat), classes, where, lambda bad: next(
-        (x, i) for i, r in enumerate(raw) for x in r if x in bad))
+    order = _resolve_classes(
+        set(flat), classes, where, lambda bad: next((x, i) for i, r in enumerate(raw) for x in r if x in bad)
+    )
     lookup = {name: i for i, name in enumerate(order)}
     matrix = np.zeros((len(raw), len(order)), dtype=np.uint8)
     rows = np.repeat(np.arange(len(raw)), [len(r) for r in raw])
@@ -431,14 +444,15 @@ def _resolve_classes(found: set[str], classes, where, first_of) -> tuple[str, ..
                 f"all labels are {only!r}: a classifier needs at least two classes",
                 path=where(0)["path"],
                 fix="Check the labels (column or pattern)"
-                    + option("classes", clause=", or pass {} to name the missing ones"),
+                + option("classes", clause=", or pass {} to name the missing ones"),
             )
         return class_order(found)
     order = () if isinstance(classes, str) else tuple(classes)
     if len(order) < 2 or len(set(order)) != len(order) or not all(isinstance(c, str) and c for c in order):
         raise InputError(
             f"classes= must list two or more distinct non-empty strings, got {classes!r}",
-            path=where(0)["path"], fix=option("classes", "['neg', 'pos']", clause="Pass e.g. {} (index 0 first)"),
+            path=where(0)["path"],
+            fix=option("classes", "['neg', 'pos']", clause="Pass e.g. {} (index 0 first)"),
         )
     unknown = found.difference(order)
     if unknown:
@@ -446,7 +460,11 @@ def _resolve_classes(found: set[str], classes, where, first_of) -> tuple[str, ..
         raise InputError(
             f"label {label!r} is not one of "
             + option("classes", repr(list(order)), otherwise=f"the classes of the training data, {list(order)!r}"),
-            **where(row), fix=option("classes", clause="Add it to {} or remove the rows that carry it",
-                                     otherwise="Remove the rows that carry it, or train on data that hold it"),
+            **where(row),
+            fix=option(
+                "classes",
+                clause="Add it to {} or remove the rows that carry it",
+                otherwise="Remove the rows that carry it, or train on data that hold it",
+            ),
         )
     return order

@@ -1,4 +1,4 @@
-"""Indexed access to reference genomes (plain or bgzip-compressed FASTA).
+"""Indexed access to reference genomes (plain or bgzip-compressed FASTA, or GenBank/EMBL).
 
 Coordinates are 0-based and half-open everywhere: ``fetch("chr1", 10, 20)``
 returns the ten bases that the 1-based, inclusive region ``chr1:11-20``
@@ -17,6 +17,10 @@ The ``.fai`` index (and ``.gzi`` for bgzip) is built on first use, next to the
 FASTA when its directory is writable and in the cache directory otherwise
 (see :mod:`bioseq.io.reference_cache`). With ``cache=`` each contig is encoded
 once to a memory-mapped ``.u8`` file, the fast path for training.
+A GenBank or EMBL file (plain or gzip, told from its first line) is read
+once into an indexed, upper-case FASTA in the cache directory
+(:func:`~bioseq.io.reference_cache.genbank_fasta`); its contigs are the
+records' accessions with version, and their LOCUS/ID names resolve as aliases.
 A :class:`Reference` holds a pysam handle: use one per thread; it pickles
 (re-opening on load), so DataLoader worker processes each get their own.
 """
@@ -33,17 +37,20 @@ import pysam
 from bioseq.alphabet import ASCII_TO_CODE_BYTES, COMPLEMENT, INVALID
 from bioseq.errors import InputError, MissingFileError
 from bioseq.io.contigs import ContigAliases, missing_contig
+from bioseq.io.faidx import open_faidx
+from bioseq.io.genbank import genbank_format
 from bioseq.io.interval import Interval, parse_region
 from bioseq.io.reference_cache import (
     CodeCache,
     bad_sequence_error,
     cache_root,
+    default_cache_root,
     entry_dir,
     gather_windows,
+    genbank_fasta,
     index_mismatch_error,
     slice_padded,
 )
-from bioseq.io.faidx import open_faidx
 
 __all__ = ["Reference"]
 
@@ -59,7 +66,9 @@ class Reference:
     ----------
     path : str or os.PathLike
         Plain or bgzip-compressed FASTA. The ``.fai`` (and ``.gzi``) index is
-        built when missing or older than the FASTA.
+        built when missing or older than the FASTA. Or a GenBank/EMBL file
+        (plain or gzip), whose sequences are written once to an indexed FASTA
+        under the cache root (``cache=`` if given, else as for ``cache=True``).
     cache : bool, str or os.PathLike, optional
         Memory-mapped uint8 code arrays for :meth:`fetch_codes` and
         :meth:`windows`: ``True`` uses ``.bioseqcache`` beside the FASTA if
@@ -71,7 +80,8 @@ class Reference:
         ``"upper"`` upper-cases them. Codes ignore case either way.
     aliases : bool, default True
         Resolve a missing name to its alias (``chr1`` <-> ``1``,
-        ``chrM`` <-> ``MT`` <-> ``M``, ``chrX`` <-> ``X``).
+        ``chrM`` <-> ``MT`` <-> ``M``, ``chrX`` <-> ``X``, ``NC_001422`` <->
+        ``NC_001422.1``, and a GenBank/EMBL record's LOCUS/ID name).
 
     Raises
     ------
@@ -79,7 +89,9 @@ class Reference:
         The FASTA does not exist.
     InputError
         The file is plain gzip (not bgzip), not FASTA, or malformed so that it
-        cannot be indexed; the message names the line and the fix.
+        cannot be indexed; the message names the line and the fix. For
+        GenBank/EMBL: as :func:`bioseq.io.genbank.read_genbank`, and a record
+        without sequence or with a letter that is not a nucleotide.
 
     Examples
     --------
@@ -108,19 +120,24 @@ class Reference:
         self._name = os.fspath(path)
         fasta = Path(path).absolute()
         if not fasta.exists():
-            raise MissingFileError("the FASTA file does not exist", path=self._name,
-                                   fix="Check the path and the working directory")
+            raise MissingFileError(
+                "the FASTA file does not exist", path=self._name, fix="Check the path and the working directory"
+            )
         if fasta.is_dir():
             raise InputError("this is a directory, not a FASTA file", path=self._name)
-        self._fasta_path = fasta
+        self._source_path = fasta
         self._cache_root = cache_root(cache, fasta)
         self._soft_mask = soft_mask
         self._use_aliases = aliases
+        names: dict[str, str] = {}
+        if genbank_format(fasta) is not None:
+            fasta, names = genbank_fasta(fasta, self._name, self._cache_root or default_cache_root(fasta))
+        self._fasta_path = fasta
         self._fasta: pysam.FastaFile | None = open_faidx(fasta, self._name, self._cache_root)
         self._references = tuple(self._fasta.references)
         self._lengths = tuple(int(x) for x in self._fasta.lengths)
         self._number = {name: i for i, name in enumerate(self._references)}
-        self._aliases = ContigAliases(self._references) if aliases else None
+        self._aliases = ContigAliases(self._references, extra=names) if aliases else None
         self._codes = None
         if self._cache_root is not None:
             self._codes = CodeCache(entry_dir(self._cache_root, fasta), self._name, self._read)
@@ -129,7 +146,7 @@ class Reference:
 
     @property
     def path(self) -> str:
-        """The FASTA path as given."""
+        """The FASTA (or GenBank/EMBL) path as given."""
         return self._name
 
     @property
@@ -148,9 +165,7 @@ class Reference:
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        return name in self._number or (
-            self._aliases is not None and self._aliases.resolve(name) is not None
-        )
+        return name in self._number or (self._aliases is not None and self._aliases.resolve(name) is not None)
 
     def resolve(self, name: str) -> str:
         """The contig name in this reference for ``name``, following aliases.
@@ -330,7 +345,7 @@ class Reference:
         if self._codes is not None:
             self._codes.close()
 
-    def __enter__(self) -> "Reference":
+    def __enter__(self) -> Reference:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -338,12 +353,16 @@ class Reference:
 
     def __getstate__(self) -> dict:
         cache = None if self._codes is None else self._cache_root
-        return {"path": self._fasta_path, "name": self._name, "cache": cache,
-                "soft_mask": self._soft_mask, "aliases": self._use_aliases}
+        return {
+            "path": self._source_path,
+            "name": self._name,
+            "cache": cache,
+            "soft_mask": self._soft_mask,
+            "aliases": self._use_aliases,
+        }
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["path"], cache=state["cache"], soft_mask=state["soft_mask"],
-                      aliases=state["aliases"])
+        self.__init__(state["path"], cache=state["cache"], soft_mask=state["soft_mask"], aliases=state["aliases"])
         self._name = state["name"]
 
     def __repr__(self) -> str:
@@ -353,8 +372,11 @@ class Reference:
 
     def _handle(self) -> pysam.FastaFile:
         if self._fasta is None:
-            raise InputError("the reference is closed", path=self._name,
-                             fix="Open a new Reference, or use it inside its 'with' block")
+            raise InputError(
+                "the reference is closed",
+                path=self._name,
+                fix="Open a new Reference, or use it inside its 'with' block",
+            )
         return self._fasta
 
     def _read(self, name: str, start: int, end: int) -> str:
@@ -365,7 +387,8 @@ class Reference:
         except (OSError, ValueError) as exc:  # htslib read past the data the index promised
             raise InputError(
                 f"cannot read bases {start + 1}-{end} ({exc}); the .fai index does not match the file",
-                path=self._name, record=name,
+                path=self._name,
+                record=name,
                 fix="Delete the .fai (and .gzi) file so that bioseq rebuilds it",
             ) from exc
 
@@ -401,8 +424,10 @@ class Reference:
             return
         names = np.asarray(chroms)
         if names.shape != (n,):
-            raise InputError(f"chroms has shape {names.shape} but starts has {n} entries",
-                             fix="Pass one contig name per start, or a single name")
+            raise InputError(
+                f"chroms has shape {names.shape} but starts has {n} entries",
+                fix="Pass one contig name per start, or a single name",
+            )
         if n == 0:
             return
         if names.dtype.kind not in "UO":
@@ -420,15 +445,18 @@ def _coordinate(value, what: str) -> int:
     try:
         return operator.index(value)
     except TypeError:
-        raise InputError(f"{what} must be an integer, got {value!r}",
-                         fix="Coordinates are 0-based integers; convert with int()") from None
+        raise InputError(
+            f"{what} must be an integer, got {value!r}", fix="Coordinates are 0-based integers; convert with int()"
+        ) from None
 
 
 def _int_array(values, what: str) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim != 1 or not (np.issubdtype(array.dtype, np.integer) or array.size == 0):
-        raise InputError(f"{what} must be a 1-D array of integers, got {array.dtype} of shape {array.shape}",
-                         fix="Coordinates are 0-based integers; convert with np.asarray(x, dtype=np.int64)")
+        raise InputError(
+            f"{what} must be a 1-D array of integers, got {array.dtype} of shape {array.shape}",
+            fix="Coordinates are 0-based integers; convert with np.asarray(x, dtype=np.int64)",
+        )
     return array.astype(np.int64, copy=False)
 
 
@@ -458,12 +486,14 @@ def _raise_whitespace(seq: str, path: str, contig: str, offset: int) -> None:
     position = f"position {offset + i + 1} (1-based)"
     if seq[i] in "\r\n":
         raise InputError(
-            f"a line end at {position} where the index expects a base; "
-            "the .fai index does not match the file",
-            path=path, record=contig, fix="Delete the .fai (and .gzi) file so that bioseq rebuilds it",
+            f"a line end at {position} where the index expects a base; the .fai index does not match the file",
+            path=path,
+            record=contig,
+            fix="Delete the .fai (and .gzi) file so that bioseq rebuilds it",
         )
     raise InputError(
         f"character {seq[i]!r} at {position} is inside a sequence line, so the index positions are wrong",
-        path=path, record=contig,
+        path=path,
+        record=contig,
         fix="Remove whitespace from sequence lines, e.g. 'seqkit seq -w 60 in.fa > out.fa'",
     )

@@ -12,6 +12,13 @@ FASTA gets a new directory and never reads stale codes. Files are written
 atomically (:func:`bioseq.io.handles.atomic_output`), so concurrent processes
 or an interrupted run never leave a partial array.
 
+A GenBank/EMBL genome is read through an indexed FASTA of its sequences
+(:func:`genbank_fasta`): ``<cache root>/<file name>-<key>/`` holds
+``<stem>.fa``, its ``.fai`` and ``names.tsv`` (contig, LOCUS/ID name, length,
+topology), written as one directory (:func:`bioseq.io.atomic.atomic_directory`),
+so the flat file is parsed once per version and every later open, pickled
+copy or DataLoader worker reuses the indexed FASTA.
+
 Coordinates are 0-based, half-open. Positions outside a contig read as N.
 """
 
@@ -27,7 +34,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from bioseq.alphabet import ASCII_TO_CODE_BYTES, INVALID, N
 from bioseq.errors import InputError, option
-from bioseq.io.handles import atomic_output, can_write
+from bioseq.io.handles import atomic_directory, atomic_output, can_write
 
 __all__ = [
     "cache_root",
@@ -38,11 +45,13 @@ __all__ = [
     "gather_windows",
     "slice_padded",
     "CodeCache",
+    "genbank_fasta",
     "bad_sequence_error",
     "index_mismatch_error",
 ]
 
 _CHUNK = 1 << 23  # bases encoded per step: bounds memory while a contig is cached
+_FASTA_WIDTH = 60  # bases per line of the FASTA written for a GenBank/EMBL genome
 
 
 # -- cache locations ------------------------------------------------------------------
@@ -187,9 +196,12 @@ class CodeCache:
             raise InputError(
                 f"cannot write the code cache {path} ({exc.strerror or exc})",
                 path=self._fasta_name,
-                fix=option("cache", clause="Pass {} a writable directory, or cache=None",
-                           otherwise="Make that directory writable, or set XDG_CACHE_HOME to a writable "
-                                     "directory (bioseq keeps its files in $XDG_CACHE_HOME/bioseq)"),
+                fix=option(
+                    "cache",
+                    clause="Pass {} a writable directory, or cache=None",
+                    otherwise="Make that directory writable, or set XDG_CACHE_HOME to a writable "
+                    "directory (bioseq keeps its files in $XDG_CACHE_HOME/bioseq)",
+                ),
             ) from exc
 
     def close(self) -> None:
@@ -197,18 +209,101 @@ class CodeCache:
         self._maps.clear()
 
 
+def genbank_fasta(source: Path, name: str, root: Path) -> tuple[Path, dict[str, str]]:
+    """The indexed FASTA of the sequences of a GenBank/EMBL file, written under ``root`` on first use.
+
+    The FASTA names each contig as :mod:`bioseq.io.genbank` does (the accession with its version)
+    and holds its letters upper-cased (GenBank's lower case is no soft-masking), 60 per line.
+
+    Parameters
+    ----------
+    source : pathlib.Path
+        The GenBank or EMBL file (plain or gzip).
+    name : str
+        Its path as given, for error messages.
+    root : pathlib.Path
+        The cache root (see :func:`cache_root`, :func:`default_cache_root`).
+
+    Returns
+    -------
+    (pathlib.Path, dict of str to str)
+        The FASTA (with its ``.fai`` beside it), and ``{LOCUS/ID name: contig}`` for the records
+        whose name differs from their contig, for :class:`~bioseq.io.contigs.ContigAliases`.
+
+    Raises
+    ------
+    InputError
+        As :func:`bioseq.io.genbank.read_genbank`; on a record without sequence or bases, a letter
+        that is not a nucleotide, or a cache directory that cannot be written.
+    """
+    entry = entry_dir(root, source)
+    fasta = entry / (source.name.removesuffix(".gz").rsplit(".", 1)[0] + ".fa")
+    if not (fasta.is_file() and (entry / "names.tsv").is_file()):
+        try:
+            with atomic_directory(entry) as staged:
+                _write_genbank_fasta(name, staged / fasta.name, staged / "names.tsv")
+        except InputError as exc:
+            if exc.path != str(entry):
+                raise
+            raise InputError(
+                f"cannot write the FASTA of the genome to {entry}",
+                path=name,
+                fix=option(
+                    "cache",
+                    clause="Pass {} a writable directory",
+                    otherwise="Make that directory writable, or set XDG_CACHE_HOME to a writable directory",
+                ),
+            ) from exc
+    aliases = {}
+    for line in (entry / "names.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        contig, locus = line.split("\t")[:2]
+        if locus != contig:
+            aliases[locus] = contig
+    return fasta, aliases
+
+
+def _write_genbank_fasta(name: str, fasta: Path, names: Path) -> None:
+    import pysam
+
+    from bioseq.io.genbank import read_genbank
+
+    table = ["contig\tname\tlength\ttopology"]
+    with open(fasta, "w", encoding="ascii") as out:
+        for record in read_genbank(name):  # the path as given (and valid here), for the messages
+            if not record.sequence:
+                raise InputError(
+                    f"the record has no sequence{' lines' if record.length else ''}",
+                    path=name,
+                    line=record.line,
+                    record=record.contig,
+                    fix="Download the record with its sequence (NCBI: 'GenBank (full)', with "
+                    "'Show sequence'), or pass the genome as FASTA and this file as the annotation",
+                )
+            raw = record.sequence.upper().encode("latin-1", "replace")
+            codes = raw.translate(ASCII_TO_CODE_BYTES)
+            if INVALID in codes:
+                raise bad_sequence_error(name, record.contig, 0, raw, codes, len(raw))
+            out.write(f">{record.contig}\n")
+            for start in range(0, len(raw), _FASTA_WIDTH):
+                out.write(raw[start : start + _FASTA_WIDTH].decode("ascii") + "\n")
+            table.append(
+                f"{record.contig}\t{record.name}\t{record.length}\t{'circular' if record.circular else 'linear'}"
+            )
+    pysam.faidx(str(fasta))
+    names.write_text("\n".join(table) + "\n", encoding="utf-8")
+
+
 def index_mismatch_error(fasta: str, contig: str, offset: int, got: int, expected: int) -> InputError:
     """The error for a read at 0-based ``offset`` that returned ``got`` of ``expected`` bases."""
     return InputError(
-        f"reading {expected} bases from position {offset + 1} gave {got}; "
-        "the .fai index does not match the file",
-        path=fasta, record=contig,
+        f"reading {expected} bases from position {offset + 1} gave {got}; the .fai index does not match the file",
+        path=fasta,
+        record=contig,
         fix="Delete the .fai (and .gzi) file so that bioseq rebuilds it",
     )
 
 
-def bad_sequence_error(fasta: str, contig: str, offset: int, raw: bytes, codes: bytes,
-                       expected: int) -> InputError:
+def bad_sequence_error(fasta: str, contig: str, offset: int, raw: bytes, codes: bytes, expected: int) -> InputError:
     """The error for sequence read at 0-based ``offset`` that did not encode cleanly.
 
     ``raw`` is what the index returned, ``codes`` its translation through
@@ -219,8 +314,8 @@ def bad_sequence_error(fasta: str, contig: str, offset: int, raw: bytes, codes: 
         return index_mismatch_error(fasta, contig, offset, len(codes), expected)
     pos = codes.index(bytes([INVALID]))
     return InputError(
-        f"character {chr(raw[pos])!r} at position {offset + pos + 1} (1-based) "
-        "is not a nucleotide letter",
-        path=fasta, record=contig,
+        f"character {chr(raw[pos])!r} at position {offset + pos + 1} (1-based) is not a nucleotide letter",
+        path=fasta,
+        record=contig,
         fix="Use A, C, G, T, N or other IUPAC letters; remove gaps and whitespace",
     )

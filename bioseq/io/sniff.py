@@ -3,7 +3,8 @@
 Extensions lie (``.fa.gz`` that is plain text, ``.bed`` with spaces), so
 :func:`sniff_format` looks at the first bytes after decompression: the BAM
 and CRAM magic, FASTA ``>``, FASTQ ``@``, SAM header tags, the nine columns
-of GTF/GFF3 and their attribute styles, BED's integer columns and
+of GTF/GFF3 and their attribute styles, the GenBank ``LOCUS`` and EMBL
+``ID`` lines, BED's integer columns and
 comma/tab-separated tables with a ``sequence`` column. Only when the content
 matches nothing does the extension decide, so that the strict reader of the
 promised format can name the line that is wrong. A UTF-8 byte-order mark is
@@ -25,7 +26,7 @@ from bioseq.io.handles import PathOrHandle, input_name, open_input
 
 __all__ = ["FORMATS", "sniff_format", "BOM", "reject_bom", "lone_carriage_return"]
 
-FORMATS = ("fasta", "fastq", "sam", "bam", "cram", "bed", "gtf", "gff3", "table")
+FORMATS = ("fasta", "fastq", "sam", "bam", "cram", "bed", "gtf", "gff3", "genbank", "embl", "table")
 
 _SAM_HEADER = re.compile(rb"^@(HD|SQ|RG|PG|CO)\t")
 _GTF_ATTR = re.compile(rb'^\s*\w+ +"?[^";]*"?;')
@@ -64,8 +65,9 @@ def sniff_format(source: PathOrHandle) -> str:
             raise InputError("the file is empty", path=name, fix="Check that it was written completely")
         if b"\x00" in raw_head and not raw_head.startswith((b">", b"@")):
             raise InputError(
-                "this is a binary file of an unknown format", path=name,
-                fix="bioseq reads FASTA, FASTQ, SAM/BAM/CRAM, BED, GTF/GFF3 and CSV/TSV tables",
+                "this is a binary file of an unknown format",
+                path=name,
+                fix="bioseq reads FASTA, FASTQ, SAM/BAM/CRAM, BED, GTF/GFF3, GenBank/EMBL and CSV/TSV tables",
             )
     return _sniff_text(raw_head.removeprefix(BOM), name)
 
@@ -79,25 +81,43 @@ def reject_bom(head: bytes, *, path: str, what: str) -> None:
         When ``head`` starts with :data:`BOM`; the message says how to remove it.
     """
     if head.startswith(BOM):
-        raise InputError(f"the file starts with a byte-order mark (BOM), which {what} does not allow",
-                         path=path, line=1, fix=BOM_FIX)
+        raise InputError(
+            f"the file starts with a byte-order mark (BOM), which {what} does not allow", path=path, line=1, fix=BOM_FIX
+        )
 
 
-def lone_carriage_return(*, path: str, line: int, record: str | None = None,
-                         column: int | None = None) -> InputError:
+def lone_carriage_return(*, path: str, line: int, record: str | None = None, column: int | None = None) -> InputError:
     """The error for a ``\r`` that is not followed by ``\n`` (1-based ``line`` and ``column``)."""
     where = f" in column {column}" if column is not None else ""
     return InputError(
-        f"a carriage return ('\\r'){where} is not followed by a line feed", path=path, line=line,
-        record=record, fix="The file has classic Mac (CR-only) line ends; convert them, "
-        "e.g. with: tr '\\r' '\\n' < FILE > FIXED",
+        f"a carriage return ('\\r'){where} is not followed by a line feed",
+        path=path,
+        line=line,
+        record=record,
+        fix="The file has classic Mac (CR-only) line ends; convert them, e.g. with: tr '\\r' '\\n' < FILE > FIXED",
     )
 
 
 _EXTENSIONS = {
-    ".fa": "fasta", ".fasta": "fasta", ".fna": "fasta", ".fas": "fasta", ".fq": "fastq",
-    ".fastq": "fastq", ".sam": "sam", ".bed": "bed", ".narrowpeak": "bed", ".gtf": "gtf",
-    ".gff": "gff3", ".gff3": "gff3", ".csv": "table", ".tsv": "table",
+    ".fa": "fasta",
+    ".fasta": "fasta",
+    ".fna": "fasta",
+    ".fas": "fasta",
+    ".fq": "fastq",
+    ".fastq": "fastq",
+    ".sam": "sam",
+    ".bed": "bed",
+    ".narrowpeak": "bed",
+    ".gtf": "gtf",
+    ".gff": "gff3",
+    ".gff3": "gff3",
+    ".gb": "genbank",
+    ".gbk": "genbank",
+    ".gbff": "genbank",
+    ".genbank": "genbank",
+    ".embl": "embl",
+    ".csv": "table",
+    ".tsv": "table",
 }
 
 
@@ -127,8 +147,9 @@ def _sniff_text(head: bytes, name: str) -> str:
         spaced = _classify_line(b"\t".join(line.split(None, 8)))
         if spaced in ("bed", "gtf", "gff3", "sam"):
             raise InputError(
-                f"this line looks like {spaced.upper()} but its columns are separated "
-                "by spaces, not tabs", path=name, line=lines.index(line) + 1,
+                f"this line looks like {spaced.upper()} but its columns are separated by spaces, not tabs",
+                path=name,
+                line=lines.index(line) + 1,
                 fix="Separate the columns with single tabs",
             )
         break
@@ -136,13 +157,18 @@ def _sniff_text(head: bytes, name: str) -> str:
     if promised is not None:
         return promised  # its strict reader names the line that is wrong
     raise InputError(
-        "cannot tell the file's format from its first lines", path=name,
-        fix="bioseq reads FASTA, FASTQ, SAM/BAM/CRAM, BED, GTF/GFF3 and CSV/TSV tables "
+        "cannot tell the file's format from its first lines",
+        path=name,
+        fix="bioseq reads FASTA, FASTQ, SAM/BAM/CRAM, BED, GTF/GFF3, GenBank/EMBL and CSV/TSV tables "
         "with a header naming a 'sequence' column",
     )
 
 
 def _classify_line(line: bytes) -> str | None:
+    if line.startswith((b"LOCUS ", b"LOCUS\t")):
+        return "genbank"
+    if line.startswith(b"ID   "):
+        return "embl"
     if line.startswith(b">"):
         return "fasta"
     if _SAM_HEADER.match(line):

@@ -28,8 +28,8 @@ from collections.abc import Iterable
 import pysam
 
 from bioseq.errors import InputError, MissingContigError, MissingFileError
-from bioseq.io.alignment_file import AlignmentSource, Region, read_filter
-from bioseq.io.alignments import DEFAULT_EXCLUDE_FLAGS
+from bioseq.io.aligned_reads import DEFAULT_EXCLUDE_FLAGS
+from bioseq.io.alignment_source import AlignmentSource, Region, read_filter
 from bioseq.io.contigs import missing_contig
 from bioseq.io.handles import PathOrHandle, atomic_output
 
@@ -80,7 +80,7 @@ def junctions(
     Parameters
     ----------
     source : str, os.PathLike or file object
-        The alignments (see :func:`bioseq.io.alignments.read_alignments`).
+        The alignments (see :func:`bioseq.io.aligned_reads.read_alignments`).
     region : str, Interval or (chrom, start, end), optional
         Only introns overlapping this region (1-based string or 0-based
         half-open); needs an index.
@@ -105,7 +105,7 @@ def junctions(
         When ``region`` names a contig the file lacks, or a junction's contig
         is missing from ``reference``.
     InputError
-        As for :func:`~bioseq.io.alignments.read_alignments`, and for
+        As for :func:`~bioseq.io.aligned_reads.read_alignments`, and for
         ``min_support < 1`` or a ``reference`` without ``fetch``.
     """
     keep = read_filter(min_mapq, exclude_flags, 0)
@@ -118,8 +118,7 @@ def junctions(
             tally = _tally(bam.all_reads() if span is None else bam.fetch(*span), keep)
             order = {name: i for i, name in enumerate(bam.references)}
         found = [
-            Junction(chrom, start, end, _strand(plus, minus, genome, chrom, start, end, reference),
-                     count, overhang)
+            Junction(chrom, start, end, _strand(plus, minus, genome, chrom, start, end, reference), count, overhang)
             for (chrom, start, end), (count, plus, minus, overhang) in tally.items()
             if count >= min_support and (span is None or (start < span[2] and end > span[1]))
         ]
@@ -185,8 +184,11 @@ def _reference(reference):
         try:
             return path, pysam.FastaFile(path)
         except (OSError, ValueError) as exc:
-            raise InputError(f"pysam cannot open the reference FASTA ({exc})", path=path,
-                             fix="Index it with 'samtools faidx' in a writable folder") from exc
+            raise InputError(
+                f"pysam cannot open the reference FASTA ({exc})",
+                path=path,
+                fix="Index it with 'samtools faidx' in a writable folder",
+            ) from exc
     if not callable(getattr(reference, "fetch", None)):
         raise InputError(
             f"reference must be a FASTA path or have fetch(chrom, start, end), got {type(reference).__name__}"
@@ -241,7 +243,12 @@ def write_junctions_bed(junctions: Iterable[Junction], path: str | os.PathLike) 
     with atomic_output(path, "w") as out:
         for i, junction in enumerate(junctions, start=1):
             if not isinstance(junction, Junction):
-                raise InputError(f"item {i} is a {type(junction).__name__}, not a Junction",
-                                 path=os.fspath(path), fix="Pass the list that junctions() returned")
-            out.write(f"{junction.chrom}\t{junction.start}\t{junction.end}\tJUNC{i:08d}\t"
-                      f"{junction.reads}\t{junction.strand}\n")
+                raise InputError(
+                    f"item {i} is a {type(junction).__name__}, not a Junction",
+                    path=os.fspath(path),
+                    fix="Pass the list that junctions() returned",
+                )
+            out.write(
+                f"{junction.chrom}\t{junction.start}\t{junction.end}\tJUNC{i:08d}\t"
+                f"{junction.reads}\t{junction.strand}\n"
+            )

@@ -4,7 +4,8 @@ and ``samtools quickcheck``.
 :func:`summarize` recognises the format from the content
 (:func:`bioseq.io.sniff.sniff_format`), reads the whole file with the strict
 bioseq reader for that format, and returns a flat ``dict`` of figures: record
-counts, length distribution, GC and N content, contigs, strands, classes, and
+counts, length distribution, GC and N content, contigs, strands, classes,
+genes and transcripts (GTF/GFF3, and GenBank/EMBL with their sequences), and
 a list of ``problems`` (alphabet problems such as protein letters, gaps or
 lower-case soft-masking are reported, not fatal). A file the reader rejects
 raises the reader's :class:`~bioseq.errors.InputError`.
@@ -24,7 +25,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from bioseq.alphabet import ASCII_TO_CODE, INVALID
-from bioseq.io.alignment_file import AlignmentSource, _quiet_htslib
+from bioseq.io.alignment_source import AlignmentSource, quiet_htslib
 from bioseq.io.bed import read_intervals
 from bioseq.io.fasta import FastaReader
 from bioseq.io.fastq import FastqReader
@@ -42,7 +43,7 @@ _AT = np.zeros(256, dtype=bool)
 _AT[list(b"ATUWatuw")] = True
 _AMBIGUOUS = (ASCII_TO_CODE >= 4) & (ASCII_TO_CODE != INVALID)
 _LOWER = np.zeros(256, dtype=bool)
-_LOWER[ord("a"):ord("z") + 1] = True
+_LOWER[ord("a") : ord("z") + 1] = True
 _NUCLEOTIDE = ASCII_TO_CODE != INVALID
 _SLICE = 1 << 20
 """Characters counted at a time (bincount makes 8 bytes per character it is given)."""
@@ -54,8 +55,8 @@ def summarize(path: str | os.PathLike) -> dict:
     Parameters
     ----------
     path : str or os.PathLike
-        FASTA, FASTQ, SAM/BAM/CRAM, BED, GTF/GFF3 or a labelled CSV/TSV table
-        (plain, gzip or bgzip).
+        FASTA, FASTQ, SAM/BAM/CRAM, BED, GTF/GFF3, GenBank/EMBL or a labelled
+        CSV/TSV table (plain, gzip or bgzip).
 
     Returns
     -------
@@ -87,8 +88,11 @@ def _lengths(lengths: Iterable[int]) -> dict:
     ordered = np.sort(values)[::-1]
     n50 = int(ordered[np.searchsorted(np.cumsum(ordered), ordered.sum() / 2)])
     return {
-        "length_min": int(values.min()), "length_mean": float(values.mean()),
-        "length_median": float(np.median(values)), "length_max": int(values.max()), "n50": n50,
+        "length_min": int(values.min()),
+        "length_mean": float(values.mean()),
+        "length_median": float(np.median(values)),
+        "length_max": int(values.max()),
+        "n50": n50,
     }
 
 
@@ -114,7 +118,7 @@ def _composition(counts: np.ndarray) -> tuple[dict, list[str]]:
 def _count_letters(text: str, counts: np.ndarray) -> None:
     """Add the byte histogram of an ASCII ``text`` to ``counts``, a slice at a time."""
     for start in range(0, len(text), _SLICE):
-        piece = text[start:start + _SLICE].encode("ascii")
+        piece = text[start : start + _SLICE].encode("ascii")
         counts += np.bincount(np.frombuffer(piece, dtype=np.uint8), minlength=256)
 
 
@@ -150,7 +154,7 @@ def _qualities(counts: np.ndarray) -> dict:
         "quality_chars": f"{chr(present[0])}..{chr(present[-1])}",
         "quality_offset_guess": 64 if present[0] >= 59 else 33,
         "mean_phred33": float((counts * phred).sum() / total),
-        "q30_fraction": float(counts[33 + 30:].sum() / total),
+        "q30_fraction": float(counts[33 + 30 :].sum() / total),
     }
 
 
@@ -165,7 +169,7 @@ def _fastq(path: str) -> dict:
 def _alignments(path: str) -> dict:
     flags = Counter()
     mapq = []
-    with AlignmentSource(path) as source, _quiet_htslib():  # bioseq's one-line error, not htslib's
+    with AlignmentSource(path) as source, quiet_htslib():  # bioseq's one-line error, not htslib's
         for read in source.all_reads():
             f = read.flag
             flags["records"] += 1
@@ -177,14 +181,15 @@ def _alignments(path: str) -> dict:
             if not f & 0x4:
                 mapq.append(read.mapping_quality)
         sort_order, has_index, references = source.sort_order, source.has_index, source.references
-    summary = {key: flags[key] for key in ("records", "unmapped", "secondary", "supplementary",
-                                           "duplicates", "paired")}
-    summary.update({
-        "contigs": len(references),
-        "sort_order": sort_order,
-        "indexed": has_index,
-        "mean_mapq": float(np.mean(mapq)) if mapq else float("nan"),
-    })
+    summary = {key: flags[key] for key in ("records", "unmapped", "secondary", "supplementary", "duplicates", "paired")}
+    summary.update(
+        {
+            "contigs": len(references),
+            "sort_order": sort_order,
+            "indexed": has_index,
+            "mean_mapq": float(np.mean(mapq)) if mapq else float("nan"),
+        }
+    )
     problems = []
     if summary["records"] == 0:
         problems.append("the file holds no alignment records")
@@ -198,8 +203,12 @@ def _bed(path: str) -> dict:
         strands[item.strand] += 1
         lengths.append(len(item))
     return {
-        "records": len(lengths), "bases": int(sum(lengths)), **_lengths(lengths),
-        "contigs": len(contigs), "strands": dict(sorted(strands.items())), "problems": [],
+        "records": len(lengths),
+        "bases": int(sum(lengths)),
+        **_lengths(lengths),
+        "contigs": len(contigs),
+        "strands": dict(sorted(strands.items())),
+        "problems": [],
     }
 
 
@@ -207,10 +216,49 @@ def _annotation(path: str) -> dict:
     annotation = read_annotation(path)
     transcripts = annotation.transcripts()
     return {
-        "genes": len(annotation.genes()), "transcripts": len(transcripts),
-        "exons": len(annotation.exons(unique=True)), "introns": len(annotation.introns()),
-        "contigs": len({t.chrom for t in transcripts}), "problems": [],
+        "genes": len(annotation.genes()),
+        "transcripts": len(transcripts),
+        "exons": len(annotation.exons(unique=True)),
+        "introns": len(annotation.introns()),
+        "contigs": len({t.chrom for t in transcripts}),
+        "problems": [],
     }
+
+
+def _genbank(path: str) -> dict:
+    from bioseq.io.genbank import read_genbank
+    from bioseq.io.genbank_annotation import annotate
+
+    counts = np.zeros(256, dtype=np.int64)
+    lengths, circular, without = [], [], []  # records without sequence are usable as annotation only
+
+    def counted():
+        for record in read_genbank(path):
+            lengths.append(record.length)
+            circular.append(record.circular)
+            if record.sequence is None:
+                without.append(record.contig)
+            else:
+                _count_letters(record.sequence.encode("ascii", "replace").decode("ascii"), counts)
+            yield record
+
+    found = annotate(counted(), path=path)
+    annotation = found.annotation
+    summary = {"records": len(lengths), "bases": int(sum(lengths)), **_lengths(lengths), "circular": sum(circular)}
+    figures, problems = _composition(counts)
+    summary.update(figures)
+    summary.update(
+        {
+            "genes": len(annotation.genes()),
+            "transcripts": len(annotation),
+            "exons": len(annotation.exons(unique=True)),
+            "introns": len(annotation.introns()),
+            "split_at_origin": found.split,
+            "features_left_out": dict(sorted(found.left_out.items(), key=lambda x: -x[1])),
+            "records_no_sequence": len(without),
+        }
+    )
+    return {**summary, "problems": problems}
 
 
 def _table(path: str) -> dict:
@@ -220,11 +268,27 @@ def _table(path: str) -> dict:
     for s in data.sequences:
         _count_letters(s, counts)
     figures, problems = _composition(counts)
-    return {"records": len(data), "bases": int(sum(lengths)), **_lengths(lengths), **figures,
-            "task": data.task, "classes": data.class_counts(), "problems": problems}
+    return {
+        "records": len(data),
+        "bases": int(sum(lengths)),
+        **_lengths(lengths),
+        **figures,
+        "task": data.task,
+        "classes": data.class_counts(),
+        "problems": problems,
+    }
 
 
 _SUMMARIZERS = {
-    "fasta": _fasta, "fastq": _fastq, "sam": _alignments, "bam": _alignments, "cram": _alignments,
-    "bed": _bed, "gtf": _annotation, "gff3": _annotation, "table": _table,
+    "fasta": _fasta,
+    "fastq": _fastq,
+    "sam": _alignments,
+    "bam": _alignments,
+    "cram": _alignments,
+    "bed": _bed,
+    "gtf": _annotation,
+    "gff3": _annotation,
+    "genbank": _genbank,
+    "embl": _genbank,
+    "table": _table,
 }

@@ -40,22 +40,29 @@ from pathlib import Path
 
 import numpy as np
 
+from bioseq.checks import boolean, is_integer
 from bioseq.errors import InputError, MissingFileError, option
 from bioseq.io.fasta import read_fasta
 from bioseq.io.handles import PathOrHandle, atomic_output, check_text, input_name, open_input, read_errors
 from bioseq.io.labels import LabelledSequences, check_sequences, labelled_from_rows
 
 __all__ = [
-    "read_table", "read_fasta_labelled", "read_fasta_classes", "read_folder",
-    "read_labelled", "write_table",
+    "read_table",
+    "read_fasta_labelled",
+    "read_fasta_classes",
+    "read_folder",
+    "read_labelled",
+    "write_table",
+    "open_table",
+    "TableRows",
 ]
 
 Column = str | int
 _HEAD_BYTES = 1 << 14
 _SAMPLE_LINES = 20
 _DNA_LIKE = re.compile(r"[ACGTUNacgtun]{8,}")
-_OTHER_DELIMITER = option("delimiter", clause=", or pass {}",
-                          otherwise=", or save the table with a delimiter that no field holds (a .tsv with tabs)")
+_SAVE_OTHER_DELIMITER = ", or save the table with a delimiter that no field holds (a .tsv with tabs)"
+_OTHER_DELIMITER = option("delimiter", clause=", or pass {}", otherwise=_SAVE_OTHER_DELIMITER)
 _LINE_ENDS = ("\n", "\r\n", "\r", "")
 _FIELD_LIMIT = 2**31 - 1  # the largest limit csv accepts on every platform
 
@@ -117,32 +124,39 @@ def read_table(
     _check_table_options(delimiter, header, label_separator)
     wide = isinstance(label_column, (list, tuple))
     label_columns = list(label_column) if wide else [label_column]
-    if wide and (len(label_columns) < 2 or label_separator is not None
-                 or (classes is not None and len(classes) != len(label_columns))):
-        raise InputError("a list label_column needs two or more 0/1 columns, no label_separator, "
-                         "and classes= (if given) with one name per column", path=path,
-                         fix="Pass one column name for a single label column")
+    if wide and (
+        len(label_columns) < 2
+        or label_separator is not None
+        or (classes is not None and len(classes) != len(label_columns))
+    ):
+        raise InputError(
+            "a list label_column needs two or more 0/1 columns, no label_separator, "
+            "and classes= (if given) with one name per column",
+            path=path,
+            fix="Pass one column name for a single label column",
+        )
     with open_input(source) as stream:
         _check_head(stream, path, "a table")
         specs = [sequence_column, *label_columns] + ([] if name_column is None else [name_column])
-        columns, cells, lines = _read_columns(stream, path, specs, delimiter=delimiter, header=header,
-                                              names_if_present=name_column is None)
+        columns, cells, lines = _read_columns(
+            stream, path, specs, delimiter=delimiter, header=header, names_if_present=name_column is None
+        )
     if name_column is None and len(cells) > len(specs):
         name_column = "name"  # the header has a 'name' column (as write_table writes)
     sequences = [s.strip() for s in cells[0]]
     base = os.path.basename(path)
-    names = ([s.strip() for s in cells[-1]] if name_column is not None
-             else [f"{base}:{line}" for line in lines])
+    names = [s.strip() for s in cells[-1]] if name_column is not None else [f"{base}:{line}" for line in lines]
 
     def where(i):
         return {"path": path, "line": lines[i], "record": names[i] if name_column is not None else None}
 
     if not wide:
-        return labelled_from_rows(sequences, names, cells[1], where=where,
-                                  label_separator=label_separator, classes=classes, source=path)
+        return labelled_from_rows(
+            sequences, names, cells[1], where=where, label_separator=label_separator, classes=classes, source=path
+        )
     check_sequences(sequences, where=where)
     header_names = [c if isinstance(c, str) else columns[c] for c in label_columns]
-    labels = _indicator_columns(cells[1:1 + len(label_columns)], header_names, where)
+    labels = _indicator_columns(cells[1 : 1 + len(label_columns)], header_names, where)
     order = tuple(classes) if classes is not None else tuple(header_names)
     return LabelledSequences(sequences, labels, order, "multilabel", names, source=path)
 
@@ -150,8 +164,7 @@ def read_table(
 def _check_table_options(delimiter, header, label_separator) -> None:
     if delimiter is not None and not (isinstance(delimiter, str) and len(delimiter) == 1):
         raise InputError(f"delimiter must be one character, got {delimiter!r}", fix="Pass e.g. ',' or '\\t'")
-    if not isinstance(header, bool):
-        raise InputError(f"header must be True or False, got {header!r}")
+    boolean(header, "header")
     if label_separator is not None and not (isinstance(label_separator, str) and label_separator):
         raise InputError(f"label_separator must be a non-empty string, got {label_separator!r}")
 
@@ -162,8 +175,11 @@ def _indicator_columns(cells, header_names, where) -> np.ndarray:
     bad = ~(ones | zeros)
     if bad.any():
         i, j = (int(v[0]) for v in np.nonzero(bad))
-        raise InputError(f"label column {header_names[j]!r} holds {str(matrix[i, j])!r}, not 0 or 1",
-                         **where(i), fix="Use 0 and 1 in label columns")
+        raise InputError(
+            f"label column {header_names[j]!r} holds {str(matrix[i, j])!r}, not 0 or 1",
+            **where(i),
+            fix="Use 0 and 1 in label columns",
+        )
     return ones.astype(np.uint8)
 
 
@@ -173,41 +189,146 @@ def _read_columns(stream, path, specs, *, delimiter, header, names_if_present=Fa
     With ``names_if_present``, a header column called ``name`` is read too, as an extra last spec.
     """
     with _text(stream, path) as text, _long_fields():
-        sample = list(itertools.islice(iter(text.readline, ""), _SAMPLE_LINES))
-        delim = delimiter if delimiter is not None else _guess_delimiter(path, sample)
-        sample.reverse()  # handed over line by line: a long line is not kept in the sample
-        reader = _Rows(itertools.chain(iter(lambda: sample.pop() if sample else None, None), text), delim)
-        try:
-            first = next((row for row in reader if any(c.strip() for c in row)), None)
-            if first is None:
-                raise InputError("the file holds no rows", path=path,
-                                 fix="Check that it was written completely")
-            width, first_line = len(first), reader.line_num
-            columns = [c.strip() for c in first] if header else [str(i) for i in range(width)]
-            if names_if_present and header and "name" in columns and "name" not in specs:
-                specs = [*specs, "name"]
-            picks = [_column_index(s, columns, header, first, path, first_line) for s in specs]
-            get = operator.itemgetter(*picks)
-            rows, lines = ([] if header else [get(first)]), ([] if header else [first_line])
-            for row in reader:
-                if len(row) != width:
-                    if not any(c.strip() for c in row):
-                        continue
-                    raise InputError(
-                        f"the row has {len(row)} fields but the {'header' if header else 'first row'} "
-                        f"has {width} (delimiter {delim!r})", path=path, line=reader.line_num,
-                        fix="Quote fields that contain the delimiter" + _OTHER_DELIMITER,
-                    )
-                rows.append(get(row))
-                lines.append(reader.line_num)
-        except csv.Error as exc:
-            raise InputError(f"the table cannot be parsed ({exc})", path=path, line=reader.line_num,
-                             fix="Check the quoting" + _OTHER_DELIMITER) from exc
+        table = TableRows(text, path, delimiter=delimiter, header=header, other_delimiter=_OTHER_DELIMITER)
+        if names_if_present and header and "name" in table.columns and "name" not in specs:
+            specs = [*specs, "name"]
+        picks = [table.index(s) for s in specs]
+        get = operator.itemgetter(*picks)
+        rows, lines = [], []
+        for line, row in table.rows():
+            rows.append(get(row))
+            lines.append(line)
     if not rows:
-        raise InputError("the table has a header but no rows", path=path,
-                         fix="Check that it was written completely")
+        raise InputError("the table has a header but no rows", path=path, fix="Check that it was written completely")
     cells = [list(col) for col in zip(*rows)] if len(picks) > 1 else [rows]
-    return columns, cells, lines
+    return table.columns, cells, lines
+
+
+@contextlib.contextmanager
+def open_table(source: PathOrHandle) -> Iterator[TableRows]:
+    """Open a CSV/TSV table with a header line, to read its rows a block at a time.
+
+    Memory stays bounded by the block (and the first 20 lines, read to guess
+    the delimiter: tab for ``.tsv``/``.txt``/``.tab``, comma for ``.csv``,
+    else the first of ``,``, tab, ``;``, ``|`` that splits them evenly).
+    :func:`read_table` reads whole labelled tables; this is for tables too
+    large to hold, such as the sequences given to :func:`bioseq.predict.predict_file`.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or file object
+        A path (plain or gzip) or an open handle (left open).
+
+    Yields
+    ------
+    TableRows
+        ``columns`` (the header cells, stripped), ``line`` (the header's
+        1-based line) and ``rows()``/``blocks(size)`` of the rows below it.
+
+    Raises
+    ------
+    InputError
+        On an empty, binary or FASTA file, a file without rows, or text that
+        is not UTF-8; while reading, as :meth:`TableRows.rows`.
+
+    Examples
+    --------
+    >>> import io
+    >>> with open_table(io.BytesIO(b"name,sequence\\nx,ACGT\\n\\ny,GG\\n")) as table:
+    ...     seq = table.index("sequence")
+    ...     [(line, row[seq]) for line, row in table.rows()]
+    [(2, 'ACGT'), (4, 'GG')]
+    """
+    path = input_name(source)
+    with open_input(source) as stream:
+        _check_head(stream, path, "a table")
+        with _text(stream, path) as text, _long_fields():
+            yield TableRows(text, path, delimiter=None, header=True, other_delimiter=_SAVE_OTHER_DELIMITER)
+
+
+class TableRows:
+    """The rows of a delimited text table, read as they are asked for (see :func:`open_table`).
+
+    Attributes
+    ----------
+    path : str
+        The file, for messages.
+    columns : list of str
+        The header cells, stripped; ``"0"``, ``"1"``, ... for a table without header.
+    line : int
+        1-based line of the header (of the first row, without header).
+    delimiter : str
+    """
+
+    def __init__(
+        self, text: io.TextIOBase, path: str, *, delimiter: str | None, header: bool, other_delimiter: str
+    ) -> None:
+        sample = list(itertools.islice(iter(text.readline, ""), _SAMPLE_LINES))
+        self.delimiter = delimiter if delimiter is not None else _guess_delimiter(path, sample)
+        sample.reverse()  # handed over line by line: a long line is not kept in the sample
+        self._reader = _Rows(
+            itertools.chain(iter(lambda: sample.pop() if sample else None, None), text), self.delimiter
+        )
+        self.path, self._header, self._other = path, header, other_delimiter
+        first = next(self._parsed(row for row in self._reader if any(c.strip() for c in row)), None)
+        if first is None:
+            raise InputError("the file holds no rows", path=path, fix="Check that it was written completely")
+        self._first, self.line = first, self._reader.line_num
+        self.columns = [c.strip() for c in first] if header else [str(i) for i in range(len(first))]
+
+    def index(self, spec: Column) -> int:
+        """The 0-based position of a column given by header name or 0-based number.
+
+        Raises
+        ------
+        InputError
+            No such column (the message lists the columns and close names), a
+            name given twice in the header, or a number out of range.
+        """
+        return _column_index(spec, self.columns, self._header, self._first, self.path, self.line)
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """``(1-based line, fields)`` of each row below the header; blank rows are skipped.
+
+        Raises
+        ------
+        InputError
+            On a row with another number of fields than the header (or first
+            row), or text that :mod:`csv` cannot parse (the line is named).
+        """
+        width = len(self._first)
+        if not self._header:
+            yield self.line, self._first
+        for row in self._parsed(self._reader):
+            if len(row) != width:
+                if not any(c.strip() for c in row):
+                    continue
+                raise InputError(
+                    f"the row has {len(row)} fields but the {'header' if self._header else 'first row'} "
+                    f"has {width} (delimiter {self.delimiter!r})",
+                    path=self.path,
+                    line=self._reader.line_num,
+                    fix="Quote fields that contain the delimiter" + self._other,
+                )
+            yield self._reader.line_num, row
+
+    def blocks(self, size: int) -> Iterator[tuple[list[int], list[list[str]]]]:
+        """The rows of :meth:`rows`, ``size`` at a time: ``(lines, rows)`` of equal length."""
+        rows = self.rows()
+        while block := list(itertools.islice(rows, size)):
+            yield [line for line, _ in block], [row for _, row in block]
+
+    def _parsed(self, rows: Iterator[list[str]]) -> Iterator[list[str]]:
+        """``rows``, with a :mod:`csv` error turned into an InputError naming the line."""
+        try:
+            yield from rows
+        except csv.Error as exc:
+            raise InputError(
+                f"the table cannot be parsed ({exc})",
+                path=self.path,
+                line=self._reader.line_num,
+                fix="Check the quoting" + self._other,
+            ) from exc
 
 
 class _Rows:
@@ -252,33 +373,51 @@ class _Rows:
 
 
 def _column_index(spec, columns, header, first, path, line) -> int:
-    if isinstance(spec, bool) or not isinstance(spec, (str, int)):
-        raise InputError(f"a column must be given as a name or a 0-based number, got {spec!r}",
-                         path=path)
-    if isinstance(spec, int):
+    if is_integer(spec):
+        spec = operator.index(spec)
         if not 0 <= spec < len(columns):
-            raise InputError(f"column number {spec} is outside the {len(columns)} columns (0-based)",
-                             path=path, line=line, fix=f"Pass a number from 0 to {len(columns) - 1}")
+            raise InputError(
+                f"column number {spec} is outside the {len(columns)} columns (0-based)",
+                path=path,
+                line=line,
+                fix=f"Pass a number from 0 to {len(columns) - 1}",
+            )
         return spec
+    if not isinstance(spec, str):
+        raise InputError(f"a column must be given as a name or a 0-based number, got {spec!r}", path=path)
     if not header:
-        raise InputError(f"column {spec!r} is a name, but header=False",
-                         path=path, fix="Give 0-based column numbers, e.g. sequence_column=2")
+        raise InputError(
+            f"column {spec!r} is a name, but header=False",
+            path=path,
+            fix="Give 0-based column numbers, e.g. sequence_column=2",
+        )
     if columns.count(spec) == 1:
         return columns.index(spec)
     if columns.count(spec) > 1:
-        raise InputError(f"the header names column {spec!r} twice", path=path, line=line,
-                         fix="Rename one of them, or pass the 0-based column number")
-    close = ([c for c in columns if c.lower() == spec.lower()]
-             or difflib.get_close_matches(spec, columns, n=3))
+        raise InputError(
+            f"the header names column {spec!r} twice",
+            path=path,
+            line=line,
+            fix="Rename one of them, or pass the 0-based column number",
+        )
+    close = [c for c in columns if c.lower() == spec.lower()] or difflib.get_close_matches(spec, columns, n=3)
     hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
     looks_like_data = any(_DNA_LIKE.fullmatch(c.strip()) for c in first)
     raise InputError(
         f"there is no column {spec!r}; the columns are {', '.join(map(repr, columns))}{hint}",
-        path=path, line=line,
-        fix=(option("header", "False", clause="The first row looks like data: pass {} and 0-based column numbers",
-                    otherwise="The first row looks like data: add a header line that names the columns, "
-                              "e.g. 'sequence,label'")
-             if looks_like_data else "Pass the right column name"),
+        path=path,
+        line=line,
+        fix=(
+            option(
+                "header",
+                "False",
+                clause="The first row looks like data: pass {} and 0-based column numbers",
+                otherwise="The first row looks like data: add a header line that names the columns, "
+                "e.g. 'sequence,label'",
+            )
+            if looks_like_data
+            else "Pass the right column name"
+        ),
     )
 
 
@@ -337,18 +476,28 @@ def read_fasta_labelled(
         if not isinstance(label, str):
             raise InputError(
                 f"the header {title!r} holds no label matching {label_pattern!r}"
-                if label is None else f"label_pattern returned {label!r}, not a string",
-                path=path, record=record.name,
-                fix=option("label_pattern",
-                           clause="Give {} a regular expression with one (...) group around the label",
-                           otherwise="Write the label into each header as 'label=NAME', or use a table with a "
-                                     "label column"),
+                if label is None
+                else f"label_pattern returned {label!r}, not a string",
+                path=path,
+                record=record.name,
+                fix=option(
+                    "label_pattern",
+                    clause="Give {} a regular expression with one (...) group around the label",
+                    otherwise="Write the label into each header as 'label=NAME', or use a table with a label column",
+                ),
             )
         names.append(record.name)
         sequences.append(record.sequence)
         raw.append(label)
-    return labelled_from_rows(sequences, names, raw, where=lambda i: {"path": path, "record": names[i]},
-                              label_separator=label_separator, classes=classes, source=path)
+    return labelled_from_rows(
+        sequences,
+        names,
+        raw,
+        where=lambda i: {"path": path, "record": names[i]},
+        label_separator=label_separator,
+        classes=classes,
+        source=path,
+    )
 
 
 def _label_getter(pattern) -> Callable[[str], str | None]:
@@ -359,8 +508,10 @@ def _label_getter(pattern) -> Callable[[str], str | None]:
     except (re.error, TypeError) as exc:
         raise InputError(f"label_pattern {pattern!r} is not a regular expression ({exc})") from exc
     if regex.groups != 1:
-        raise InputError(f"label_pattern {pattern!r} has {regex.groups} groups, not 1",
-                         fix="Put the label in one (...) group and make the others (?:...)")
+        raise InputError(
+            f"label_pattern {pattern!r} has {regex.groups} groups, not 1",
+            fix="Put the label in one (...) group and make the others (?:...)",
+        )
 
     def get(title: str) -> str | None:
         match = regex.search(title)
@@ -403,14 +554,18 @@ def read_fasta_classes(
     elif isinstance(files, Sequence) and not isinstance(files, (str, bytes)):
         groups = [(_class_of(src), [src]) for src in files]
     else:
-        raise InputError(f"files must be a mapping or a list of files, got {type(files).__name__}",
-                         fix="Pass e.g. {'pos': 'pos.fa', 'neg': 'neg.fa'} or ['pos.fa', 'neg.fa']")
+        raise InputError(
+            f"files must be a mapping or a list of files, got {type(files).__name__}",
+            fix="Pass e.g. {'pos': 'pos.fa', 'neg': 'neg.fa'} or ['pos.fa', 'neg.fa']",
+        )
     seen = [cls for cls, _ in groups]
     if len(set(seen)) != len(seen):
-        raise InputError(f"two files give the same class name ({', '.join(seen)})",
-                         fix="Pass a mapping from class name to file")
-    return _from_class_groups(groups, classes=classes, source=", ".join(
-        input_name(src) for _, srcs in groups for src in srcs))
+        raise InputError(
+            f"two files give the same class name ({', '.join(seen)})", fix="Pass a mapping from class name to file"
+        )
+    return _from_class_groups(
+        groups, classes=classes, source=", ".join(input_name(src) for _, srcs in groups for src in srcs)
+    )
 
 
 def read_folder(directory: str | os.PathLike, *, classes: Sequence[str] | None = None) -> LabelledSequences:
@@ -442,28 +597,35 @@ def read_folder(directory: str | os.PathLike, *, classes: Sequence[str] | None =
     root = Path(directory)
     if not root.is_dir():
         raise (MissingFileError if not root.exists() else InputError)(
-            "this is not a folder", path=root, fix="Pass a folder with one sub-folder per class")
+            "this is not a folder", path=root, fix="Pass a folder with one sub-folder per class"
+        )
     subfolders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not subfolders:
         found = sorted(p.name for p in root.iterdir() if not p.name.startswith("."))
-        raise InputError(f"the folder holds no class sub-folders (it holds {found or 'nothing'})",
-                         path=root, fix="Put each class's files in a sub-folder named after the "
-                         "class, or read the files with read_fasta_classes or read_table")
+        raise InputError(
+            f"the folder holds no class sub-folders (it holds {found or 'nothing'})",
+            path=root,
+            fix="Put each class's files in a sub-folder named after the "
+            "class, or read the files with read_fasta_classes or read_table",
+        )
     groups = []
     for folder in subfolders:
         files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
         if not files:
-            raise InputError("the class folder holds no files", path=folder,
-                             fix="Add its FASTA files or remove the folder")
+            raise InputError(
+                "the class folder holds no files", path=folder, fix="Add its FASTA files or remove the folder"
+            )
         groups.append((folder.name, files))
     return _from_class_groups(groups, classes=classes, source=os.fspath(root))
 
 
 def _from_class_groups(groups, *, classes, source) -> LabelledSequences:
     if len(groups) < 2 and classes is None:
-        raise InputError(f"only one class ({groups[0][0] if groups else 'none'}) was given: "
-                         "a classifier needs at least two", path=source or None,
-                         fix="Pass one file or folder per class")
+        raise InputError(
+            f"only one class ({groups[0][0] if groups else 'none'}) was given: a classifier needs at least two",
+            path=source or None,
+            fix="Pass one file or folder per class",
+        )
     sequences, names, raw, paths = [], [], [], []
     for cls, sources in groups:
         for src in sources:
@@ -472,15 +634,17 @@ def _from_class_groups(groups, *, classes, source) -> LabelledSequences:
             names += ids
             raw += [cls] * len(seqs)
             paths += [input_name(src)] * len(seqs)
-    return labelled_from_rows(sequences, names, raw, classes=classes, source=source,
-                              where=lambda i: {"path": paths[i], "record": names[i]})
+    return labelled_from_rows(
+        sequences, names, raw, classes=classes, source=source, where=lambda i: {"path": paths[i], "record": names[i]}
+    )
 
 
 def _class_of(src) -> str:
     name = os.path.basename(input_name(src))
     if name == "<stream>":
-        raise InputError("a handle without a file name cannot name its class",
-                         fix="Pass a mapping from class name to file")
+        raise InputError(
+            "a handle without a file name cannot name its class", fix="Pass a mapping from class name to file"
+        )
     return Path(re.sub(r"\.(gz|bgz)$", "", name)).stem
 
 
@@ -563,8 +727,9 @@ def write_table(data: LabelledSequences, path: str | os.PathLike) -> None:
     writer = csv.writer(out, lineterminator="\n")
     if data.task == "multilabel":
         if {"name", "sequence"}.intersection(data.classes):
-            raise InputError("a class named 'name' or 'sequence' would clash with those columns",
-                             path=path, fix="Rename the class")
+            raise InputError(
+                "a class named 'name' or 'sequence' would clash with those columns", path=path, fix="Rename the class"
+            )
         writer.writerow(["name", "sequence", *data.classes])
         writer.writerows([n, s, *row] for n, s, row in zip(data.names, data.sequences, data.labels.tolist()))
     else:
@@ -584,8 +749,11 @@ def _check_head(stream, path: str, what: str) -> bytes:
     if not head.strip():
         raise InputError("the file is empty", path=path, fix="Check that it was written completely")
     if what == "a table" and head.lstrip().startswith(b">"):
-        raise InputError("this is a FASTA file, not a table", path=path,
-                         fix="Use read_fasta_labelled or read_labelled, which tell them apart")
+        raise InputError(
+            "this is a FASTA file, not a table",
+            path=path,
+            fix="Use read_fasta_labelled or read_labelled, which tell them apart",
+        )
     return head
 
 

@@ -22,11 +22,22 @@ from torch import nn
 
 from bioseq.errors import InputError
 from bioseq.models.layers import (
-    ClassificationHead, CodesToOneHot, ConvBlock, check_codes_input, check_minimum, padding_mask,
+    ClassificationHead,
+    CodesToOneHot,
+    ConvBlock,
+    check_codes_input,
+    check_minimum,
+    padding_mask,
 )
 from bioseq.models.pooling import SequencePool
 from bioseq.models.registry import (
-    MAX_KERNEL, MAX_LAYERS, MAX_LENGTH, MAX_WIDTH, ModelConfig, check_maximum, register,
+    MAX_KERNEL,
+    MAX_LAYERS,
+    MAX_LENGTH,
+    MAX_WIDTH,
+    ModelConfig,
+    check_maximum,
+    register,
 )
 
 __all__ = ["CNNConfig", "CNNClassifier"]
@@ -75,26 +86,36 @@ class CNNConfig(ModelConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        layers = {"channels": self.channels, "kernel_sizes": self.kernel_sizes,
-                  "dilations": self.dilations, "pools": self.pools}
+        layers = {
+            "channels": self.channels,
+            "kernel_sizes": self.kernel_sizes,
+            "dilations": self.dilations,
+            "pools": self.pools,
+        }
         sizes = {name: len(value) for name, value in layers.items()}
         if len(set(sizes.values())) != 1 or not self.channels:
             listed = ", ".join(f"{name} {n}" for name, n in sizes.items())
-            raise InputError(f"model 'cnn' needs one value per conv layer (at least one) in channels, "
-                             f"kernel_sizes, dilations and pools, got {listed}",
-                             fix="Give the four lists the same length")
+            raise InputError(
+                f"model 'cnn' needs one value per conv layer (at least one) in channels, "
+                f"kernel_sizes, dilations and pools, got {listed}",
+                fix="Give the four lists the same length",
+            )
         check_minimum("cnn", 1, head_hidden=self.head_hidden, **layers)
         if len(self.channels) > MAX_LAYERS:
-            raise InputError(f"model 'cnn' may have at most {MAX_LAYERS} conv layers, got {len(self.channels)}",
-                             fix="Give shorter channels, kernel_sizes, dilations and pools lists")
+            raise InputError(
+                f"model 'cnn' may have at most {MAX_LAYERS} conv layers, got {len(self.channels)}",
+                fix="Give shorter channels, kernel_sizes, dilations and pools lists",
+            )
         check_maximum("cnn", MAX_WIDTH, channels=self.channels, head_hidden=self.head_hidden)
         check_maximum("cnn", MAX_KERNEL, kernel_sizes=self.kernel_sizes)
         check_maximum("cnn", MAX_LENGTH, dilations=self.dilations, pools=self.pools)
         spans = [(k - 1) * d + 1 for k, d in zip(self.kernel_sizes, self.dilations)]
         if max(spans) > MAX_LENGTH:
-            raise InputError(f"model 'cnn' conv layer {spans.index(max(spans))} spans {max(spans)} bases "
-                             f"((kernel_size - 1) * dilation + 1), more than {MAX_LENGTH}",
-                             fix="Use a smaller kernel size or dilation")
+            raise InputError(
+                f"model 'cnn' conv layer {spans.index(max(spans))} spans {max(spans)} bases "
+                f"((kernel_size - 1) * dilation + 1), more than {MAX_LENGTH}",
+                fix="Use a smaller kernel size or dilation",
+            )
 
 
 @register("cnn", CNNConfig)
@@ -112,14 +133,14 @@ class CNNClassifier(nn.Module):
         self.one_hot = CodesToOneHot(iupac=config.iupac)
         widths = (4,) + config.channels
         self.blocks = nn.ModuleList(
-            ConvBlock(widths[i], widths[i + 1], kernel_size=kernel, dilation=dilation, pool=pool,
-                      activation="relu")
+            ConvBlock(widths[i], widths[i + 1], kernel_size=kernel, dilation=dilation, pool=pool, activation="relu")
             for i, (kernel, dilation, pool) in enumerate(zip(config.kernel_sizes, config.dilations, config.pools))
         )
         self.dropout = nn.Dropout(config.dropout)
         self.pool = SequencePool(config.pooling, config.channels[-1])
-        self.head = ClassificationHead(self.pool.out_features, hidden=config.head_hidden,
-                                       n_outputs=config.n_outputs, dropout=config.dropout)
+        self.head = ClassificationHead(
+            self.pool.out_features, hidden=config.head_hidden, n_outputs=config.n_outputs, dropout=config.dropout
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of base codes.
@@ -136,7 +157,7 @@ class CNNClassifier(nn.Module):
         Raises
         ------
         InputError
-            On input of the wrong type, shape, dtype or code range.
+            On input of the wrong type, shape or dtype.
         """
         check_codes_input(x, model="cnn")
         mask = padding_mask(x)  # (B, L)

@@ -21,11 +21,22 @@ import torch
 from torch import nn
 
 from bioseq.models.layers import (
-    ClassificationHead, CodesToOneHot, ConvBlock, check_codes_input, check_minimum, padding_mask,
+    ClassificationHead,
+    CodesToOneHot,
+    ConvBlock,
+    check_codes_input,
+    check_minimum,
+    padding_mask,
 )
 from bioseq.models.pooling import SequencePool
 from bioseq.models.registry import (
-    MAX_KERNEL, MAX_LAYERS, MAX_LENGTH, MAX_WIDTH, ModelConfig, check_maximum, register,
+    MAX_KERNEL,
+    MAX_LAYERS,
+    MAX_LENGTH,
+    MAX_WIDTH,
+    ModelConfig,
+    check_maximum,
+    register,
 )
 
 __all__ = ["LSTMConfig", "LSTMClassifier", "MaskedLSTM", "reverse_within_lengths"]
@@ -76,11 +87,23 @@ class LSTMConfig(ModelConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_minimum("lstm", 1, stem_kernel=self.stem_kernel, stem_pool=self.stem_pool,
-                      hidden_size=self.hidden_size, n_layers=self.n_layers, head_hidden=self.head_hidden)
+        check_minimum(
+            "lstm",
+            1,
+            stem_kernel=self.stem_kernel,
+            stem_pool=self.stem_pool,
+            hidden_size=self.hidden_size,
+            n_layers=self.n_layers,
+            head_hidden=self.head_hidden,
+        )
         check_minimum("lstm", 0, stem_channels=self.stem_channels)  # 0: no stem
-        check_maximum("lstm", MAX_WIDTH, stem_channels=self.stem_channels, hidden_size=self.hidden_size,
-                      head_hidden=self.head_hidden)
+        check_maximum(
+            "lstm",
+            MAX_WIDTH,
+            stem_channels=self.stem_channels,
+            hidden_size=self.hidden_size,
+            head_hidden=self.head_hidden,
+        )
         check_maximum("lstm", MAX_KERNEL, stem_kernel=self.stem_kernel)
         check_maximum("lstm", MAX_LENGTH, stem_pool=self.stem_pool)
         check_maximum("lstm", MAX_LAYERS, n_layers=self.n_layers)
@@ -119,16 +142,19 @@ class MaskedLSTM(nn.Module):
         Dropout on the input of every layer after the first.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, *, n_layers: int, bidirectional: bool,
-                 dropout: float) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, *, n_layers: int, bidirectional: bool, dropout: float
+    ) -> None:
         super().__init__()
         directions = 2 if bidirectional else 1
         self.out_features = directions * hidden_size
         self.layers = nn.ModuleList(
             nn.ModuleList(
                 nn.LSTM(input_size if i == 0 else self.out_features, hidden_size, batch_first=True)
-                for _ in range(directions))
-            for i in range(n_layers))
+                for _ in range(directions)
+            )
+            for i in range(n_layers)
+        )
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -160,13 +186,20 @@ class LSTMClassifier(nn.Module):
         self.one_hot = CodesToOneHot(iupac=config.iupac)
         self.stem = None
         if config.stem_channels:
-            self.stem = ConvBlock(4, config.stem_channels, kernel_size=config.stem_kernel,
-                                  pool=config.stem_pool, activation="relu")
-        self.lstm = MaskedLSTM(config.stem_channels or 4, config.hidden_size, n_layers=config.n_layers,
-                               bidirectional=config.bidirectional, dropout=config.dropout)
+            self.stem = ConvBlock(
+                4, config.stem_channels, kernel_size=config.stem_kernel, pool=config.stem_pool, activation="relu"
+            )
+        self.lstm = MaskedLSTM(
+            config.stem_channels or 4,
+            config.hidden_size,
+            n_layers=config.n_layers,
+            bidirectional=config.bidirectional,
+            dropout=config.dropout,
+        )
         self.pool = SequencePool(config.pooling, self.lstm.out_features)
-        self.head = ClassificationHead(self.pool.out_features, hidden=config.head_hidden,
-                                       n_outputs=config.n_outputs, dropout=config.dropout)
+        self.head = ClassificationHead(
+            self.pool.out_features, hidden=config.head_hidden, n_outputs=config.n_outputs, dropout=config.dropout
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of base codes.
@@ -183,7 +216,7 @@ class LSTMClassifier(nn.Module):
         Raises
         ------
         InputError
-            On input of the wrong type, shape, dtype or code range.
+            On input of the wrong type, shape or dtype.
         """
         check_codes_input(x, model="lstm")
         mask = padding_mask(x)  # (B, L)

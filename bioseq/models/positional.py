@@ -88,8 +88,10 @@ class LearnedPositions(nn.Module):
             When ``T`` exceeds the table.
         """
         if x.shape[1] > self.table.shape[0]:
-            raise InputError(f"{x.shape[1]} tokens exceed the {self.table.shape[0]} learned positions",
-                             fix="Use shorter inputs, or rotary/sinusoidal positions")
+            raise InputError(
+                f"{x.shape[1]} tokens exceed the {self.table.shape[0]} learned positions",
+                fix="Use shorter inputs, or rotary/sinusoidal positions",
+            )
         return x + self.table[: x.shape[1]]  # (B, T, D)
 
 
@@ -111,8 +113,10 @@ class RotaryEmbedding(nn.Module):
     def __init__(self, head_dim: int, *, base: float = 10000.0) -> None:
         super().__init__()
         if head_dim % 2:
-            raise InputError(f"rotary positions need an even head size (d_model / n_heads), got {head_dim}",
-                             fix="Choose d_model and n_heads so that d_model / n_heads is even")
+            raise InputError(
+                f"rotary positions need an even head size (d_model / n_heads), got {head_dim}",
+                fix="Choose d_model and n_heads so that d_model / n_heads is even",
+            )
         self.head_dim, self.base = head_dim, base
 
     def forward(self, length: int, *, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
@@ -131,4 +135,3 @@ def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch
     half = x.shape[-1] // 2
     x1, x2 = x[..., :half], x[..., half:]  # (B, H, T, hd/2) each
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)  # (B, H, T, hd)
-

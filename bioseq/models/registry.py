@@ -1,16 +1,24 @@
-"""Model configs and the registry that finds a model by name.
+"""The registry that finds a kind of model by name, and the configs of neural networks.
 
-Every bioseq model is a small :class:`torch.nn.Module` built from a
-keyword-only config dataclass (a subclass of :class:`ModelConfig`) and
-registered under a name::
+Every layer asks the registry for a model's kind (:func:`model_kind`, a
+:class:`~bioseq.models.kinds.ModelKind`) and never tests the name itself. A
+neural network is a small :class:`torch.nn.Module` built from a keyword-only
+config dataclass (a subclass of :class:`ModelConfig`) and registered under a
+name, with its default learning rate and search space::
 
-    @register("cnn", CNNConfig)
-    class CNNClassifier(nn.Module):
-        def __init__(self, config: CNNConfig) -> None: ...
+    @register("my_cnn", MyConfig, lr=2e-3, space={"model_options.width": {"choices": [32, 64]}})
+    class MyCNN(nn.Module):
+        def __init__(self, config: MyConfig) -> None: ...
         def forward(self, x: torch.Tensor) -> torch.Tensor: ...
 
-Data contract of ``forward``
-----------------------------
+Any other kind of model registers an instance of its own
+:class:`~bioseq.models.kinds.ModelKind` with :func:`register_kind`. bioseq's
+own kinds are declared in :mod:`bioseq.models.builtin` without importing
+them (their modules' ``@register`` binds the classes on first use), so that
+asking a kind what it runs on costs neither torch nor scikit-learn.
+
+Data contract of a network's ``forward``
+----------------------------------------
 x : torch.Tensor, shape ``(B, L)``
     uint8 base codes of :mod:`bioseq.alphabet` (A, C, G, T, N = 0..4, other
     IUPAC letters 5..14, ``PAD`` = 15 after the end of shorter sequences).
@@ -56,19 +64,38 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import numbers
-import types
+import functools
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
-from torch import nn
+import numpy as np
 
 from bioseq.errors import InputError
+from bioseq.models.kinds import ModelKind
 
-__all__ = ["ModelConfig", "register", "build_model", "make_config", "model_names", "config_to_dict",
-           "check_maximum", "MAX_LENGTH", "MAX_WIDTH", "MAX_LAYERS", "MAX_HEADS", "MAX_KERNEL", "MAX_FF_MULT",
-           "MAX_OUTPUTS"]
+if TYPE_CHECKING:
+    from torch import nn
+
+__all__ = [
+    "ModelConfig",
+    "register",
+    "register_kind",
+    "model_kind",
+    "build_model",
+    "make_config",
+    "check_config",
+    "model_names",
+    "config_to_dict",
+    "check_maximum",
+    "MAX_LENGTH",
+    "MAX_WIDTH",
+    "MAX_LAYERS",
+    "MAX_HEADS",
+    "MAX_KERNEL",
+    "MAX_FF_MULT",
+    "MAX_OUTPUTS",
+]
 
 MAX_LENGTH = 1 << 20  # bases: ~1 Mb (per-base splice models read 15 kb, some peers 200 kb+)
 MAX_WIDTH = 8192  # hidden sizes, d_model, channels
@@ -99,8 +126,9 @@ def check_maximum(model: str, maximum: int, **values: int | tuple) -> None:
     for name, value in values.items():
         items = value if isinstance(value, tuple) else (value,)
         if any(v > maximum for v in items):
-            raise InputError(f"model {model!r} option {name!r} must be <= {maximum}, got {value!r}",
-                             fix="Use a smaller value")
+            raise InputError(
+                f"model {model!r} option {name!r} must be <= {maximum}, got {value!r}", fix="Use a smaller value"
+            )
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -127,16 +155,57 @@ class ModelConfig:
             raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
 
 
-_REGISTRY: dict[str, tuple[type[ModelConfig], type[nn.Module]]] = {}
+_REGISTRY: dict[str, ModelKind] = {}
 
 
-def register(name: str, config_class: type[ModelConfig]) -> Callable[[type[nn.Module]], type[nn.Module]]:
-    """Class decorator that registers a model and its config under ``name``."""
+def register_kind(kind: ModelKind) -> ModelKind:
+    """Register a kind of model under ``kind.name`` (see :mod:`bioseq.models.kinds`).
+
+    Raises
+    ------
+    ValueError
+        When another kind has that name.
+    """
+    known = _REGISTRY.get(kind.name)
+    if known is not None and known != kind:
+        raise ValueError(f"a model named {kind.name!r} is already registered")
+    _REGISTRY[kind.name] = kind
+    return kind
+
+
+def register(
+    name: str,
+    config_class: type[ModelConfig],
+    *,
+    lr: float | None = None,
+    space: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Callable[[type[nn.Module]], type[nn.Module]]:
+    """Class decorator that registers a neural network and its config under ``name``.
+
+    Parameters
+    ----------
+    name : str
+    config_class : type of ModelConfig
+    lr : float, optional
+        The default peak learning rate of the model (a training config's ``lr`` wins).
+    space : mapping, optional
+        Its default search space for ``bioseq tune``, on top of the training settings every network varies
+        (:data:`bioseq.models.network.TRAINING_SPACE`).
+    """
+    from bioseq.models.network import NetworkKind
+
+    _load_builtin_models()  # a declared kind of this name waits for its classes
 
     def decorate(model_class: type[nn.Module]) -> type[nn.Module]:
-        if name in _REGISTRY and _REGISTRY[name][1] is not model_class:
+        known = _REGISTRY.get(name)
+        if known is None:
+            _REGISTRY[name] = NetworkKind(
+                name=name, config_class=config_class, model_class=model_class, lr=lr, space=space
+            )
+        elif isinstance(known, NetworkKind) and not known.bound and known.module == model_class.__module__:
+            known.bind(config_class, model_class)
+        elif getattr(known, "model_class", None) is not model_class:
             raise ValueError(f"a model named {name!r} is already registered")
-        _REGISTRY[name] = (config_class, model_class)
         model_class.config_class = config_class
         model_class.name = name
         return model_class
@@ -145,17 +214,27 @@ def register(name: str, config_class: type[ModelConfig]) -> Callable[[type[nn.Mo
 
 
 def _load_builtin_models() -> None:
-    """Import the modules that register bioseq's own models (on first use, not at import)."""
-    from bioseq.models import cnn, lstm, transformer  # noqa: F401
+    """Declare bioseq's own kinds (:mod:`bioseq.models.builtin`; their modules are imported on first use)."""
+    from bioseq.models.builtin import BUILTIN
+
+    for kind in BUILTIN:
+        _REGISTRY.setdefault(kind.name, kind)
 
 
 def model_names() -> list[str]:
-    """Names of the registered models."""
+    """Names of the registered kinds of model."""
     _load_builtin_models()
     return sorted(_REGISTRY)
 
 
-def _lookup(name: str) -> tuple[type[ModelConfig], type[nn.Module]]:
+def model_kind(name: str) -> ModelKind:
+    """The registered kind of model ``name`` (:class:`~bioseq.models.kinds.ModelKind`).
+
+    Raises
+    ------
+    InputError
+        On an unknown name, listing the names and the close match.
+    """
     _load_builtin_models()
     if name not in _REGISTRY:
         close = difflib.get_close_matches(str(name), _REGISTRY, n=1)
@@ -166,8 +245,18 @@ def _lookup(name: str) -> tuple[type[ModelConfig], type[nn.Module]]:
     return _REGISTRY[name]
 
 
+def _network(name: str):
+    kind = model_kind(name)
+    if not hasattr(kind, "config_class"):
+        raise InputError(
+            f"model {name!r} is not a neural network built from a config",
+            fix="Use bioseq.models.model_kind(name) for any kind of model",
+        )
+    return kind
+
+
 def make_config(name: str, options: Mapping[str, Any] | None = None) -> ModelConfig:
-    """Build and check the config of model ``name`` from plain options.
+    """Build and check the config of neural network ``name`` from plain options.
 
     Raises
     ------
@@ -176,7 +265,11 @@ def make_config(name: str, options: Mapping[str, Any] | None = None) -> ModelCon
         list of options), or a value of the wrong type or outside a
         ``Literal``'s choices.
     """
-    config_class, _ = _lookup(name)
+    return _network(name).make_config(options)
+
+
+def check_config(name: str, config_class: type[ModelConfig], options: Mapping[str, Any] | None) -> ModelConfig:
+    """``config_class`` built from plain options, each checked against its field's type (see :func:`make_config`)."""
     options = dict(options or {})
     fields = {f.name: f for f in dataclasses.fields(config_class)}
     hints = typing.get_type_hints(config_class)
@@ -192,10 +285,8 @@ def make_config(name: str, options: Mapping[str, Any] | None = None) -> ModelCon
 
 
 def build_model(name: str, options: Mapping[str, Any] | None = None) -> nn.Module:
-    """Build model ``name`` from plain options (see :func:`make_config`)."""
-    config = make_config(name, options)
-    _, model_class = _lookup(name)
-    return model_class(config)
+    """Build neural network ``name`` from plain options (see :func:`make_config`)."""
+    return _network(name).build(options or {})
 
 
 def config_to_dict(config: ModelConfig) -> dict[str, Any]:
@@ -204,41 +295,44 @@ def config_to_dict(config: ModelConfig) -> dict[str, Any]:
 
 
 def _coerce(model: str, key: str, value: Any, hint: Any) -> Any:
-    """Check ``value`` against a field's type hint; ints pass as floats, lists as tuples."""
-    origin, args = get_origin(hint), get_args(hint)
-    where = f"model {model!r} option {key!r}"
-    if origin is Literal:
-        if value not in args:
-            raise InputError(f"{where} is {value!r}; allowed values: {', '.join(map(repr, args))}")
-        return value
-    if origin in (types.UnionType, typing.Union):
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                if value is None:
-                    return None
-                continue
-            try:
-                return _coerce(model, key, value, arg)
-            except InputError as exc:
-                errors.append(exc)
-        raise errors[0] if errors else InputError(f"{where} cannot be {value!r}")
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise InputError(f"{where} must be a list, got {value!r}")
-        inner = args[0] if args else Any
-        return tuple(_coerce(model, key, v, inner) for v in value)
-    if hint is Any:
-        return value
-    if hint in (int, float) and isinstance(value, bool):
-        raise InputError(f"{where} must be a number, got {value!r}")
-    if hint is float and isinstance(value, numbers.Real):
-        try:
-            return float(value)
-        except OverflowError:  # an integer of hundreds of digits
-            raise InputError(f"{where} is too large for a float (an integer of {len(str(value))} digits)") from None
-    if hint is int and isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(hint, type) and not isinstance(value, hint):
-        raise InputError(f"{where} must be {hint.__name__}, got {value!r} ({type(value).__name__})")
-    return value
+    """``value`` checked against a field's type hint by pydantic in strict mode (``"64"`` is no int), after the
+    two conversions a config allows: numpy scalars become Python scalars and lists become tuples (YAML and JSON
+    have no tuples); ints pass as floats."""
+    from pydantic import ValidationError
+
+    value = _plain(value)
+    try:
+        return _adapter(hint).validate_python(value)
+    except ValidationError as exc:
+        raise InputError(_type_problem(f"model {model!r} option {key!r}", value, hint, exc.errors()[0])) from None
+
+
+@functools.cache
+def _adapter(hint: Any):
+    from pydantic import ConfigDict, TypeAdapter
+
+    return TypeAdapter(hint, config=ConfigDict(strict=True))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(item) for item in value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _type_problem(where: str, value: Any, hint: Any, error: Mapping[str, Any]) -> str:
+    """One sentence for pydantic's first error about ``value``."""
+    kind, bad = error["type"], error.get("input", value)
+    if kind == "literal_error":
+        choices = next((get_args(arg) for arg in (hint, *get_args(hint)) if get_origin(arg) is Literal), ())
+        return f"{where} is {bad!r}; allowed values: {', '.join(map(repr, choices))}"
+    if kind == "tuple_type":
+        return f"{where} must be a list, got {bad!r}"
+    if kind in ("int_type", "float_type") and isinstance(bad, bool):
+        return f"{where} must be a number, got {bad!r}"
+    if kind == "float_type" and isinstance(bad, int):  # an integer of hundreds of digits
+        return f"{where} is too large for a float (an integer of {len(str(bad))} digits)"
+    expected = {"int_type": "int", "float_type": "float", "bool_type": "bool", "string_type": "str"}.get(kind)
+    if expected:
+        return f"{where} must be {expected}, got {bad!r} ({type(bad).__name__})"
+    return f"{where} cannot be {bad!r} ({error['msg']})"

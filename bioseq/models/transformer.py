@@ -30,12 +30,25 @@ from bioseq.alphabet import N_CODES, PAD
 from bioseq.encode.kmer import MAX_K, n_windows
 from bioseq.errors import InputError
 from bioseq.models.layers import (
-    ClassificationHead, ConvBlock, KmerEmbedding, check_codes_input, check_minimum, padding_mask,
+    ClassificationHead,
+    ConvBlock,
+    KmerEmbedding,
+    check_codes_input,
+    check_minimum,
+    padding_mask,
 )
 from bioseq.models.pooling import SequencePool
 from bioseq.models.positional import LearnedPositions, RotaryEmbedding, SinusoidalPositions, apply_rotary
 from bioseq.models.registry import (
-    MAX_FF_MULT, MAX_HEADS, MAX_KERNEL, MAX_LAYERS, MAX_LENGTH, MAX_WIDTH, ModelConfig, check_maximum, register,
+    MAX_FF_MULT,
+    MAX_HEADS,
+    MAX_KERNEL,
+    MAX_LAYERS,
+    MAX_LENGTH,
+    MAX_WIDTH,
+    ModelConfig,
+    check_maximum,
+    register,
 )
 
 __all__ = ["TransformerConfig", "TransformerClassifier", "SelfAttention", "TransformerBlock"]
@@ -99,9 +112,19 @@ class TransformerConfig(ModelConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_minimum("transformer", 1, k=self.k, stride=self.stride, stem_pool=self.stem_pool,
-                      d_model=self.d_model, n_heads=self.n_heads, n_layers=self.n_layers,
-                      ff_mult=self.ff_mult, max_length=self.max_length, head_hidden=self.head_hidden)
+        check_minimum(
+            "transformer",
+            1,
+            k=self.k,
+            stride=self.stride,
+            stem_pool=self.stem_pool,
+            d_model=self.d_model,
+            n_heads=self.n_heads,
+            n_layers=self.n_layers,
+            ff_mult=self.ff_mult,
+            max_length=self.max_length,
+            head_hidden=self.head_hidden,
+        )
         check_minimum("transformer", 0, stem_kernel=self.stem_kernel)
         check_maximum("transformer", MAX_K, k=self.k)
         check_maximum("transformer", MAX_WIDTH, d_model=self.d_model, head_hidden=self.head_hidden)
@@ -109,18 +132,26 @@ class TransformerConfig(ModelConfig):
         check_maximum("transformer", MAX_LAYERS, n_layers=self.n_layers)
         check_maximum("transformer", MAX_FF_MULT, ff_mult=self.ff_mult)
         check_maximum("transformer", MAX_KERNEL, stem_kernel=self.stem_kernel)
-        check_maximum("transformer", MAX_LENGTH, stride=self.stride, stem_pool=self.stem_pool,
-                      max_length=self.max_length)
+        check_maximum(
+            "transformer", MAX_LENGTH, stride=self.stride, stem_pool=self.stem_pool, max_length=self.max_length
+        )
         if self.d_model % self.n_heads:
             fit = math.ceil(self.d_model / self.n_heads) * self.n_heads
-            raise InputError(f"model 'transformer' option 'd_model' ({self.d_model}) must be a multiple of "
-                             f"'n_heads' ({self.n_heads})", fix=f"Use e.g. d_model={fit}, or another n_heads")
+            raise InputError(
+                f"model 'transformer' option 'd_model' ({self.d_model}) must be a multiple of "
+                f"'n_heads' ({self.n_heads})",
+                fix=f"Use e.g. d_model={fit}, or another n_heads",
+            )
         if self.positional == "rotary" and (self.d_model // self.n_heads) % 2:
-            raise InputError(f"rotary positions need an even head size, but d_model / n_heads = "
-                             f"{self.d_model} / {self.n_heads} is odd", fix="Change d_model or n_heads")
+            raise InputError(
+                f"rotary positions need an even head size, but d_model / n_heads = "
+                f"{self.d_model} / {self.n_heads} is odd",
+                fix="Change d_model or n_heads",
+            )
         if self.input == "kmer" and self.max_length < self.k:
-            raise InputError(f"model 'transformer' option 'max_length' ({self.max_length}) is shorter than "
-                             f"one k-mer (k={self.k})")
+            raise InputError(
+                f"model 'transformer' option 'max_length' ({self.max_length}) is shorter than one k-mer (k={self.k})"
+            )
         if self.positional == "sinusoidal" and self.d_model % 2:
             raise InputError(f"sinusoidal positions need an even d_model, got {self.d_model}")
 
@@ -147,8 +178,9 @@ class SelfAttention(nn.Module):
         self.resid_dropout = nn.Dropout(dropout)
         self.n_heads = n_heads
 
-    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None,
-                rotary: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, attn_mask: torch.Tensor | None, rotary: tuple[torch.Tensor, torch.Tensor] | None
+    ) -> torch.Tensor:
         """``x`` ``(B, T, D)``; ``attn_mask`` ``(B, 1, 1, T)`` bool, True = may be attended to, or None."""
         b, t, d = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)  # (B, H, T, hd)
@@ -168,12 +200,15 @@ class TransformerBlock(nn.Module):
         self.attn = SelfAttention(d_model, n_heads, dropout)
         self.norm2 = nn.LayerNorm(d_model)
         self.mlp = nn.Sequential(
-            nn.Linear(d_model, ff_mult * d_model), nn.GELU(),
-            nn.Linear(ff_mult * d_model, d_model), nn.Dropout(dropout),
+            nn.Linear(d_model, ff_mult * d_model),
+            nn.GELU(),
+            nn.Linear(ff_mult * d_model, d_model),
+            nn.Dropout(dropout),
         )
 
-    def forward(self, x: torch.Tensor, attn_mask: torch.Tensor | None,
-                rotary: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, attn_mask: torch.Tensor | None, rotary: tuple[torch.Tensor, torch.Tensor] | None
+    ) -> torch.Tensor:
         x = x + self.attn(self.norm1(x), attn_mask, rotary)  # (B, T, D)
         return x + self.mlp(self.norm2(x))  # (B, T, D)
 
@@ -195,8 +230,11 @@ class TransformerClassifier(nn.Module):
             self.tokens = KmerEmbedding(k=config.k, stride=config.stride, dim=d)
         else:
             self.tokens = nn.Embedding(N_CODES, d, padding_idx=PAD)
-        self.stem = ConvBlock(d, d, kernel_size=config.stem_kernel, pool=config.stem_pool,
-                              activation="gelu") if config.stem_kernel else None
+        self.stem = (
+            ConvBlock(d, d, kernel_size=config.stem_kernel, pool=config.stem_pool, activation="gelu")
+            if config.stem_kernel
+            else None
+        )
         self.cls = nn.Parameter(torch.randn(1, 1, d) * 0.02) if config.pooling == "cls" else None
         self.positions = self.rotary = None
         if config.positional == "sinusoidal":
@@ -207,11 +245,11 @@ class TransformerClassifier(nn.Module):
             self.rotary = RotaryEmbedding(d // config.n_heads)
         self.dropout = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(
-            TransformerBlock(d, config.n_heads, config.ff_mult, config.dropout) for _ in range(config.n_layers))
+            TransformerBlock(d, config.n_heads, config.ff_mult, config.dropout) for _ in range(config.n_layers)
+        )
         self.norm = nn.LayerNorm(d)
         self.pool = SequencePool(config.pooling, d)
-        self.head = ClassificationHead(d, hidden=config.head_hidden, n_outputs=config.n_outputs,
-                                       dropout=config.dropout)
+        self.head = ClassificationHead(d, hidden=config.head_hidden, n_outputs=config.n_outputs, dropout=config.dropout)
 
     def embed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Codes ``(B, L)`` -> token vectors ``(B, T, D)`` and mask ``(B, T)`` (True = real), [CLS] first."""
@@ -247,7 +285,7 @@ class TransformerClassifier(nn.Module):
         Raises
         ------
         InputError
-            On input of the wrong type, shape, dtype or code range, or (learned
+            On input of the wrong type, shape or dtype, or (learned
             positions) wider than ``max_length``.
         """
         check_codes_input(x, model="transformer")
@@ -256,7 +294,8 @@ class TransformerClassifier(nn.Module):
                 f"model 'transformer' got inputs {x.shape[1]} positions wide, but its learned positions "
                 f"cover max_length={self.config.max_length}",
                 fix="Trim the inputs (and their padding), or build the model with a larger max_length "
-                    "or positional='rotary'")
+                "or positional='rotary'",
+            )
         h, mask = self.embed(x)  # (B, T, D), (B, T)
         if self.positions is not None:
             h = self.positions(h)  # (B, T, D)

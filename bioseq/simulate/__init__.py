@@ -9,10 +9,15 @@ coordinates are 0-based and half-open. Names are imported lazily.
 from bioseq._lazy import lazy_exports
 
 _EXPORTS = {
-    "Feature": "genome", "SimulatedGene": "genome", "SimulatedGenome": "genome",
-    "simulate_genome": "genome", "write_genome": "genome", "write_gtf": "genome",
+    "Feature": "genome",
+    "SimulatedGene": "genome",
+    "SimulatedGenome": "genome",
+    "simulate_genome": "genome",
+    "write_genome": "genome",
+    "write_gtf": "genome",
     "write_truth": "genome",
-    "SimulatedReads": "reads", "simulate_rnaseq": "reads",
+    "SimulatedReads": "reads",
+    "simulate_rnaseq": "reads",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import os
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -47,14 +48,23 @@ import numpy as np
 import pysam
 
 from bioseq import __version__
+from bioseq.checks import is_integer
 from bioseq.errors import InputError
 from bioseq.io.annotation import Annotation, Transcript
 from bioseq.io.fasta import FastaRecord, write_fasta
 from bioseq.io.handles import atomic_output, atomic_path
 from bioseq.simulate import motifs
 
-__all__ = ["Feature", "SimulatedGene", "SimulatedGenome", "simulate_genome", "write_genome",
-           "write_gtf", "write_truth", "check_count"]
+__all__ = [
+    "Feature",
+    "SimulatedGene",
+    "SimulatedGenome",
+    "simulate_genome",
+    "write_genome",
+    "write_gtf",
+    "write_truth",
+    "check_count",
+]
 
 SOURCE = "bioseq"
 """The GTF source column of simulated features."""
@@ -139,9 +149,19 @@ class SimulatedGenome:
             "coordinates": "0-based, half-open; motif sequences read 5' to 3' on the feature's strand",
             "parameters": dict(self.parameters),
             "contigs": {name: len(seq) for name, seq in self.sequences.items()},
-            "genes": [{"id": g.id, "chrom": g.chrom, "start": g.start, "end": g.end, "strand": g.strand,
-                       "tss": g.tss, "promoter": g.promoter,
-                       "transcripts": {t: exons[t] for t in g.transcript_ids}} for g in self.genes],
+            "genes": [
+                {
+                    "id": g.id,
+                    "chrom": g.chrom,
+                    "start": g.start,
+                    "end": g.end,
+                    "strand": g.strand,
+                    "tss": g.tss,
+                    "promoter": g.promoter,
+                    "transcripts": {t: exons[t] for t in g.transcript_ids},
+                }
+                for g in self.genes
+            ],
             "features": [{**f._asdict(), "sequence": self._motif(f)} for f in self.features],
         }
 
@@ -149,7 +169,7 @@ class SimulatedGenome:
         """The upper-case sequence of a planted motif on its strand; None for repeats, N runs, islands."""
         if feature.kind in ("repeat", "N_run", "CpG_island"):
             return None
-        seq = self.sequences[feature.chrom][feature.start:feature.end].upper()
+        seq = self.sequences[feature.chrom][feature.start : feature.end].upper()
         return seq if feature.strand == "+" else seq.translate(str.maketrans("ACGTN", "TGCAN"))[::-1]
 
 
@@ -169,13 +189,14 @@ def check_count(value: object, what: str, low: int, high: int) -> int:
     InputError
         When ``value`` is not an integer (``bool`` included) or out of range.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+    if not is_integer(value) or not low <= operator.index(value) <= high:
         raise InputError(f"{what} must be an integer from {low:,} to {high:,}, got {value!r}")
-    return int(value)
+    return operator.index(value)
 
 
-def simulate_genome(*, n_chromosomes: int = 4, chromosome_length: int = 250_000,
-                    genes_per_chromosome: int = 30, seed: int = 0) -> SimulatedGenome:
+def simulate_genome(
+    *, n_chromosomes: int = 4, chromosome_length: int = 250_000, genes_per_chromosome: int = 30, seed: int = 0
+) -> SimulatedGenome:
     """Simulate a genome with genes, promoters, splice sites and repeats (SYNTHETIC).
 
     Parameters
@@ -204,9 +225,11 @@ def simulate_genome(*, n_chromosomes: int = 4, chromosome_length: int = 250_000,
     n_chromosomes = check_count(n_chromosomes, "the number of chromosomes", 1, 50)
     length = check_count(chromosome_length, "the chromosome length", 10_000, 10_000_000)
     if n_chromosomes * length > _MAX_GENOME:
-        raise InputError(f"{n_chromosomes} chromosomes of {length:,} bp make {n_chromosomes * length:,} bp, "
-                         f"more than the simulator's limit of {_MAX_GENOME:,}",
-                         fix="Use fewer or shorter chromosomes")
+        raise InputError(
+            f"{n_chromosomes} chromosomes of {length:,} bp make {n_chromosomes * length:,} bp, "
+            f"more than the simulator's limit of {_MAX_GENOME:,}",
+            fix="Use fewer or shorter chromosomes",
+        )
     n_genes = check_count(genes_per_chromosome, "the number of genes per chromosome", 1, 10_000)
     seed = check_count(seed, "the seed", 0, 2**32 - 1)
     consensus = motifs.repeat_consensus(np.random.default_rng([seed, 0]))
@@ -219,8 +242,12 @@ def simulate_genome(*, n_chromosomes: int = 4, chromosome_length: int = 250_000,
         genes += chrom_genes
         transcripts += chrom_transcripts
         features += sorted(chrom_features, key=lambda f: (f.start, f.end, f.kind))
-    parameters = {"n_chromosomes": n_chromosomes, "chromosome_length": length,
-                  "genes_per_chromosome": n_genes, "seed": seed}
+    parameters = {
+        "n_chromosomes": n_chromosomes,
+        "chromosome_length": length,
+        "genes_per_chromosome": n_genes,
+        "seed": seed,
+    }
     return SimulatedGenome(sequences, tuple(genes), tuple(transcripts), tuple(features), parameters)
 
 
@@ -283,7 +310,7 @@ def _gene(rng, seq: np.ndarray, protected: np.ndarray, plan: _Plan, chrom: str, 
     exons, cursor = [], _UPSTREAM
     for k, size in enumerate(plan.exons):
         exons.append((cursor, cursor + size))
-        locus[cursor:cursor + size] = motifs.markov_sequence(rng, size, gc=motifs.EXON_GC)
+        locus[cursor : cursor + size] = motifs.markov_sequence(rng, size, gc=motifs.EXON_GC)
         cursor += size + (plan.introns[k] if k < len(plan.introns) else 0)
     planted = motifs.plant_promoter(rng, locus, _UPSTREAM, plan.promoter)
     for (_, intron_start), (intron_end, _) in zip(exons, exons[1:]):
@@ -296,15 +323,15 @@ def _gene(rng, seq: np.ndarray, protected: np.ndarray, plan: _Plan, chrom: str, 
     protected[lo:hi] = True
     for (_, intron_start), (intron_end, _) in zip(exons, exons[1:]):
         inner = place(intron_start + _SPLICE_GUARD, intron_end - _SPLICE_GUARD)
-        protected[inner[0]:inner[1]] = False
+        protected[inner[0] : inner[1]] = False
     features = [Feature(name, chrom, *place(s, e), plan.strand, gene_id) for name, s, e in planted]
-    isoforms = [exons] if plan.skipped is None else [exons, exons[:plan.skipped] + exons[plan.skipped + 1:]]
-    transcripts = [Transcript(f"{gene_id}.t{i}", gene_id, chrom, plan.strand,
-                              tuple(place(s, e) for s, e in iso), source=SOURCE)
-                   for i, iso in enumerate(isoforms, start=1)]
+    isoforms = [exons] if plan.skipped is None else [exons, exons[: plan.skipped] + exons[plan.skipped + 1 :]]
+    transcripts = [
+        Transcript(f"{gene_id}.t{i}", gene_id, chrom, plan.strand, tuple(place(s, e) for s, e in iso), source=SOURCE)
+        for i, iso in enumerate(isoforms, start=1)
+    ]
     start, end = place(_UPSTREAM, exons[-1][1])
-    gene = SimulatedGene(gene_id, chrom, start, end, plan.strand, plan.promoter,
-                         tuple(t.id for t in transcripts))
+    gene = SimulatedGene(gene_id, chrom, start, end, plan.strand, plan.promoter, tuple(t.id for t in transcripts))
     return gene, transcripts, features
 
 
@@ -314,8 +341,8 @@ def _mask(rng, seq: np.ndarray, protected: np.ndarray, chrom: str, consensus: di
     for _ in range(len(seq) // 200_000 + 1):
         size = int(rng.integers(100, 2001))
         for start in _free_spots(rng, protected, size):
-            seq[start:start + size] = ord("N")
-            protected[start:start + size] = True
+            seq[start : start + size] = ord("N")
+            protected[start : start + size] = True
             features.append(Feature("N_run", chrom, start, start + size, ".", ""))
             break
     families = list(motifs.REPEAT_FAMILIES)
@@ -324,8 +351,8 @@ def _mask(rng, seq: np.ndarray, protected: np.ndarray, chrom: str, consensus: di
         family = str(rng.choice(families, p=weights))
         copy, strand = motifs.repeat_copy(rng, family, consensus)
         for start in _free_spots(rng, protected, len(copy)):
-            seq[start:start + len(copy)] = copy
-            protected[start:start + len(copy)] = True
+            seq[start : start + len(copy)] = copy
+            protected[start : start + len(copy)] = True
             features.append(Feature("repeat", chrom, start, start + len(copy), strand, family))
             break
     return features
@@ -335,12 +362,11 @@ def _free_spots(rng, protected: np.ndarray, size: int) -> Iterator[int]:
     """Up to ``_PLACEMENT_TRIES`` random starts where ``size`` bases are all unprotected."""
     for _ in range(_PLACEMENT_TRIES):
         start = int(rng.integers(0, len(protected) - size))
-        if not protected[start:start + size].any():
+        if not protected[start : start + size].any():
             yield start
 
 
-def write_genome(genome: SimulatedGenome, path: str | os.PathLike, *,
-                 index: str | os.PathLike | None = None) -> None:
+def write_genome(genome: SimulatedGenome, path: str | os.PathLike, *, index: str | os.PathLike | None = None) -> None:
     """Write the sequences as FASTA (60 letters a line) and index it.
 
     Both files appear whole or not at all, with the usual permissions.
@@ -361,8 +387,11 @@ def write_genome(genome: SimulatedGenome, path: str | os.PathLike, *,
     _check_genome(genome)
     path = os.fspath(path)
     seed = genome.parameters["seed"]
-    write_fasta((FastaRecord(name, f"SYNTHETIC bioseq simulate seed={seed}", seq)
-                 for name, seq in genome.sequences.items()), path, width=60)
+    write_fasta(
+        (FastaRecord(name, f"SYNTHETIC bioseq simulate seed={seed}", seq) for name, seq in genome.sequences.items()),
+        path,
+        width=60,
+    )
     with atomic_path(path + ".fai" if index is None else index) as tmp:
         pysam.faidx(path, "--fai-idx", str(tmp))
 
@@ -382,19 +411,19 @@ def write_gtf(genome: SimulatedGenome, path: str | os.PathLike) -> None:
     _check_genome(genome)
     by_id = {tx.id: tx for tx in genome.transcripts}
     with atomic_output(path, "w") as out:
-        out.write(f"#!description SYNTHETIC annotation from bioseq simulate "
-                  f"(seed={genome.parameters['seed']})\n")
+        out.write(f"#!description SYNTHETIC annotation from bioseq simulate (seed={genome.parameters['seed']})\n")
         for gene in genome.genes:
             head = f"{gene.chrom}\t{SOURCE}\t"
-            tail = f"\t.\t{gene.strand}\t.\tgene_id \"{gene.id}\";"
-            out.write(f"{head}gene\t{gene.start + 1}\t{gene.end}{tail} promoter_class \"{gene.promoter}\";\n")
+            tail = f'\t.\t{gene.strand}\t.\tgene_id "{gene.id}";'
+            out.write(f'{head}gene\t{gene.start + 1}\t{gene.end}{tail} promoter_class "{gene.promoter}";\n')
             for tid in gene.transcript_ids:
                 tx = by_id[tid]
-                out.write(f"{head}transcript\t{tx.start + 1}\t{tx.end}{tail} transcript_id \"{tid}\";\n")
+                out.write(f'{head}transcript\t{tx.start + 1}\t{tx.end}{tail} transcript_id "{tid}";\n')
                 order = range(len(tx.exons)) if tx.strand == "+" else range(len(tx.exons) - 1, -1, -1)
                 for number, (start, end) in zip(order, tx.exons):
-                    out.write(f"{head}exon\t{start + 1}\t{end}{tail} transcript_id \"{tid}\"; "
-                              f"exon_number \"{number + 1}\";\n")
+                    out.write(
+                        f'{head}exon\t{start + 1}\t{end}{tail} transcript_id "{tid}"; exon_number "{number + 1}";\n'
+                    )
 
 
 def write_truth(genome: SimulatedGenome, path: str | os.PathLike, *, extra: dict | None = None) -> None:
@@ -420,5 +449,6 @@ def write_truth(genome: SimulatedGenome, path: str | os.PathLike, *, extra: dict
 
 def _check_genome(genome: object) -> None:
     if not isinstance(genome, SimulatedGenome):
-        raise InputError(f"expected a SimulatedGenome, got {type(genome).__name__}",
-                         fix="Pass what simulate_genome() returned")
+        raise InputError(
+            f"expected a SimulatedGenome, got {type(genome).__name__}", fix="Pass what simulate_genome() returned"
+        )

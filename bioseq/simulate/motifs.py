@@ -25,9 +25,18 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "BACKGROUND_GC", "EXON_GC", "CPG_ISLAND_GC", "PROMOTER_CLASSES", "REPEAT_FAMILIES",
-    "markov_sequence", "reverse_complement", "sample_pwm", "repeat_consensus", "repeat_copy",
-    "plant_promoter", "plant_intron",
+    "BACKGROUND_GC",
+    "EXON_GC",
+    "CPG_ISLAND_GC",
+    "PROMOTER_CLASSES",
+    "REPEAT_FAMILIES",
+    "markov_sequence",
+    "reverse_complement",
+    "sample_pwm",
+    "repeat_consensus",
+    "repeat_copy",
+    "plant_promoter",
+    "plant_intron",
 ]
 
 BACKGROUND_GC = 0.41
@@ -37,9 +46,7 @@ EXON_GC = 0.49
 CPG_ISLAND_GC = 0.66
 
 _LETTERS = np.frombuffer(b"ACGT", dtype=np.uint8)
-_COMPLEMENT = np.frombuffer(
-    bytes.maketrans(b"ACGTNacgtn", b"TGCANtgcan"), dtype=np.uint8
-)
+_COMPLEMENT = np.frombuffer(bytes.maketrans(b"ACGTNacgtn", b"TGCANtgcan"), dtype=np.uint8)
 
 
 def reverse_complement(seq: np.ndarray) -> np.ndarray:
@@ -68,8 +75,9 @@ def _transitions(gc: float, cpg: float) -> list[list[float]]:
     return rows
 
 
-def markov_sequence(rng: np.random.Generator, length: int, *, gc: float = BACKGROUND_GC,
-                    cpg: float = 0.25) -> np.ndarray:
+def markov_sequence(
+    rng: np.random.Generator, length: int, *, gc: float = BACKGROUND_GC, cpg: float = 0.25
+) -> np.ndarray:
     """Sample ``length`` bases from the 2nd-order background chain.
 
     Parameters
@@ -111,23 +119,45 @@ def sample_pwm(rng: np.random.Generator, pwm: np.ndarray) -> np.ndarray:
 
 
 _Y, _W, _N = "3 45 2 50", "46 4 4 46", "25 25 25 25"
-DONOR = _pwm("33 36 18 13", "60 13 13 14", "9 4 80 7",  # exon -3..-1: M A G
-             "0 0 100 0", "0 0 0 100",  # intron +1, +2: G T
-             "60 3 34 3", "70 8 12 10", "8 6 78 8", "16 16 20 48")  # +3..+6: R A G T
-ACCEPTOR = _pwm("3 70 2 25", "100 0 0 0", "0 0 100 0",  # intron -3..-1: C A G
-                "25 13 50 12")  # exon +1: G
+DONOR = _pwm(
+    "33 36 18 13",
+    "60 13 13 14",
+    "9 4 80 7",  # exon -3..-1: M A G
+    "0 0 100 0",
+    "0 0 0 100",  # intron +1, +2: G T
+    "60 3 34 3",
+    "70 8 12 10",
+    "8 6 78 8",
+    "16 16 20 48",
+)  # +3..+6: R A G T
+ACCEPTOR = _pwm(
+    "3 70 2 25",
+    "100 0 0 0",
+    "0 0 100 0",  # intron -3..-1: C A G
+    "25 13 50 12",
+)  # exon +1: G
 BRANCH_POINT = _pwm(_Y, "5 10 5 80", "30 20 30 20", "92 3 3 2", "10 45 5 40")  # y U n A y
 PPT_BASE = _pwm("9 33 8 50")[0]
-TATA_BOX = _pwm("10 5 5 80", "90 2 2 6", "11 2 2 85", "90 1 1 8", "55 3 2 40",
-                "85 2 3 10", "50 5 5 40", "40 7 45 8")  # T A T A W A W R
-BRE = _pwm("5 45 45 5", "5 45 45 5", "45 5 45 5", "5 85 5 5", "5 5 85 5", "5 85 5 5",
-           "5 85 5 5")  # S S R C G C C
+TATA_BOX = _pwm(
+    "10 5 5 80", "90 2 2 6", "11 2 2 85", "90 1 1 8", "55 3 2 40", "85 2 3 10", "50 5 5 40", "40 7 45 8"
+)  # T A T A W A W R
+BRE = _pwm("5 45 45 5", "5 45 45 5", "45 5 45 5", "5 85 5 5", "5 5 85 5", "5 85 5 5", "5 85 5 5")  # S S R C G C C
 INR = _pwm(_Y, _Y, "88 4 5 3", _N, _W, _Y, _Y)  # Y Y A(+1) N W Y Y
 DPE = _pwm("45 5 45 5", "5 5 85 5", _W, "5 45 5 45", "34 33 33 0")  # R G W Y V
-GC_BOX = _pwm("10 10 70 10", "10 10 70 10", "5 5 85 5", "5 5 85 5", "5 85 5 5", "5 5 85 5",
-              "5 5 85 5", "10 10 70 10", "20 20 40 20")  # G G G G C G G G G (Sp1)
-CCAAT_BOX = _pwm("45 5 45 5", "45 5 45 5", "5 85 5 5", "5 85 5 5", "90 4 3 3", "90 4 3 3",
-                 "4 3 3 90", "5 45 45 5", "45 5 45 5")  # R R C C A A T S R (NF-Y)
+GC_BOX = _pwm(
+    "10 10 70 10",
+    "10 10 70 10",
+    "5 5 85 5",
+    "5 5 85 5",
+    "5 85 5 5",
+    "5 5 85 5",
+    "5 5 85 5",
+    "10 10 70 10",
+    "20 20 40 20",
+)  # G G G G C G G G G (Sp1)
+CCAAT_BOX = _pwm(
+    "45 5 45 5", "45 5 45 5", "5 85 5 5", "5 85 5 5", "90 4 3 3", "90 4 3 3", "4 3 3 90", "5 45 45 5", "45 5 45 5"
+)  # R R C C A A T S R (NF-Y)
 
 PROMOTER_CLASSES = {"TATA": 0.3, "CpG": 0.45, "Inr-DPE": 0.25}
 """Promoter architectures and how often each gene gets one."""
@@ -140,12 +170,14 @@ _SIMPLE_UNITS = ("CA", "TTAGGG", "A", "AT", "GAA", "CAG")
 def repeat_consensus(rng: np.random.Generator) -> dict[str, np.ndarray]:
     """One consensus sequence per interspersed family (uint8 ASCII)."""
     alu = np.concatenate([markov_sequence(rng, 280, gc=0.56, cpg=0.9), _LETTERS[np.zeros(20, int)]])
-    return {"AluLike": alu, "L1Like": markov_sequence(rng, 1500, gc=0.38),
-            "MIRLike": markov_sequence(rng, 200, gc=0.46, cpg=0.5)}
+    return {
+        "AluLike": alu,
+        "L1Like": markov_sequence(rng, 1500, gc=0.38),
+        "MIRLike": markov_sequence(rng, 200, gc=0.46, cpg=0.5),
+    }
 
 
-def repeat_copy(rng: np.random.Generator, family: str,
-                consensus: dict[str, np.ndarray]) -> tuple[np.ndarray, str]:
+def repeat_copy(rng: np.random.Generator, family: str, consensus: dict[str, np.ndarray]) -> tuple[np.ndarray, str]:
     """A diverged copy of a repeat, soft-masked (lower case), and its strand (``"+"``/``"-"``).
 
     L1-like copies are 5'-truncated (a random 3' fragment), as most L1s are;
@@ -160,7 +192,7 @@ def repeat_copy(rng: np.random.Generator, family: str,
     else:
         seq = consensus[family]
         if family == "L1Like":
-            seq = seq[-int(rng.integers(200, len(seq) + 1)):]
+            seq = seq[-int(rng.integers(200, len(seq) + 1)) :]
         seq = seq.copy()
         divergence = rng.uniform(0.03, 0.2)
     hits = rng.random(len(seq)) < divergence
@@ -171,7 +203,7 @@ def repeat_copy(rng: np.random.Generator, family: str,
 
 
 def _put(locus: np.ndarray, start: int, motif: np.ndarray, name: str, found: list) -> None:
-    locus[start:start + len(motif)] = motif
+    locus[start : start + len(motif)] = motif
     found.append((name, start, start + len(motif)))
 
 
@@ -200,8 +232,9 @@ def plant_promoter(rng: np.random.Generator, locus: np.ndarray, tss: int, kind: 
     found: list[tuple[str, int, int]] = []
     if kind == "CpG":
         _put(locus, tss - 450, markov_sequence(rng, 650, gc=CPG_ISLAND_GC, cpg=0.8), "CpG_island", found)
-        starts = sorted(rng.choice(np.arange(tss - 160, tss - 45, 12), size=int(rng.integers(1, 4)),
-                                   replace=False).tolist())
+        starts = sorted(
+            rng.choice(np.arange(tss - 160, tss - 45, 12), size=int(rng.integers(1, 4)), replace=False).tolist()
+        )
         for start in starts:
             box = sample_pwm(rng, GC_BOX)
             _put(locus, start, box if rng.random() < 0.5 else reverse_complement(box), "GC_box", found)

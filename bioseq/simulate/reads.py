@@ -78,14 +78,24 @@ class SimulatedReads:
 
     def summary(self) -> dict:
         """JSON-ready figures (without the path)."""
-        return {"reads": self.n_reads, "read_length": self.read_length, "spliced": self.n_spliced,
-                "substitutions": self.n_substitutions,
-                "reads_per_transcript": self.reads_per_transcript}
+        return {
+            "reads": self.n_reads,
+            "read_length": self.read_length,
+            "spliced": self.n_spliced,
+            "substitutions": self.n_substitutions,
+            "reads_per_transcript": self.reads_per_transcript,
+        }
 
 
-def simulate_rnaseq(genome: SimulatedGenome, path: str | os.PathLike, *, n_reads: int = 20_000,
-                    read_length: int = 100, seed: int = 0,
-                    index: str | os.PathLike | None = None) -> SimulatedReads:
+def simulate_rnaseq(
+    genome: SimulatedGenome,
+    path: str | os.PathLike,
+    *,
+    n_reads: int = 20_000,
+    read_length: int = 100,
+    seed: int = 0,
+    index: str | os.PathLike | None = None,
+) -> SimulatedReads:
     """Simulate RNA-seq reads from ``genome``'s transcripts into a sorted, indexed BAM.
 
     Parameters
@@ -115,25 +125,33 @@ def simulate_rnaseq(genome: SimulatedGenome, path: str | os.PathLike, *, n_reads
         ``read_length``.
     """
     if not isinstance(genome, SimulatedGenome):
-        raise InputError(f"expected a SimulatedGenome, got {type(genome).__name__}",
-                         fix="Pass what simulate_genome() returned")
+        raise InputError(
+            f"expected a SimulatedGenome, got {type(genome).__name__}", fix="Pass what simulate_genome() returned"
+        )
     n_reads = check_count(n_reads, "the number of reads", 0, MAX_READS)
     read_length = check_count(read_length, "the read length", 20, 100_000)
     shortest = min(genome.transcripts, key=_length)
     if read_length > _length(shortest):
-        raise InputError(f"the read length ({read_length:,}) exceeds the {_length(shortest):,} bases "
-                         f"of transcript {shortest.id}", fix="Use shorter reads")
+        raise InputError(
+            f"the read length ({read_length:,}) exceeds the {_length(shortest):,} bases of transcript {shortest.id}",
+            fix="Use shorter reads",
+        )
     seed = check_count(seed, "the seed", 0, 2**32 - 1)
     rng = np.random.default_rng([seed, 2])
     counts = _allocate(rng, genome, n_reads, read_length)
-    reads = [read for tx, count in zip(genome.transcripts, counts) for read in
-             _transcript_reads(rng, genome.sequences[tx.chrom], tx, int(count), read_length)]
+    reads = [
+        read
+        for tx, count in zip(genome.transcripts, counts)
+        for read in _transcript_reads(rng, genome.sequences[tx.chrom], tx, int(count), read_length)
+    ]
     contig = {name: i for i, name in enumerate(genome.sequences)}
     reads.sort(key=lambda r: (contig[r.chrom], r.pos))
     index = os.fspath(path) + ".bai" if index is None else os.fspath(index)
     _write_indexed(reads, genome, os.fspath(path), index, read_length)
     return SimulatedReads(
-        path=os.fspath(path), read_length=read_length, n_reads=len(reads),
+        path=os.fspath(path),
+        read_length=read_length,
+        n_reads=len(reads),
         n_spliced=sum(len(r.cigar) > 1 for r in reads),
         n_substitutions=sum(r.substitutions for r in reads),
         reads_per_transcript={tx.id: int(c) for tx, c in zip(genome.transcripts, counts)},
@@ -179,12 +197,13 @@ def _transcript_reads(rng, contig: str, tx: Transcript, count: int, read_length:
     errors = rng.random((count, read_length)) < 10.0 ** (-quals.astype(float) / 10.0)
     reads = []
     for i, start in enumerate(starts.tolist()):
-        seq = mrna[start:start + read_length].copy()
+        seq = mrna[start : start + read_length].copy()
         hits = np.flatnonzero(errors[i])
         seq[hits] = _OTHER[_CODE[seq[hits]], rng.integers(3, size=len(hits))]
         cigar, pos = _cigar(tx.exons, offsets, start, read_length)
-        reads.append(_Read(tx.chrom, pos, cigar, seq.tobytes().decode(), quals[i], bool(reverse[i]),
-                           len(hits), tx.strand))
+        reads.append(
+            _Read(tx.chrom, pos, cigar, seq.tobytes().decode(), quals[i], bool(reverse[i]), len(hits), tx.strand)
+        )
     return reads
 
 
@@ -219,8 +238,10 @@ def _write_indexed(reads: list[_Read], genome: SimulatedGenome, path: str, index
         "HD": {"VN": "1.6", "SO": "coordinate"},
         "SQ": [{"SN": name, "LN": len(seq)} for name, seq in genome.sequences.items()],
         "PG": [{"ID": "bioseq", "PN": "bioseq", "VN": __version__}],
-        "CO": [f"SYNTHETIC RNA-seq reads from bioseq simulate (seed={genome.parameters['seed']}, "
-               f"read_length={read_length})"],
+        "CO": [
+            f"SYNTHETIC RNA-seq reads from bioseq simulate (seed={genome.parameters['seed']}, "
+            f"read_length={read_length})"
+        ],
     }
     with atomic_path(index) as bai, atomic_path(path) as bam:  # the BAM is renamed first
         with pysam.AlignmentFile(str(bam), "wb", header=header) as out:

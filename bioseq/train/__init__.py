@@ -6,10 +6,16 @@ Names are imported lazily (Lightning only when training starts).
 from bioseq._lazy import lazy_exports
 
 _EXPORTS = {
-    "TrainConfig": "config", "load_config": "config", "config_from_options": "config",
-    "train": "fit", "TrainResult": "fit",
-    "SequenceSet": "data", "split_validation": "data", "make_loader": "data",
-    "ClassifierModule": "module", "check_ranks": "cluster",
+    "TrainConfig": "config",
+    "load_config": "config",
+    "config_from_options": "config",
+    "train": "fit",
+    "TrainResult": "fit",
+    "SequenceSet": "data",
+    "split_validation": "data",
+    "make_loader": "data",
+    "ClassifierModule": "module",
+    "check_ranks": "cluster",
 }
 
 __all__ = sorted(_EXPORTS)

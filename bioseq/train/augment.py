@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from bioseq.alphabet import COMPLEMENT, N, PAD
+from bioseq.alphabet import COMPLEMENT, PAD, N
 
 __all__ = ["reverse_complement_batch", "random_shift", "augment"]
 

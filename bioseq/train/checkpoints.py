@@ -46,8 +46,17 @@ from bioseq.errors import InputError, option
 from bioseq.io.handles import atomic_path
 from bioseq.rundir import resume_command
 
-__all__ = ["CHECKPOINT_FORMAT", "RunCheckpoints", "StepSeeds", "StopOnSignal", "read_checkpoint",
-           "check_signature", "step_seed", "CONTINUABLE", "normalised"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "RunCheckpoints",
+    "StepSeeds",
+    "StopOnSignal",
+    "read_checkpoint",
+    "check_signature",
+    "step_seed",
+    "CONTINUABLE",
+    "normalised",
+]
 
 CHECKPOINT_FORMAT = "bioseq-checkpoint-v1"
 CONTINUABLE = ("epochs", "patience")
@@ -73,8 +82,7 @@ class StepSeeds(pl.Callback):
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
 
-    def on_train_batch_start(self, trainer: pl.Trainer, module: pl.LightningModule, batch: Any,
-                             batch_idx: int) -> None:
+    def on_train_batch_start(self, trainer: pl.Trainer, module: pl.LightningModule, batch: Any, batch_idx: int) -> None:
         torch.manual_seed(step_seed(self.seed, trainer.global_step, trainer.global_rank))
 
 
@@ -101,8 +109,9 @@ class RunCheckpoints(pl.Callback):
     epoch it ends.
     """
 
-    def __init__(self, directory: Path, *, monitor: str, mode: str, signature: dict,
-                 every_steps: int | None = None) -> None:
+    def __init__(
+        self, directory: Path, *, monitor: str, mode: str, signature: dict, every_steps: int | None = None
+    ) -> None:
         self.directory = Path(directory)
         self.monitor, self.mode = monitor, mode
         self.signature = signature
@@ -129,9 +138,13 @@ class RunCheckpoints(pl.Callback):
         self.best_epoch = int(epoch) if isinstance(epoch, int) else None
 
     def on_save_checkpoint(self, trainer: pl.Trainer, module: pl.LightningModule, checkpoint: dict) -> None:
-        checkpoint["bioseq"] = {"format": CHECKPOINT_FORMAT, "signature": self.signature,
-                                "stopped": bool(self._stopped), "epoch": int(trainer.current_epoch),
-                                "global_step": int(trainer.global_step)}
+        checkpoint["bioseq"] = {
+            "format": CHECKPOINT_FORMAT,
+            "signature": self.signature,
+            "stopped": bool(self._stopped),
+            "epoch": int(trainer.current_epoch),
+            "global_step": int(trainer.global_step),
+        }
 
     def save(self, trainer: pl.Trainer, path: Path) -> None:
         """Save a checkpoint of ``trainer`` to ``path`` atomically (every rank calls this; rank 0 writes)."""
@@ -139,8 +152,9 @@ class RunCheckpoints(pl.Callback):
         with atomic_path(path) as tmp:
             trainer.save_checkpoint(tmp, weights_only=False)
 
-    def on_train_batch_end(self, trainer: pl.Trainer, module: pl.LightningModule, outputs, batch,
-                           batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, module: pl.LightningModule, outputs, batch, batch_idx: int
+    ) -> None:
         stop = _any_rank(trainer, interrupt.pending() is not None)
         if stop or (self.every_steps and trainer.global_step % self.every_steps == 0):
             self.save(trainer, self.last_path)
@@ -152,8 +166,9 @@ class RunCheckpoints(pl.Callback):
         # on_train_epoch_end, earlier in the callback list (as Lightning's ModelCheckpoint does it).
         value = trainer.callback_metrics.get(self.monitor)
         score = float(value) if value is not None else float("nan")
-        if math.isfinite(score) and (self.best_score is None or (
-                score > self.best_score if self.mode == "max" else score < self.best_score)):
+        if math.isfinite(score) and (
+            self.best_score is None or (score > self.best_score if self.mode == "max" else score < self.best_score)
+        ):
             self.best_score, self.best_epoch = score, int(trainer.current_epoch)
             self.save(trainer, self.best_path)  # before last.ckpt, whose state says this file is the best
         self._stopped = bool(trainer.should_stop) or trainer.current_epoch + 1 >= (trainer.max_epochs or 0)
@@ -164,8 +179,10 @@ class RunCheckpoints(pl.Callback):
 
     def resume_note(self, trainer: pl.Trainer) -> str:
         """The sentence printed when a signal stops training."""
-        return (f"checkpoint {self.last_path} (epoch {trainer.current_epoch + 1}, step {trainer.global_step}); "
-                f"continue with: {resume_command(self.directory.parent)}")
+        return (
+            f"checkpoint {self.last_path} (epoch {trainer.current_epoch + 1}, step {trainer.global_step}); "
+            f"continue with: {resume_command(self.directory.parent)}"
+        )
 
 
 class StopOnSignal(pl.Callback):
@@ -217,21 +234,37 @@ def read_checkpoint(path: str | Path) -> dict:
     path = Path(path)
     fix = "Pass a last.ckpt written by bioseq train for this run, or start again without resuming"
     if not path.is_file():
-        raise InputError("there is no checkpoint to resume from", path=path,
-                         fix=f"Train without resuming first, or point {option('resume', 'PATH.ckpt')} at a "
-                             "checkpoint file")
+        raise InputError(
+            "there is no checkpoint to resume from",
+            path=path,
+            fix=f"Train without resuming first, or point {option('resume', 'PATH.ckpt')} at a checkpoint file",
+        )
     try:
         # mmap: the tensors stay on disk until used, so checking the record of a large checkpoint reads little
         checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, TypeError, AttributeError,
-            zipfile.BadZipFile, KeyError, ImportError) as exc:
+    except (
+        pickle.UnpicklingError,
+        RuntimeError,
+        EOFError,
+        OSError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        zipfile.BadZipFile,
+        KeyError,
+        ImportError,
+    ) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"this checkpoint cannot be loaded safely ({first[:200]})", path=path, fix=fix) from None
     record = checkpoint.get("bioseq") if isinstance(checkpoint, dict) else None
-    if not isinstance(record, dict) or record.get("format") != CHECKPOINT_FORMAT \
-            or not isinstance(record.get("signature"), dict):
-        raise InputError("this is not a checkpoint written by bioseq train (it has no bioseq record)",
-                         path=path, fix=fix)
+    if (
+        not isinstance(record, dict)
+        or record.get("format") != CHECKPOINT_FORMAT
+        or not isinstance(record.get("signature"), dict)
+    ):
+        raise InputError(
+            "this is not a checkpoint written by bioseq train (it has no bioseq record)", path=path, fix=fix
+        )
     return checkpoint
 
 
@@ -249,11 +282,17 @@ def check_signature(checkpoint: dict, signature: dict, path: str | Path, *, allo
         if key in allow or found.get(key) == expected.get(key):
             continue
         shown = "the training data" if key.endswith("sha256") else key
-        detail = "" if key.endswith("sha256") else (
-            f" (the checkpoint has {found.get(key)!r}, this run {expected.get(key)!r})")
-        raise InputError(f"this checkpoint belongs to a run with other settings: {shown} differs{detail}",
-                         path=path, fix="Resume with the run's own settings (bioseq train --config RUN/config.yaml "
-                         f"--resume last), or start again with {option('overwrite', 'True')}")
+        detail = (
+            ""
+            if key.endswith("sha256")
+            else (f" (the checkpoint has {found.get(key)!r}, this run {expected.get(key)!r})")
+        )
+        raise InputError(
+            f"this checkpoint belongs to a run with other settings: {shown} differs{detail}",
+            path=path,
+            fix="Resume with the run's own settings (bioseq train --config RUN/config.yaml "
+            f"--resume last), or start again with {option('overwrite', 'True')}",
+        )
 
 
 def finished(checkpoint: dict, signature: dict) -> bool:
@@ -270,8 +309,11 @@ def load_weights(path: Path) -> dict[str, torch.Tensor]:
     checkpoint = read_checkpoint(path)
     state = checkpoint.get("state_dict")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise InputError("the checkpoint holds no model weights", path=path,
-                         fix=f"Train the run again with {option('overwrite', 'True')}")
+        raise InputError(
+            "the checkpoint holds no model weights",
+            path=path,
+            fix=f"Train the run again with {option('overwrite', 'True')}",
+        )
     return state
 
 

@@ -22,9 +22,6 @@ from bioseq.models.registry import MAX_LENGTH
 
 __all__ = ["TrainConfig", "load_config", "config_from_options"]
 
-DEFAULT_LR = {"transformer": 1e-3, "lstm": 2e-3, "cnn": 2e-3}
-"""Peak learning rate of each model when ``lr`` is not given (the winners of benchmarks/quality.py)."""
-
 SMALL_TRAINING_SET = 8192
 """Below this many training sequences the default batch is 32, not 128: a small set gives few
 steps per epoch, and more, noisier steps train better (benchmarks/quality.py: on CNNProm B. subtilis,
@@ -49,8 +46,9 @@ class TrainConfig(BaseModel):
     train: Path = Field(description="labelled training sequences")
     valid: Path | None = Field(None, description="validation set; carved from train when absent")
     test: Path | None = Field(None, description="test set, evaluated once after training")
-    length: int | None = Field(None, ge=1, le=MAX_LENGTH,
-                               description="fixed input width (pad/refuse longer); default the longest")
+    length: int | None = Field(
+        None, ge=1, le=MAX_LENGTH, description="fixed input width (pad/refuse longer); default the longest"
+    )
     valid_fraction: float = Field(0.1, gt=0, lt=0.5)
     split_by: Literal["auto", "stratified", "chromosome"] = "auto"
     sequence_column: str = "sequence"
@@ -60,10 +58,15 @@ class TrainConfig(BaseModel):
     model_options: dict[str, Any] = Field(default_factory=dict)
     # optimisation
     epochs: int = Field(20, ge=1)
-    batch_size: int | None = Field(None, ge=1, description="sequences per batch; default 32 for training sets "
-                                   f"under {SMALL_TRAINING_SET:,} sequences, else 128")
-    lr: float | None = Field(None, gt=0, description="peak learning rate; default the model's "
-                             "(transformer 1e-3, lstm and cnn 2e-3)")
+    batch_size: int | None = Field(
+        None,
+        ge=1,
+        description="sequences per batch; default 32 for training sets "
+        f"under {SMALL_TRAINING_SET:,} sequences, else 128",
+    )
+    lr: float | None = Field(
+        None, gt=0, description="peak learning rate; default the model's (transformer 1e-3, lstm and cnn 2e-3)"
+    )
     weight_decay: float = Field(0.01, ge=0)
     warmup_fraction: float = Field(0.05, ge=0, lt=1)
     gradient_clip: float | None = Field(1.0, gt=0)
@@ -71,8 +74,12 @@ class TrainConfig(BaseModel):
     label_smoothing: float = Field(0.0, ge=0, lt=0.5)
     rc_augment: bool = False
     shift_augment: int = Field(0, ge=0, description="random shifts of up to this many bases")
-    ema_epochs: float = Field(0.0, ge=0, description="validate, checkpoint and keep an exponential moving "
-                              "average of the weights with this time constant in epochs; 0 = off")
+    ema_epochs: float = Field(
+        0.0,
+        ge=0,
+        description="validate, checkpoint and keep an exponential moving "
+        "average of the weights with this time constant in epochs; 0 = off",
+    )
     monitor: Literal[MONITORS] = "mcc"
     patience: int = Field(5, ge=1)
     # hardware and reproducibility
@@ -84,18 +91,28 @@ class TrainConfig(BaseModel):
     num_workers: int = Field(0, ge=0)
     seed: int = 0
     split_seed: int | None = Field(None, description="seed of the validation split carved from train; default seed")
-    ensemble: int = Field(1, ge=1, le=MAX_MEMBERS,
-                          description="train this many models (seeds seed, seed+1, ...) and average them")
+    ensemble: int = Field(
+        1, ge=1, le=MAX_MEMBERS, description="train this many models (seeds seed, seed+1, ...) and average them"
+    )
     compile: bool = False
     # output
     out: Path = Field(description="run directory: logs, checkpoints and the model bundle")
     resume: Path | Literal["last", "auto"] | None = Field(
-        None, description="continue an interrupted run: 'last' (OUT/checkpoints/last.ckpt), 'auto' (continue it "
-        "when OUT holds one of these settings, finish at once when OUT is complete, else start) or a .ckpt file")
-    overwrite: bool = Field(False, description="replace a finished run in OUT (its outputs are removed first); "
-                            "with resume 'auto', also a run of other settings")
-    checkpoint_steps: int | None = Field(None, ge=1, description="also write OUT/checkpoints/last.ckpt every N "
-                                         "training steps (last.ckpt is always written after each epoch)")
+        None,
+        description="continue an interrupted run: 'last' (OUT/checkpoints/last.ckpt), 'auto' (continue it "
+        "when OUT holds one of these settings, finish at once when OUT is complete, else start) or a .ckpt file",
+    )
+    overwrite: bool = Field(
+        False,
+        description="replace a finished run in OUT (its outputs are removed first); "
+        "with resume 'auto', also a run of other settings",
+    )
+    checkpoint_steps: int | None = Field(
+        None,
+        ge=1,
+        description="also write OUT/checkpoints/last.ckpt every N "
+        "training steps (last.ckpt is always written after each epoch)",
+    )
     max_time: str | None = Field(None, description="stop after DD:HH:MM:SS")
 
     def __init__(self, **options: Any) -> None:
@@ -109,7 +126,7 @@ class TrainConfig(BaseModel):
     def _known_model(cls, value: str) -> str:
         from bioseq.models.registry import model_names
 
-        names = model_names() + ["kmer_logistic"]
+        names = model_names()
         if value not in names:
             close = difflib.get_close_matches(value, names, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -118,17 +135,33 @@ class TrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
-        if self.monitor == "loss" and self.model == "kmer_logistic":
-            raise ValueError("monitor='loss' has no meaning for the kmer_logistic baseline")
-        if self.ensemble > 1 and self.model == "kmer_logistic":
-            raise ValueError("the kmer_logistic baseline fits the same model for every seed, so an ensemble "
-                             "of it adds nothing; leave ensemble at 1")
+        kind = self.kind
+        if self.monitor == "loss" and kind.trainer == "fit":
+            raise ValueError(
+                f"monitor='loss' has no meaning for model {self.model!r}, which is fitted in one call without epochs"
+            )
+        if self.ensemble > 1 and not kind.seeded:
+            raise ValueError(
+                f"model {self.model!r} fits the same model for every seed, so an ensemble of it adds "
+                "nothing; leave ensemble at 1"
+            )
+        if not kind.distributed and (self.num_nodes > 1 or (isinstance(self.devices, int) and self.devices > 1)):
+            raise ValueError(f"model {self.model!r} trains in one process; leave devices and num_nodes at 1")
         return self
+
+    @property
+    def kind(self):
+        """The :class:`~bioseq.models.kinds.ModelKind` of ``model``."""
+        from bioseq.models.registry import model_kind
+
+        return model_kind(self.model)
 
     @property
     def learning_rate(self) -> float:
         """``lr``, or the model's default peak learning rate when it is not set."""
-        return self.lr if self.lr is not None else DEFAULT_LR.get(self.model, 1e-3)
+        if self.lr is not None:
+            return self.lr
+        return self.kind.default_lr or 1e-3
 
     def batch_size_for(self, n_train: int) -> int:
         """``batch_size``, or the default for a training set of ``n_train`` sequences when it is not set."""
@@ -154,8 +187,11 @@ def _explain(error: ValidationError, source: str | None) -> InputError:
         fix = f"Did you mean {close[0]!r}?" if close else "Remove it; see 'bioseq train --help'"
         return InputError(problem, path=source, fix=fix)
     if kind == "missing":
-        return InputError(f"the field {field!r} is required", path=source,
-                          fix=f"Give it in the config or as {option(field, field.upper())}")
+        return InputError(
+            f"the field {field!r} is required",
+            path=source,
+            fix=f"Give it in the config or as {option(field, field.upper())}",
+        )
     message = first["msg"].removeprefix("Value error, ")
     if kind == "literal_error":
         allowed = message.split("Input should be ", 1)[-1]
@@ -198,8 +234,11 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
             raise InputError("the config file does not exist", path=source) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            raise InputError(f"the config is not valid YAML ({getattr(exc, 'problem', exc)})", path=source,
-                             line=None if mark is None else mark.line + 1) from None
+            raise InputError(
+                f"the config is not valid YAML ({getattr(exc, 'problem', exc)})",
+                path=source,
+                line=None if mark is None else mark.line + 1,
+            ) from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):

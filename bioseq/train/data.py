@@ -23,12 +23,12 @@ import numpy as np
 import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler
 
+from bioseq.codes import check_codes
 from bioseq.errors import InputError, option
 from bioseq.io.interval import chromosome_of
 from bioseq.io.labels import LabelledSequences
 
 __all__ = ["SequenceSet", "split_validation", "make_loader", "chromosomes_of", "EpochOrder", "ResumableLoader"]
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +40,14 @@ class SequenceSet:
     names: tuple[str, ...]
     classes: tuple[str, ...]
     task: str
+
+    def __post_init__(self) -> None:
+        check_codes(self.codes)  # once, on the host: models read code values unchecked (bioseq.models.layers)
+        if self.codes.ndim != 2:
+            raise InputError(
+                f"codes must be a 2-D (N, L) array, got shape {self.codes.shape}",
+                fix="Encode sequences with bioseq.codes.encode()",
+            )
 
     @classmethod
     def from_labelled(cls, data: LabelledSequences, *, length: int | None = None) -> SequenceSet:
@@ -53,7 +61,9 @@ class SequenceSet:
     def subset(self, index: np.ndarray) -> SequenceSet:
         """The rows at ``index`` (0-based positions)."""
         return dataclasses.replace(
-            self, codes=self.codes[index], labels=self.labels[index],
+            self,
+            codes=self.codes[index],
+            labels=self.labels[index],
             names=tuple(self.names[i] for i in np.asarray(index).tolist()),
         )
 
@@ -115,8 +125,10 @@ def split_validation(
         valid_mask, how = _stratified(data, fraction, rng)
     train_idx, valid_idx = np.flatnonzero(~valid_mask), np.flatnonzero(valid_mask)
     if len(valid_idx) == 0 or len(train_idx) == 0:
-        raise InputError(f"the training data ({len(data)} sequences) are too few to split off a validation set",
-                         fix=f"Give a validation file with {option('valid', repr('valid.csv'))}")
+        raise InputError(
+            f"the training data ({len(data)} sequences) are too few to split off a validation set",
+            fix=f"Give a validation file with {option('valid', repr('valid.csv'))}",
+        )
     return data.subset(train_idx), data.subset(valid_idx), how
 
 
@@ -258,8 +270,9 @@ class ResumableLoader(DataLoader):
             yield batch
 
 
-def make_loader(data: SequenceSet, *, batch_size: int, shuffle: bool, num_workers: int = 0,
-                seed: int = 0) -> DataLoader:
+def make_loader(
+    data: SequenceSet, *, batch_size: int, shuffle: bool, num_workers: int = 0, seed: int = 0
+) -> DataLoader:
     """A loader of ``(codes (B, L) uint8, labels)`` batches in :class:`EpochOrder`, resumable mid-epoch.
 
     Parameters
@@ -280,6 +293,9 @@ def make_loader(data: SequenceSet, *, batch_size: int, shuffle: bool, num_worker
     """
     batches = BatchSampler(EpochOrder(len(data), shuffle=shuffle, seed=seed), batch_size=batch_size, drop_last=False)
     return ResumableLoader(
-        _Batches(data.codes, data.labels), batch_sampler=batches, num_workers=num_workers,
-        collate_fn=_as_batch, persistent_workers=num_workers > 0,
+        _Batches(data.codes, data.labels),
+        batch_sampler=batches,
+        num_workers=num_workers,
+        collate_fn=_as_batch,
+        persistent_workers=num_workers > 0,
     )

@@ -28,6 +28,7 @@ metrics as an uninterrupted run of the same seed (:mod:`bioseq.train.checkpoints
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 import warnings
@@ -41,7 +42,14 @@ from bioseq.io.labels import LabelledSequences
 from bioseq.train.config import TrainConfig
 from bioseq.train.data import SequenceSet, make_loader, split_validation
 from bioseq.train.outputs import (
-    RunData, TrainResult, completed, data_summary, evaluate_run, hyperparameters, save_and_evaluate,
+    Run,
+    RunData,
+    TrainResult,
+    completed,
+    data_summary,
+    evaluate_run,
+    hyperparameters,
+    save_and_evaluate,
 )
 from bioseq.train.progress import merge_log, read_log
 
@@ -64,16 +72,20 @@ def _datasets(config: TrainConfig) -> tuple[SequenceSet, SequenceSet, SequenceSe
     valid = read_split(config.valid, config, train.classes) if config.valid else None
     test = read_split(config.test, config, train.classes) if config.test else None
     if valid is not None and valid.task != train.task:
-        raise InputError(f"the validation set is {valid.task} but the training set is {train.task}",
-                         path=str(config.valid))
+        raise InputError(
+            f"the validation set is {valid.task} but the training set is {train.task}", path=str(config.valid)
+        )
     longest = max(len(s) for part in (train, valid, test) if part is not None for s in part.sequences)
     length = config.length or longest
     encode = lambda part: SequenceSet.from_labelled(part, length=length)  # noqa: E731
     train_set = encode(train)
     if valid is None:
         train_set, valid_set, how = split_validation(
-            train_set, fraction=config.valid_fraction, by=config.split_by,
-            seed=config.seed if config.split_seed is None else config.split_seed)
+            train_set,
+            fraction=config.valid_fraction,
+            by=config.split_by,
+            seed=config.seed if config.split_seed is None else config.split_seed,
+        )
     else:
         valid_set, how = encode(valid), f"validation = {config.valid}"
     return train_set, valid_set, None if test is None else encode(test), how
@@ -141,20 +153,35 @@ def _trainer(config: TrainConfig, run: Path, extra_callbacks=(), *, steps_per_ep
         *extra_callbacks,
         EarlyStopping(monitor=monitor, mode=config.monitor_mode, patience=config.patience),
         # last: its checkpoints record the early-stopping decision of the epoch
-        RunCheckpoints(run.resolve() / "checkpoints", monitor=monitor, mode=config.monitor_mode,
-                       signature=signature, every_steps=config.checkpoint_steps),
+        RunCheckpoints(
+            run.resolve() / "checkpoints",
+            monitor=monitor,
+            mode=config.monitor_mode,
+            signature=signature,
+            every_steps=config.checkpoint_steps,
+        ),
     ]
     strategy = config.strategy
     if strategy == "auto" and (config.num_nodes > 1 or (isinstance(config.devices, int) and config.devices > 1)):
         strategy = "ddp"
     return pl.Trainer(
-        accelerator=config.accelerator, devices=config.devices, num_nodes=config.num_nodes,
-        strategy=strategy, precision=_precision(config), max_epochs=config.epochs,
-        max_time=config.max_time, gradient_clip_val=config.gradient_clip, callbacks=callbacks,
-        logger=_loggers(run), enable_progress_bar=sys.stderr.isatty(), enable_model_summary=False,
+        accelerator=config.accelerator,
+        devices=config.devices,
+        num_nodes=config.num_nodes,
+        strategy=strategy,
+        precision=_precision(config),
+        max_epochs=config.epochs,
+        max_time=config.max_time,
+        gradient_clip_val=config.gradient_clip,
+        callbacks=callbacks,
+        logger=_loggers(run),
+        enable_progress_bar=sys.stderr.isatty(),
+        enable_model_summary=False,
         enable_checkpointing=False,  # RunCheckpoints writes them, atomically, at fixed paths
         use_distributed_sampler=False,  # the loaders shard by rank themselves (EpochOrder)
-        plugins=_cluster_plugins(), deterministic=not torch.cuda.is_available(), log_every_n_steps=10,
+        plugins=_cluster_plugins(),
+        deterministic=not torch.cuda.is_available(),
+        log_every_n_steps=10,
         default_root_dir=str(run),
     )
 
@@ -175,8 +202,8 @@ def train(config: TrainConfig, *, callbacks=()) -> TrainResult | None:
     config : TrainConfig
     callbacks : sequence of lightning.pytorch.Callback, optional
         Added to bioseq's own (early stopping, checkpoints, logs); e.g. the
-        pruning callback of :func:`bioseq.train.tune.tune`. Ignored by the
-        k-mer baseline, which has no epochs.
+        pruning callback of :func:`bioseq.train.tune.tune`. Ignored by kinds
+        of model fitted in one call (``trainer = "fit"``), which have no epochs.
 
     Returns
     -------
@@ -193,11 +220,12 @@ def train(config: TrainConfig, *, callbacks=()) -> TrainResult | None:
         On SIGTERM or SIGINT, after ``checkpoints/last.ckpt`` was written.
     """
     from bioseq.rundir import resume_command
-    from bioseq.train.cluster import check_ranks, launch_rank
+    from bioseq.train.ranks import check_ranks, launch_rank
     from bioseq.train.resume import plan_run, refuse_existing, run_signature, start_run
 
     started = time.perf_counter()
-    if config.model != "kmer_logistic":
+    kind = config.kind
+    if kind.distributed:
         check_ranks(config.devices, config.num_nodes)  # before any data is read
     if config.ensemble > 1:
         return _train_ensemble(config, callbacks, started)
@@ -214,33 +242,41 @@ def train(config: TrainConfig, *, callbacks=()) -> TrainResult | None:
         return completed(run, started)
     if first:
         start_run(config, run, plan)
-    parts = RunData(train_set, valid_set, test_set, how, signature)
+    job = Run(config=config, path=run, data=RunData(train_set, valid_set, test_set, how, signature), started=started)
     try:
-        if config.model == "kmer_logistic":
-            return _train_baseline(config, run, parts, started)
+        if kind.trainer == "fit":
+            return _fit_in_one_call(job)
         module = _module(config, _build(config, train_set), train_set)
         info = {"split": how}
         if plan.action == "finish":
             info.update(epochs_run=plan.epochs_run, world_size=_world_size(config))
         else:
-            info.update(_fit(config, run, module, parts, plan, callbacks))
+            info.update(_fit(job, module, plan, callbacks))
             if info["rank"] != 0:
                 return None
-        return _finish(config, run, module, parts, info, started)
+        return _finish(job, module, info)
     except interrupt.Interrupted as stop:
         if stop.note is None:  # stopped outside the training loop: no new checkpoint, but the command holds
             stop.note = f"continue with: {resume_command(run.resolve())}"
         raise
 
 
-def _fit(config: TrainConfig, run: Path, module, parts: RunData, plan, callbacks) -> dict:
+def _fit(job: Run, module, plan, callbacks) -> dict:
     """Run Lightning's fit (from scratch or from ``plan.checkpoint``) with signals deferred to step ends."""
     from bioseq.train.progress import quiet_lightning
 
+    config, run, parts = job.config, job.path, job.data
     train_set = parts.train
-    loaders = [make_loader(part, batch_size=config.batch_size_for(len(train_set)), shuffle=shuffle, seed=config.seed,
-                           num_workers=config.num_workers)
-               for part, shuffle in ((train_set, True), (parts.valid, False))]
+    loaders = [
+        make_loader(
+            part,
+            batch_size=config.batch_size_for(len(train_set)),
+            shuffle=shuffle,
+            seed=config.seed,
+            num_workers=config.num_workers,
+        )
+        for part, shuffle in ((train_set, True), (parts.valid, False))
+    ]
     resume = None if plan.action == "train" else str(plan.checkpoint)
     if resume:
         log.info("resuming %s from %s", run, resume)
@@ -249,8 +285,9 @@ def _fit(config: TrainConfig, run: Path, module, parts: RunData, plan, callbacks
     with quiet_lightning(not sys.stderr.isatty()), warnings.catch_warnings(), interrupt.deferred():
         if earlier:  # the earlier rows are put back after training (_merge_log)
             warnings.filterwarnings("ignore", message=r".*Previous log files in this directory will be deleted.*")
-        trainer = _trainer(config, run, callbacks, steps_per_epoch=_steps_per_epoch(config, len(train_set)),
-                           signature=parts.signature)
+        trainer = _trainer(
+            config, run, callbacks, steps_per_epoch=_steps_per_epoch(config, len(train_set)), signature=parts.signature
+        )
         trainer.fit(module, *loaders, ckpt_path=resume, weights_only=True)
     if earlier and trainer.is_global_zero:
         merge_log(log_path, earlier)
@@ -264,10 +301,7 @@ def _seed(seed: int) -> None:
 
 
 def _build(config: TrainConfig, train_set: SequenceSet):
-    from bioseq.models.registry import build_model
-
-    options = {**config.model_options, "n_outputs": train_set.n_outputs}
-    model = build_model(config.model, options)
+    model = config.kind.build(config.model_options, n_outputs=train_set.n_outputs)
     return torch.compile(model) if config.compile else model
 
 
@@ -278,10 +312,17 @@ def _module(config: TrainConfig, model, train_set: SequenceSet):
     if config.class_weights == "balanced":
         weights = train_set.class_weights().tolist()
     return ClassifierModule(
-        model, task=train_set.task, classes=train_set.classes, lr=config.learning_rate,
-        weight_decay=config.weight_decay, warmup_fraction=config.warmup_fraction, class_weights=weights,
-        label_smoothing=config.label_smoothing, rc_augment=config.rc_augment,
-        shift_augment=config.shift_augment, total_steps=config.epochs * _steps_per_epoch(config, len(train_set)),
+        model,
+        task=train_set.task,
+        classes=train_set.classes,
+        lr=config.learning_rate,
+        weight_decay=config.weight_decay,
+        warmup_fraction=config.warmup_fraction,
+        class_weights=weights,
+        label_smoothing=config.label_smoothing,
+        rc_augment=config.rc_augment,
+        shift_augment=config.shift_augment,
+        total_steps=config.epochs * _steps_per_epoch(config, len(train_set)),
     )
 
 
@@ -291,7 +332,8 @@ def _world_size(config: TrainConfig) -> int:
 
 def _steps_per_epoch(config: TrainConfig, n_train: int) -> int:
     """Optimiser steps per epoch on each rank: every rank gets ceil(n / world) sequences (EpochOrder)."""
-    return -(-(-(-n_train // _world_size(config))) // config.batch_size_for(n_train))
+    per_rank = math.ceil(n_train / _world_size(config))
+    return math.ceil(per_rank / config.batch_size_for(n_train))
 
 
 def _train_ensemble(config: TrainConfig, callbacks, started: float) -> TrainResult | None:
@@ -303,9 +345,8 @@ def _train_ensemble(config: TrainConfig, callbacks, started: float) -> TrainResu
     from their last checkpoint (or start): each member runs with ``resume="auto"``.
     """
     from bioseq.bundle import save_ensemble
+    from bioseq.train.ranks import launch_rank
     from bioseq.train.resume import plan_run, refuse_existing, run_signature, start_run
-
-    from bioseq.train.cluster import launch_rank
 
     run = Path(config.out)
     first = launch_rank(config.devices) == 0
@@ -314,6 +355,7 @@ def _train_ensemble(config: TrainConfig, callbacks, started: float) -> TrainResu
     split_seed = config.seed if config.split_seed is None else config.split_seed
     train_set, valid_set, test_set, how = _datasets(config)
     parts = RunData(train_set, valid_set, test_set, how, run_signature(config, train_set, valid_set))
+    job = Run(config=config, path=run, data=parts, started=started)
     plan = plan_run(config.model_copy(update={"resume": "auto" if config.resume else None}), parts.signature)
     if plan.action == "done":
         return completed(run, started)
@@ -322,42 +364,58 @@ def _train_ensemble(config: TrainConfig, callbacks, started: float) -> TrainResu
     length = int(train_set.codes.shape[1])  # members see no test set: give them the ensemble's width
     members = []
     for i in range(config.ensemble):
-        member = config.model_copy(update={
-            "ensemble": 1, "seed": config.seed + i, "split_seed": split_seed, "out": run / "members" / str(i),
-            "test": None, "resume": "auto" if config.resume is not None else None, "length": length})
+        member = config.model_copy(
+            update={
+                "ensemble": 1,
+                "seed": config.seed + i,
+                "split_seed": split_seed,
+                "out": run / "members" / str(i),
+                "test": None,
+                "resume": "auto" if config.resume is not None else None,
+                "length": length,
+            }
+        )
         result = train(member, callbacks=callbacks)
         members.append(None if result is None else result.bundle_dir)
     if any(m is None for m in members):  # a DDP rank other than 0
         return None
     bundle_dir = save_ensemble(
-        run / "bundle", members,
-        training={**hyperparameters(config, len(train_set)), "split": how,
-                  "member_seeds": [config.seed + i for i in range(len(members))]},
-        data=data_summary(parts))
-    return evaluate_run(config, run, bundle_dir, parts, started)
+        run / "bundle",
+        members,
+        training={
+            **hyperparameters(config, len(train_set)),
+            "split": how,
+            "member_seeds": [config.seed + i for i in range(len(members))],
+        },
+        data=data_summary(parts),
+    )
+    return evaluate_run(job, bundle_dir)
 
 
-def _finish(config: TrainConfig, run: Path, module, parts: RunData, info: dict, started: float) -> TrainResult:
+def _finish(job: Run, module, info: dict) -> TrainResult:
     """Rank 0: take the best weights, save the bundle, evaluate it, write metrics, plots and the marker."""
     from bioseq.train.checkpoints import BEST, load_weights
 
-    best = run / "checkpoints" / BEST  # from the run directory, never from inside a checkpoint
+    config, parts = job.config, job.data
+    best = job.path / "checkpoints" / BEST  # from the run directory, never from inside a checkpoint
     if best.is_file():
         module.load_state_dict(load_weights(best))
     model = module.model.cpu().eval()
     info = {**{k: v for k, v in info.items() if k != "rank"}, "best_checkpoint": str(best) if best.is_file() else None}
     return save_and_evaluate(
-        config, run, parts, started, model=model, model_name=config.model,
-        model_options={**config.model_options, "n_outputs": parts.train.n_outputs},
-        length=int(parts.train.codes.shape[1]), training={**hyperparameters(config, len(parts.train)), **info})
+        job,
+        model,
+        options={**config.model_options, "n_outputs": parts.train.n_outputs},
+        training={**hyperparameters(config, len(parts.train)), **info},
+    )
 
 
-def _train_baseline(config: TrainConfig, run: Path, parts: RunData, started: float) -> TrainResult:
-    """The k-mer logistic regression reference point: fit, bundle, evaluate."""
-    from bioseq.models.kmer_baseline import KmerLogisticBaseline
-
-    baseline = KmerLogisticBaseline(seed=config.seed, **config.model_options)
-    baseline.fit(parts.train.codes, parts.train.labels, parts.train.task, n_classes=len(parts.train.classes))
-    return save_and_evaluate(
-        config, run, parts, started, model=baseline, model_name="kmer_logistic",
-        model_options=dict(config.model_options), length=None, training={"split": parts.how, "seed": config.seed})
+def _fit_in_one_call(job: Run) -> TrainResult:
+    """A kind of model fitted in one call (``trainer = "fit"``): fit, bundle, evaluate."""
+    config, train = job.config, job.data.train
+    kind = config.kind
+    options = kind.check_options(config.model_options)
+    model = kind.fit(
+        options, codes=train.codes, labels=train.labels, task=train.task, classes=train.classes, seed=config.seed
+    )
+    return save_and_evaluate(job, model, options=options, training={"split": job.data.how, "seed": config.seed})

@@ -53,10 +53,21 @@ class ClassifierModule(pl.LightningModule):
         checkpoint is restored, which would lose the loader's position.
     """
 
-    def __init__(self, model: nn.Module, *, task: str, classes: tuple[str, ...], lr: float = 1e-3,
-                 weight_decay: float = 0.01, warmup_fraction: float = 0.05,
-                 class_weights: list[float] | None = None, label_smoothing: float = 0.0,
-                 rc_augment: bool = True, shift_augment: int = 0, total_steps: int | None = None) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        task: str,
+        classes: tuple[str, ...],
+        lr: float = 1e-3,
+        weight_decay: float = 0.01,
+        warmup_fraction: float = 0.05,
+        class_weights: list[float] | None = None,
+        label_smoothing: float = 0.0,
+        rc_augment: bool = True,
+        shift_augment: int = 0,
+        total_steps: int | None = None,
+    ) -> None:
         super().__init__()
         self.model = model
         self.task, self.classes = task, tuple(classes)
@@ -142,4 +153,5 @@ def _warmup_cosine(warmup: int, total: int):
             return (step + 1) / (warmup + 1)
         progress = (step - warmup) / max(total - warmup, 1)
         return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
     return factor

@@ -16,8 +16,18 @@ from pathlib import Path
 from bioseq.train.config import TrainConfig
 from bioseq.train.data import SequenceSet
 
-__all__ = ["TrainResult", "RunData", "evaluate_split", "save_and_evaluate", "evaluate_run", "data_summary",
-           "write_outputs", "hyperparameters", "completed"]
+__all__ = [
+    "TrainResult",
+    "RunData",
+    "Run",
+    "evaluate_split",
+    "save_and_evaluate",
+    "evaluate_run",
+    "data_summary",
+    "write_outputs",
+    "hyperparameters",
+    "completed",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +52,16 @@ class RunData:
     signature: dict
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Run:
+    """One training run in progress: its settings, directory, data and start time (``time.perf_counter()``)."""
+
+    config: TrainConfig
+    path: Path
+    data: RunData
+    started: float
+
+
 def evaluate_split(bundle, data: SequenceSet | None) -> dict | None:
     """Classification metrics of ``bundle`` on ``data`` (None when there is no such split)."""
     from bioseq.evaluate.metrics import classification_metrics
@@ -52,58 +72,106 @@ def evaluate_split(bundle, data: SequenceSet | None) -> dict | None:
     return classification_metrics(data.labels, scores, task=data.task, classes=data.classes)
 
 
-def save_and_evaluate(config, run: Path, parts: RunData, started: float, **bundle) -> TrainResult:
-    """Save the bundle (``bundle``: model, name, options, length, training), evaluate it, write the run."""
+def save_and_evaluate(run: Run, model, *, options: dict, training: dict) -> TrainResult:
+    """Save ``model`` (of ``run.config.model`` with ``options``) as the run's bundle, evaluate it, write the run.
+
+    The bundle records the training width as its fixed input length, unless
+    the model's kind reads sequences of any length.
+    """
     from bioseq.bundle import save_bundle
 
-    bundle_dir = run / "bundle"
-    save_bundle(bundle_dir, task=parts.train.task, classes=list(parts.train.classes), **bundle,
-                data=data_summary(parts))
-    return evaluate_run(config, run, bundle_dir, parts, started)
+    train = run.data.train
+    length = None if run.config.kind.any_length else int(train.codes.shape[1])
+    bundle_dir = run.path / "bundle"
+    save_bundle(
+        bundle_dir,
+        model=model,
+        model_name=run.config.model,
+        model_options=options,
+        task=train.task,
+        classes=list(train.classes),
+        length=length,
+        training=training,
+        data=data_summary(run.data),
+    )
+    return evaluate_run(run, bundle_dir)
 
 
 def data_summary(parts: RunData) -> dict:
     """The bundle's ``data`` record: a hash of the training data and the split sizes."""
-    return {"sha256": parts.signature["train_sha256"], "n_train": len(parts.train), "n_valid": len(parts.valid),
-            "n_test": None if parts.test is None else len(parts.test)}
+    return {
+        "sha256": parts.signature["train_sha256"],
+        "n_train": len(parts.train),
+        "n_valid": len(parts.valid),
+        "n_test": None if parts.test is None else len(parts.test),
+    }
 
 
-def evaluate_run(config, run: Path, bundle_dir: Path, parts: RunData, started: float) -> TrainResult:
+def evaluate_run(run: Run, bundle_dir: Path) -> TrainResult:
     """Evaluate the saved bundle on the validation (and test) set; write metrics and plots, then the marker."""
     from bioseq.bundle import load_bundle
     from bioseq.rundir import mark_complete
 
     loaded = load_bundle(bundle_dir, complete_run=False)
-    metrics = {"valid": evaluate_split(loaded, parts.valid), "test": evaluate_split(loaded, parts.test)}
+    metrics = {"valid": evaluate_split(loaded, run.data.valid), "test": evaluate_split(loaded, run.data.test)}
     metrics = {k: v for k, v in metrics.items() if v is not None}
-    write_outputs(run, bundle_dir, metrics, loaded, parts.valid)
-    mark_complete(run, parts.signature)
-    return TrainResult(run, bundle_dir, metrics, time.perf_counter() - started)
+    write_outputs(run, bundle_dir, metrics, loaded)
+    mark_complete(run.path, run.data.signature)
+    return TrainResult(run.path, bundle_dir, metrics, time.perf_counter() - run.started)
 
 
-def write_outputs(run: Path, bundle_dir: Path, metrics: dict, bundle, valid_set) -> None:
+def write_outputs(run: Run, bundle_dir: Path, metrics: dict, bundle) -> None:
     """metrics.json/.tsv of the run and the bundle, and the validation plots."""
     from bioseq.evaluate.plots import plot_all
     from bioseq.evaluate.report import write_metrics
     from bioseq.io.handles import atomic_output
 
-    write_metrics(metrics, run)
+    write_metrics(metrics, run.path)
     with atomic_output(bundle_dir / "metrics.json", "w") as handle:
         json.dump(metrics, handle, indent=2, sort_keys=True)
-    scores = bundle.predict_proba(valid_set.codes)
-    log_file = run / "logs" / "metrics.csv"
-    plot_all(valid_set.labels, scores, task=valid_set.task, classes=list(valid_set.classes),
-             metrics=metrics["valid"], directory=run / "plots", training_log=log_file if log_file.is_file() else None)
+    valid = run.data.valid
+    scores = bundle.predict_proba(valid.codes)
+    log_file = run.path / "logs" / "metrics.csv"
+    plot_all(
+        valid.labels,
+        scores,
+        task=valid.task,
+        classes=list(valid.classes),
+        metrics=metrics["valid"],
+        directory=run.path / "plots",
+        training_log=log_file if log_file.is_file() else None,
+    )
 
 
 def hyperparameters(config: TrainConfig, n_train: int) -> dict:
     """The bundle's ``training`` record: the settings as resolved for ``n_train`` training sequences."""
-    keep = ("epochs", "batch_size", "lr", "weight_decay", "warmup_fraction", "gradient_clip",
-            "class_weights", "label_smoothing", "rc_augment", "shift_augment", "ema_epochs", "monitor", "patience",
-            "seed", "split_seed", "ensemble", "precision", "devices", "num_nodes")
+    keep = (
+        "epochs",
+        "batch_size",
+        "lr",
+        "weight_decay",
+        "warmup_fraction",
+        "gradient_clip",
+        "class_weights",
+        "label_smoothing",
+        "rc_augment",
+        "shift_augment",
+        "ema_epochs",
+        "monitor",
+        "patience",
+        "seed",
+        "split_seed",
+        "ensemble",
+        "precision",
+        "devices",
+        "num_nodes",
+    )
     values = json.loads(config.model_dump_json())
-    return {**{key: values[key] for key in keep}, "lr": config.learning_rate,
-            "batch_size": config.batch_size_for(n_train)}
+    return {
+        **{key: values[key] for key in keep},
+        "lr": config.learning_rate,
+        "batch_size": config.batch_size_for(n_train),
+    }
 
 
 def completed(run: Path, started: float) -> TrainResult:

@@ -42,14 +42,25 @@ class EpochLog(pl.Callback):
             return
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
         value = metrics.get(self.monitor)
-        improved = value is not None and math.isfinite(value) and (
-            self.best is None or (value < self.best if self.mode == "min" else value > self.best))
+        improved = (
+            value is not None
+            and math.isfinite(value)
+            and (self.best is None or (value < self.best if self.mode == "min" else value > self.best))
+        )
         if improved:
             self.best = value
-        shown = [f"{key} {metrics[key]:.4f}" for key in
-                 ("train_loss_epoch", "val_loss", "val_accuracy", "val_mcc", "val_auroc") if key in metrics]
-        log.info("epoch %d/%d: %s%s", trainer.current_epoch + 1, trainer.max_epochs, ", ".join(shown),
-                 " (best)" if improved else "")
+        shown = [
+            f"{key} {metrics[key]:.4f}"
+            for key in ("train_loss_epoch", "val_loss", "val_accuracy", "val_mcc", "val_auroc")
+            if key in metrics
+        ]
+        log.info(
+            "epoch %d/%d: %s%s",
+            trainer.current_epoch + 1,
+            trainer.max_epochs,
+            ", ".join(shown),
+            " (best)" if improved else "",
+        )
 
 
 @contextlib.contextmanager
@@ -68,7 +79,7 @@ def quiet_lightning(enabled: bool = True) -> Iterator[None]:
             warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
             warnings.filterwarnings("ignore", message=r".*litlogger.*")
             # On a machine with SLURM installed (a login node) Lightning hints at `srun python ...`
-            # for every run; bioseq.train.cluster.check_ranks says what to do when ranks mismatch.
+            # for every run; bioseq.train.ranks.check_ranks says what to do when ranks mismatch.
             warnings.filterwarnings("ignore", message=r".*`srun` command is available on your system.*")
             yield
     finally:

@@ -39,9 +39,28 @@ __all__ = ["Plan", "plan_run", "refuse_existing", "run_signature", "start_run"]
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_FIELDS = ("model", "model_options", "weight_decay", "warmup_fraction", "gradient_clip", "class_weights",
-                    "label_smoothing", "rc_augment", "shift_augment", "ema_epochs", "monitor", "seed", "devices",
-                    "num_nodes", "strategy", "precision", "compile", "ensemble", "epochs", "patience")
+SIGNATURE_FIELDS = (
+    "model",
+    "model_options",
+    "weight_decay",
+    "warmup_fraction",
+    "gradient_clip",
+    "class_weights",
+    "label_smoothing",
+    "rc_augment",
+    "shift_augment",
+    "ema_epochs",
+    "monitor",
+    "seed",
+    "devices",
+    "num_nodes",
+    "strategy",
+    "precision",
+    "compile",
+    "ensemble",
+    "epochs",
+    "patience",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,10 +79,14 @@ def run_signature(config: TrainConfig, train_set, valid_set) -> dict:
     """The settings and data that shape a run's numbers, as a JSON-ready dict (see the module docstring)."""
     values = json.loads(config.model_dump_json())
     signature = {key: values[key] for key in SIGNATURE_FIELDS}
-    signature.update(batch_size=config.batch_size_for(len(train_set)), lr=config.learning_rate,
-                     length=int(train_set.codes.shape[1]), classes=list(train_set.classes),
-                     train_sha256=data_hash(train_set.codes, train_set.labels),
-                     valid_sha256=data_hash(valid_set.codes, valid_set.labels))
+    signature.update(
+        batch_size=config.batch_size_for(len(train_set)),
+        lr=config.learning_rate,
+        length=int(train_set.codes.shape[1]),
+        classes=list(train_set.classes),
+        train_sha256=data_hash(train_set.codes, train_set.labels),
+        valid_sha256=data_hash(valid_set.codes, valid_set.labels),
+    )
     return signature
 
 
@@ -82,16 +105,23 @@ def refuse_existing(config: TrainConfig) -> bool:
     if config.overwrite:
         return True
     if state == "complete":
-        raise InputError("the directory holds a finished training run", path=run,
-                         fix=f"Pass {option('overwrite', 'True')} to replace it (its outputs are removed first), or "
-                             f"choose another {option('out', 'DIR')}; {option('resume', 'auto')} leaves a finished run "
-                             "of the same settings as it is")
+        raise InputError(
+            "the directory holds a finished training run",
+            path=run,
+            fix=f"Pass {option('overwrite', 'True')} to replace it (its outputs are removed first), or "
+            f"choose another {option('out', 'DIR')}; {option('resume', 'auto')} leaves a finished run "
+            "of the same settings as it is",
+        )
     has_checkpoint = (run / "checkpoints" / LAST).is_file()
-    raise InputError("the directory holds an interrupted training run", path=run,
-                     fix=(f"Continue it with: {resume_command(run)}, or pass {option('overwrite', 'True')} to start "
-                          "again" if has_checkpoint else
-                          f"Pass {option('overwrite', 'True')} to start again, or choose another "
-                          f"{option('out', 'DIR')}"))
+    raise InputError(
+        "the directory holds an interrupted training run",
+        path=run,
+        fix=(
+            f"Continue it with: {resume_command(run)}, or pass {option('overwrite', 'True')} to start again"
+            if has_checkpoint
+            else f"Pass {option('overwrite', 'True')} to start again, or choose another {option('out', 'DIR')}"
+        ),
+    )
 
 
 def plan_run(config: TrainConfig, signature: dict) -> Plan:
@@ -103,16 +133,19 @@ def plan_run(config: TrainConfig, signature: dict) -> Plan:
     last = run / "checkpoints" / LAST
     if config.resume == "auto":
         return _plan_auto(config, run, state, last, signature)
-    if config.model == "kmer_logistic":
-        raise InputError("the k-mer baseline has no checkpoints to resume from", path=run,
-                         fix=f"Train it again (it takes seconds), with {option('overwrite', 'True')} or "
-                             f"{option('resume', 'auto')}")
+    if config.kind.trainer != "lightning":
+        raise InputError(
+            f"model {config.model!r} is fitted in one call and has no checkpoints to resume from",
+            path=run,
+            fix=f"Train it again, with {option('overwrite', 'True')} or {option('resume', 'auto')}",
+        )
     path = last if config.resume == "last" else Path(config.resume)
     checkpoint = read_checkpoint(path)
     check_signature(checkpoint, signature, path, allow=CONTINUABLE)
     if finished(checkpoint, signature):
-        return Plan("done" if state == "complete" and path == last else "finish", path,
-                    epochs_run=_epochs_run(checkpoint))
+        return Plan(
+            "done" if state == "complete" and path == last else "finish", path, epochs_run=_epochs_run(checkpoint)
+        )
     return Plan("resume", path)
 
 
@@ -122,7 +155,7 @@ def _plan_auto(config: TrainConfig, run: Path, state: str, last: Path, signature
         if marker.get("signature") == normalised(signature):
             return Plan("done")
         return _other_settings(config, run, "finished run")
-    if config.model != "kmer_logistic" and last.is_file():
+    if config.kind.trainer == "lightning" and last.is_file():
         try:
             checkpoint = read_checkpoint(last)
             check_signature(checkpoint, signature, last)
@@ -144,9 +177,11 @@ def _epochs_run(checkpoint: dict) -> int:
 def _other_settings(config: TrainConfig, run: Path, what: str) -> Plan:
     if config.overwrite:
         return Plan("train", clear=True)
-    raise InputError(f"the directory holds a {what} of other settings or data", path=run,
-                     fix=f"Pass {option('overwrite', 'True')} to replace it, or choose another {option('out', 'DIR')}")
-
+    raise InputError(
+        f"the directory holds a {what} of other settings or data",
+        path=run,
+        fix=f"Pass {option('overwrite', 'True')} to replace it, or choose another {option('out', 'DIR')}",
+    )
 
 
 def start_run(config: TrainConfig, run: Path, plan: Plan) -> None:

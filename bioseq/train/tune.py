@@ -17,7 +17,8 @@ written ``model_options.<name>`` (``model_options.d_model``)::
     model_options.n_layers: {low: 1, high: 4}       # integer range (both ends int)
     model_options.d_model: {choices: [32, 64, 96]}  # one of these values
 
-Without one, :data:`DEFAULT_SPACES` gives a space per model.
+Without one, each kind of model gives its own (``model_kind(name).search_space``,
+declared where the model is registered: :mod:`bioseq.models.registry`).
 
 The study directory (``config.out``) holds::
 
@@ -51,38 +52,36 @@ import yaml
 from bioseq.errors import InputError, option
 from bioseq.train.config import TrainConfig
 
-__all__ = ["DEFAULT_SPACES", "TuneResult", "load_space", "tune"]
+__all__ = ["TuneResult", "load_space", "tune"]
 
 log = logging.getLogger(__name__)
 
-_COMMON = {
-    "lr": {"low": 3e-4, "high": 3e-3, "log": True},
-    "weight_decay": {"low": 1e-3, "high": 1e-1, "log": True},
-    "model_options.dropout": {"low": 0.0, "high": 0.3},
-}
-DEFAULT_SPACES: dict[str, dict[str, dict]] = {
-    "transformer": {**_COMMON, "model_options.d_model": {"choices": [32, 64, 96, 128]},
-                    "model_options.n_layers": {"low": 1, "high": 4},
-                    "model_options.stem_kernel": {"choices": [5, 9, 15]}},
-    # The LSTM's best learning rate varies most between tasks (UCI splice: 1e-2; GUE tata: 2e-3), and
-    # so does how far its stem shortens the sequence it walks.
-    "lstm": {**_COMMON, "lr": {"low": 5e-4, "high": 1e-2, "log": True},
-             "model_options.hidden_size": {"choices": [32, 64, 128]},
-             "model_options.n_layers": {"low": 1, "high": 3},
-             "model_options.stem_channels": {"choices": [64, 128]},
-             "model_options.stem_kernel": {"choices": [5, 9, 15]},
-             "model_options.stem_pool": {"choices": [2, 3, 4]}},
-    "cnn": {**_COMMON, "model_options.head_hidden": {"choices": [32, 64, 128]},
-            "model_options.pooling": {"choices": ["max", "meanmax"]}},
-    "kmer_logistic": {"model_options.k": {"low": 2, "high": 6},
-                      "model_options.C": {"low": 1e-2, "high": 1e2, "log": True}},
-}
-"""The search space of each model when none is given."""
 
 # Settings a trial must not change: data, outputs, hardware and what the value means.
-_FIXED = {"train", "valid", "test", "length", "valid_fraction", "split_by", "sequence_column", "label_column",
-          "model", "monitor", "accelerator", "devices", "num_nodes", "strategy", "num_workers", "seed", "out",
-          "resume", "max_time", "model_options", "precision", "compile"}
+_FIXED = {
+    "train",
+    "valid",
+    "test",
+    "length",
+    "valid_fraction",
+    "split_by",
+    "sequence_column",
+    "label_column",
+    "model",
+    "monitor",
+    "accelerator",
+    "devices",
+    "num_nodes",
+    "strategy",
+    "num_workers",
+    "seed",
+    "out",
+    "resume",
+    "max_time",
+    "model_options",
+    "precision",
+    "compile",
+}
 _STUDY = "bioseq"
 
 
@@ -134,10 +133,14 @@ def load_space(source: str | Path | Mapping | None, model: str) -> dict[str, dic
     """
     path = None
     if source is None:
-        if model not in DEFAULT_SPACES:
-            raise InputError(f"there is no default search space for model {model!r}",
-                             fix=f"Give one with {option('space', 'space.yaml')}")
-        space = DEFAULT_SPACES[model]
+        from bioseq.models.registry import model_kind
+
+        space = model_kind(model).search_space
+        if not space:
+            raise InputError(
+                f"there is no default search space for model {model!r}",
+                fix=f"Give one with {option('space', 'space.yaml')}",
+            )
     elif isinstance(source, Mapping):
         space = source
     elif isinstance(source, str) and source.lstrip().startswith("{"):  # inline YAML/JSON (the workflow's)
@@ -154,8 +157,11 @@ def load_space(source: str | Path | Mapping | None, model: str) -> dict[str, dic
         except yaml.YAMLError as exc:
             raise InputError(f"the search space is not valid YAML ({exc})".replace("\n", " "), path=path) from None
     if not isinstance(space, Mapping) or not space:
-        raise InputError("the search space must be a non-empty mapping of setting -> range", path=path,
-                         fix="e.g. 'lr: {low: 1.0e-4, high: 3.0e-3, log: true}'")
+        raise InputError(
+            "the search space must be a non-empty mapping of setting -> range",
+            path=path,
+            fix="e.g. 'lr: {low: 1.0e-4, high: 3.0e-3, log: true}'",
+        )
     return {str(name): _check_spec(str(name), spec, model, path) for name, spec in space.items()}
 
 
@@ -163,19 +169,26 @@ def _check_spec(name: str, spec: Any, model: str, path: str | None) -> dict:
     _check_name(name, model, path)
     where = f"search space entry {name!r}"
     if not isinstance(spec, Mapping):
-        raise InputError(f"{where} must be a mapping, got {spec!r}", path=path,
-                         fix="Use {low: A, high: B} or {choices: [...]}")
+        raise InputError(
+            f"{where} must be a mapping, got {spec!r}", path=path, fix="Use {low: A, high: B} or {choices: [...]}"
+        )
     unknown = set(spec) - {"low", "high", "log", "step", "choices"}
     if unknown:
-        raise InputError(f"{where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}", path=path,
-                         fix="Allowed keys: low, high, log, step, choices")
+        raise InputError(
+            f"{where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}",
+            path=path,
+            fix="Allowed keys: low, high, log, step, choices",
+        )
     if "choices" in spec:
         choices = spec["choices"]
         if set(spec) != {"choices"} or not isinstance(choices, list) or not choices:
             raise InputError(f"{where}: 'choices' must be a non-empty list and stand alone", path=path)
         if not all(c is None or isinstance(c, (bool, int, float, str)) for c in choices):
-            raise InputError(f"{where}: choices must be numbers, strings, booleans or null, got {choices!r}",
-                             path=path, fix="Tune list-valued options (e.g. CNN channels) one element at a time")
+            raise InputError(
+                f"{where}: choices must be numbers, strings, booleans or null, got {choices!r}",
+                path=path,
+                fix="Tune list-valued options (e.g. CNN channels) one element at a time",
+            )
         return {"choices": list(choices)}
     if "low" not in spec or "high" not in spec:
         raise InputError(f"{where} needs 'low' and 'high' (or 'choices')", path=path)
@@ -187,21 +200,22 @@ def _check_spec(name: str, spec: Any, model: str, path: str | None) -> dict:
         raise InputError(f"{where}: 'log' must be true or false, and a log range needs low > 0", path=path)
     out = {"low": low, "high": high, "log": log_scale}
     if "step" in spec:
-        if log_scale or isinstance(spec["step"], bool) or not isinstance(spec["step"], numbers.Real) or spec["step"] <= 0:
+        if (
+            log_scale
+            or isinstance(spec["step"], bool)
+            or not isinstance(spec["step"], numbers.Real)
+            or spec["step"] <= 0
+        ):
             raise InputError(f"{where}: 'step' must be a positive number and cannot go with 'log'", path=path)
         out["step"] = spec["step"]
     return out
 
 
 def _model_options(model: str) -> list[str]:
-    """The options a search may set: the model config's fields, or the baseline's (not its seed)."""
-    if model == "kmer_logistic":
-        from bioseq.models.kmer_baseline import KmerLogisticBaseline
+    """The options a search may set (the model kind's, without n_outputs and seed)."""
+    from bioseq.models.registry import model_kind
 
-        return [name for name in KmerLogisticBaseline().options() if name != "seed"]
-    from bioseq.models.registry import make_config
-
-    return [f.name for f in dataclasses.fields(make_config(model)) if f.name != "n_outputs"]
+    return model_kind(model).option_names()
 
 
 def _check_name(name: str, model: str, path: str | None) -> None:
@@ -210,26 +224,35 @@ def _check_name(name: str, model: str, path: str | None) -> None:
         options = _model_options(model)
         if option not in options:
             close = difflib.get_close_matches(option, options, n=1)
-            raise InputError(f"model {model!r} has no option {option!r} to tune; its options are "
-                             f"{', '.join(sorted(options))}", path=path,
-                             fix=f"Did you mean 'model_options.{close[0]}'?" if close else None)
+            raise InputError(
+                f"model {model!r} has no option {option!r} to tune; its options are {', '.join(sorted(options))}",
+                path=path,
+                fix=f"Did you mean 'model_options.{close[0]}'?" if close else None,
+            )
         return
     tunable = sorted(set(TrainConfig.model_fields) - _FIXED)
     if name not in tunable:
         if name not in TrainConfig.model_fields and name in _model_options(model):
-            raise InputError(f"{name!r} is a model option, not a training setting", path=path,
-                             fix=f"Write it 'model_options.{name}'")
+            raise InputError(
+                f"{name!r} is a model option, not a training setting", path=path, fix=f"Write it 'model_options.{name}'"
+            )
         close = difflib.get_close_matches(name, tunable, n=1)
-        raise InputError(f"{name!r} cannot be tuned; tunable settings are {', '.join(tunable)} and "
-                         "model_options.<option>", path=path, fix=f"Did you mean {close[0]!r}?" if close else None)
+        raise InputError(
+            f"{name!r} cannot be tuned; tunable settings are {', '.join(tunable)} and model_options.<option>",
+            path=path,
+            fix=f"Did you mean {close[0]!r}?" if close else None,
+        )
 
 
 def _suggest(trial, name: str, spec: dict) -> Any:
     if "choices" in spec:
         return trial.suggest_categorical(name, spec["choices"])
     low, high = spec["low"], spec["high"]
-    if isinstance(low, numbers.Integral) and isinstance(high, numbers.Integral) and \
-            isinstance(spec.get("step", 1), numbers.Integral):
+    if (
+        isinstance(low, numbers.Integral)
+        and isinstance(high, numbers.Integral)
+        and isinstance(spec.get("step", 1), numbers.Integral)
+    ):
         return trial.suggest_int(name, int(low), int(high), step=int(spec.get("step", 1)), log=spec["log"])
     return trial.suggest_float(name, float(low), float(high), step=spec.get("step"), log=spec["log"])
 
@@ -267,8 +290,14 @@ def _pruning_callback(trial, monitor: str):
     return Pruning()
 
 
-def tune(config: TrainConfig, *, trials: int = 20, space: str | Path | Mapping | None = None,
-         timeout: float | None = None, pruning: bool = True) -> TuneResult:
+def tune(
+    config: TrainConfig,
+    *,
+    trials: int = 20,
+    space: str | Path | Mapping | None = None,
+    timeout: float | None = None,
+    pruning: bool = True,
+) -> TuneResult:
     """Search the settings of ``config`` that score best on its validation set.
 
     Parameters
@@ -282,7 +311,7 @@ def tune(config: TrainConfig, *, trials: int = 20, space: str | Path | Mapping |
     space : mapping, path, str or None
         The search space (see the module docstring), a YAML file or an
         inline YAML/JSON mapping (``'{lr: {low: 1.0e-4, high: 1.0e-3}}'``); None uses
-        ``DEFAULT_SPACES[config.model]``.
+        the model kind's ``search_space``.
     timeout : float, optional
         Start no new trial after this many seconds.
     pruning : bool
@@ -305,12 +334,15 @@ def tune(config: TrainConfig, *, trials: int = 20, space: str | Path | Mapping |
     if timeout is not None and (not isinstance(timeout, numbers.Real) or timeout <= 0):
         raise InputError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if config.monitor == "loss":
-        raise InputError("tune scores each trial by a validation metric, not the loss",
-                         fix=f"Pick {option('monitor', 'mcc')} (or auroc, auprc, accuracy, balanced_accuracy, f1)")
+        raise InputError(
+            "tune scores each trial by a validation metric, not the loss",
+            fix=f"Pick {option('monitor', 'mcc')} (or auroc, auprc, accuracy, balanced_accuracy, f1)",
+        )
     if (isinstance(config.devices, int) and config.devices > 1) or config.num_nodes > 1:
-        raise InputError("tune runs its trials one after another in one process",
-                         fix=f"Tune with {option('devices', '1')}, then train the winner (best.yaml) on several "
-                             "devices")
+        raise InputError(
+            "tune runs its trials one after another in one process",
+            fix=f"Tune with {option('devices', '1')}, then train the winner (best.yaml) on several devices",
+        )
     checked = load_space(space, config.model)
     study_dir = Path(config.out)
     study_dir.mkdir(parents=True, exist_ok=True)
@@ -320,9 +352,13 @@ def tune(config: TrainConfig, *, trials: int = 20, space: str | Path | Mapping |
     remaining = trials - len(done)
     if remaining > 0:
         log.info("%d trial(s) to run in %s (%d already finished)", remaining, study_dir, len(done))
-        study.optimize(lambda trial: _objective(trial, config, checked, study_dir, pruning),
-                       n_trials=remaining, timeout=timeout, catch=(InputError,),
-                       callbacks=[lambda study, trial: _record(study, trial, config, study_dir, len(done) + remaining)])
+        study.optimize(
+            lambda trial: _objective(trial, config, checked, study_dir, pruning),
+            n_trials=remaining,
+            timeout=timeout,
+            catch=(InputError,),
+            callbacks=[lambda study, trial: _record(study, trial, config, study_dir, len(done) + remaining)],
+        )
     return _finish(study, config, study_dir)
 
 
@@ -332,19 +368,34 @@ def _open_study(study_dir: Path, config: TrainConfig, space: dict, pruning: bool
 
     storage = f"sqlite:///{(study_dir / 'study.db').resolve()}"
     direction = "minimize" if config.monitor_mode == "min" else "maximize"
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=2) if pruning else optuna.pruners.NopPruner()
-    study = optuna.create_study(storage=storage, study_name=_STUDY, direction=direction, load_if_exists=True,
-                                sampler=optuna.samplers.TPESampler(seed=config.seed), pruner=pruner)
-    identity = {"model": config.model, "monitor": config.monitor, "space": space, "train": str(config.train),
-                "valid": None if config.valid is None else str(config.valid)}
+    pruner = (
+        optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=2) if pruning else optuna.pruners.NopPruner()
+    )
+    study = optuna.create_study(
+        storage=storage,
+        study_name=_STUDY,
+        direction=direction,
+        load_if_exists=True,
+        sampler=optuna.samplers.TPESampler(seed=config.seed),
+        pruner=pruner,
+    )
+    identity = {
+        "model": config.model,
+        "monitor": config.monitor,
+        "space": space,
+        "train": str(config.train),
+        "valid": None if config.valid is None else str(config.valid),
+    }
     recorded = study.user_attrs.get("identity")
     if recorded is None:
         study.set_user_attr("identity", identity)
     elif recorded != identity:
         changed = sorted(k for k in identity if recorded.get(k) != identity[k])
-        raise InputError(f"the study in this folder searched a different {', '.join(changed)}",
-                         path=str(study_dir / "study.db"),
-                         fix=f"Use a new {option('out', 'DIR')} folder, or repeat the original command to resume it")
+        raise InputError(
+            f"the study in this folder searched a different {', '.join(changed)}",
+            path=str(study_dir / "study.db"),
+            fix=f"Use a new {option('out', 'DIR')} folder, or repeat the original command to resume it",
+        )
     for trial in study.trials:  # left RUNNING by an interrupted job: they will never finish
         if trial.state == TrialState.RUNNING:
             study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
@@ -370,9 +421,10 @@ def _objective(trial, config: TrainConfig, space: dict, study_dir: Path, pruning
     trial.set_user_attr("bundle", str(result.bundle_dir))
     value = result.metrics["valid"].get(config.monitor)
     if value is None or not math.isfinite(value):
-        raise InputError(f"trial {trial.number} has no finite validation {config.monitor}",
-                         fix=f"Pick a {option('monitor', 'METRIC')} this task reports (e.g. auroc for multi-label "
-                             "data)")
+        raise InputError(
+            f"trial {trial.number} has no finite validation {config.monitor}",
+            fix=f"Pick a {option('monitor', 'METRIC')} this task reports (e.g. auroc for multi-label data)",
+        )
     return float(value)
 
 
@@ -380,8 +432,15 @@ def _record(study, trial, config: TrainConfig, study_dir: Path, total: int) -> N
     """After each trial: log one line, rewrite trials.tsv and the best config so far."""
     value = "-" if trial.value is None else f"{trial.value:.4f}"
     error = trial.user_attrs.get("error", "")
-    log.info("trial %d/%d %s %s %s%s", trial.number + 1, total, trial.state.name.lower(), value,
-             json.dumps(trial.params), f" ({error})" if error else "")
+    log.info(
+        "trial %d/%d %s %s %s%s",
+        trial.number + 1,
+        total,
+        trial.state.name.lower(),
+        value,
+        json.dumps(trial.params),
+        f" ({error})" if error else "",
+    )
     _write_trials(study, study_dir)
     if any(t.state.name == "COMPLETE" for t in study.trials):
         _write_best(study, config, study_dir)
@@ -394,9 +453,14 @@ def _write_trials(study, study_dir: Path) -> None:
     with atomic_output(study_dir / "trials.tsv", "w") as handle:
         handle.write("\t".join(["trial", "state", "value", "seconds", *names, "error"]) + "\n")
         for t in study.trials:
-            cells = [t.number, t.state.name.lower(), "" if t.value is None else f"{t.value:.10g}",
-                     t.user_attrs.get("seconds", ""), *(t.params.get(n, "") for n in names),
-                     t.user_attrs.get("error", "")]
+            cells = [
+                t.number,
+                t.state.name.lower(),
+                "" if t.value is None else f"{t.value:.10g}",
+                t.user_attrs.get("seconds", ""),
+                *(t.params.get(n, "") for n in names),
+                t.user_attrs.get("error", ""),
+            ]
             handle.write("\t".join(str(c) for c in cells) + "\n")
 
 
@@ -407,8 +471,9 @@ def _write_best(study, config: TrainConfig, study_dir: Path) -> None:
     options = trial_options(config, best.params, study_dir / "best")
     options["test"] = None if config.test is None else str(config.test)
     with atomic_output(study_dir / "best.yaml", "w") as handle:
-        handle.write(f"# bioseq tune: trial {best.number} of {study_dir}, validation {config.monitor} "
-                     f"{best.value:.4f}\n")
+        handle.write(
+            f"# bioseq tune: trial {best.number} of {study_dir}, validation {config.monitor} {best.value:.4f}\n"
+        )
         yaml.safe_dump(options, handle, sort_keys=False)
 
 
@@ -418,20 +483,37 @@ def _finish(study, config: TrainConfig, study_dir: Path) -> TuneResult:
     finished = [t for t in study.trials if t.state.is_finished()]
     if not any(t.state.name == "COMPLETE" for t in study.trials):
         errors = [t.user_attrs["error"] for t in finished if t.user_attrs.get("error")]
-        raise InputError(f"no trial finished in {study_dir}" + (f"; the first error: {errors[0]}" if errors else ""),
-                         fix="Check the search space ranges against the model's options")
+        raise InputError(
+            f"no trial finished in {study_dir}" + (f"; the first error: {errors[0]}" if errors else ""),
+            fix="Check the search space ranges against the model's options",
+        )
     best = study.best_trial
     _write_trials(study, study_dir)
     _write_best(study, config, study_dir)
     bundle_dir = Path(best.user_attrs["bundle"])
     test_metrics = _test_metrics(config, bundle_dir) if config.test else None
-    summary = {"trial": best.number, "value": best.value, "monitor": config.monitor, "settings": best.params,
-               "bundle": str(bundle_dir), "test": test_metrics, "n_trials": len(finished),
-               "states": {s: sum(t.state.name.lower() == s for t in finished) for s in ("complete", "pruned", "fail")}}
+    summary = {
+        "trial": best.number,
+        "value": best.value,
+        "monitor": config.monitor,
+        "settings": best.params,
+        "bundle": str(bundle_dir),
+        "test": test_metrics,
+        "n_trials": len(finished),
+        "states": {s: sum(t.state.name.lower() == s for t in finished) for s in ("complete", "pruned", "fail")},
+    }
     with atomic_output(study_dir / "best.json", "w") as handle:
         json.dump(summary, handle, indent=2, default=float)
-    return TuneResult(study_dir, best.number, float(best.value), dict(best.params), study_dir / "best.yaml",
-                      bundle_dir, test_metrics, len(finished))
+    return TuneResult(
+        study_dir,
+        best.number,
+        float(best.value),
+        dict(best.params),
+        study_dir / "best.yaml",
+        bundle_dir,
+        test_metrics,
+        len(finished),
+    )
 
 
 def _test_metrics(config: TrainConfig, bundle_dir: Path) -> dict:

@@ -34,10 +34,13 @@ def quality():
 @pytest.fixture(scope="module")
 def reduced_rows(quality):
     task = quality.TASKS["uci_splice"]
-    return {model: quality.evaluate_task(task, model, epochs=8, max_folds=2, seed=0)
-            for model in ("transformer", "kmer_logistic")}
+    return {
+        model: quality.evaluate_task(task, model, epochs=8, max_folds=2, seed=0)
+        for model in ("transformer", "kmer_logistic")
+    }
 
 
+@pytest.mark.slow
 def test_default_transformer_keeps_a_clear_margin_over_the_kmer_baseline(reduced_rows):
     transformer, kmer = reduced_rows["transformer"], reduced_rows["kmer_logistic"]
     assert len(transformer["values"]) == 2 and transformer["protocol"].startswith("stratified 10-fold CV")
@@ -48,6 +51,7 @@ def test_default_transformer_keeps_a_clear_margin_over_the_kmer_baseline(reduced
     assert 0.55 <= kmer["mean"] <= 0.80, kmer["values"]  # the baseline itself is sane
 
 
+@pytest.mark.slow
 def test_rows_make_the_docs_table(quality, reduced_rows, tmp_path):
     results = tmp_path / "quality.jsonl"
     with open(results, "w") as handle:
@@ -84,22 +88,78 @@ def test_a_plus_joined_model_is_the_ensemble_of_its_members(quality):
 
 
 def test_new_seeds_of_the_same_runs_pool_into_one_row(quality, tmp_path):
-    base = {"task": "uci_splice", "model": "lstm+cnn", "label": "lstm+cnn", "metric": "accuracy",
-            "protocol": "stratified 10-fold CV (fold seed 0), 1 fold(s) run", "epochs": 20, "batch_sizes": [32],
-            "settings": {}, "date": "2026-11-27", "published": "-"}
+    base = {
+        "task": "uci_splice",
+        "model": "lstm+cnn",
+        "label": "lstm+cnn",
+        "metric": "accuracy",
+        "protocol": "stratified 10-fold CV (fold seed 0), 1 fold(s) run",
+        "epochs": 20,
+        "batch_sizes": [32],
+        "settings": {},
+        "date": "2026-11-27",
+        "published": "-",
+    }
     lines = [
-        {**base, "seeds": [0], "values": [0.90], "mean": 0.90, "sd": 0.0, "seconds_per_run": 10.0,
-         "members": {"lstm": [0.8], "cnn": [0.85]}},
-        {**base, "seeds": [1, 2], "values": [0.92, 0.94], "mean": 0.93, "sd": 0.014, "seconds_per_run": 40.0,
-         "members": {"lstm": [0.82, 0.84], "cnn": [0.86, 0.88]}},
-        {**base, "model": "lstm", "label": "lstm", "seeds": [0], "values": [0.8], "mean": 0.8, "sd": 0.0,
-         "seconds_per_run": 5.0},
-        {**base, "model": "lstm", "label": "lstm", "seeds": [0, 1], "values": [0.7, 0.9], "mean": 0.8, "sd": 0.14,
-         "seconds_per_run": 5.0},  # seed 0 again: a new measurement, which replaces the line before
-        {**base, "model": "cnn", "label": "cnn", "seeds": [0], "values": [0.8], "mean": 0.8, "sd": 0.0,
-         "seconds_per_run": 5.0},
-        {**base, "model": "cnn", "label": "cnn", "seeds": [1], "values": [0.9], "mean": 0.9, "sd": 0.0,
-         "seconds_per_run": 5.0, "epochs": 10},  # other epochs: not the same runs
+        {
+            **base,
+            "seeds": [0],
+            "values": [0.90],
+            "mean": 0.90,
+            "sd": 0.0,
+            "seconds_per_run": 10.0,
+            "members": {"lstm": [0.8], "cnn": [0.85]},
+        },
+        {
+            **base,
+            "seeds": [1, 2],
+            "values": [0.92, 0.94],
+            "mean": 0.93,
+            "sd": 0.014,
+            "seconds_per_run": 40.0,
+            "members": {"lstm": [0.82, 0.84], "cnn": [0.86, 0.88]},
+        },
+        {
+            **base,
+            "model": "lstm",
+            "label": "lstm",
+            "seeds": [0],
+            "values": [0.8],
+            "mean": 0.8,
+            "sd": 0.0,
+            "seconds_per_run": 5.0,
+        },
+        {
+            **base,
+            "model": "lstm",
+            "label": "lstm",
+            "seeds": [0, 1],
+            "values": [0.7, 0.9],
+            "mean": 0.8,
+            "sd": 0.14,
+            "seconds_per_run": 5.0,
+        },  # seed 0 again: a new measurement, which replaces the line before
+        {
+            **base,
+            "model": "cnn",
+            "label": "cnn",
+            "seeds": [0],
+            "values": [0.8],
+            "mean": 0.8,
+            "sd": 0.0,
+            "seconds_per_run": 5.0,
+        },
+        {
+            **base,
+            "model": "cnn",
+            "label": "cnn",
+            "seeds": [1],
+            "values": [0.9],
+            "mean": 0.9,
+            "sd": 0.0,
+            "seconds_per_run": 5.0,
+            "epochs": 10,
+        },  # other epochs: not the same runs
     ]
     results = tmp_path / "q.jsonl"
     results.write_text("".join(json.dumps(line) + "\n" for line in lines))
@@ -128,17 +188,32 @@ def test_each_seed_is_written_as_it_finishes_so_a_stopped_run_keeps_them(quality
     def fake_evaluate(task, model, *, epochs, seed, folds=None, override=None):
         if seed == 2:
             raise KeyboardInterrupt  # the run is stopped during seed 2
-        return {"task": task.name, "model": model, "label": model, "metric": "mcc", "mean": 0.9 + seed / 100,
-                "sd": 0.0, "values": [0.9 + seed / 100], "runs": [[seed, None]], "seconds_per_run": 1.0,
-                "protocol": "p", "epochs": epochs, "batch_sizes": [32], "seeds": [seed], "settings": {},
-                "published": "-", "date": "2026-11-27"}
+        return {
+            "task": task.name,
+            "model": model,
+            "label": model,
+            "metric": "mcc",
+            "mean": 0.9 + seed / 100,
+            "sd": 0.0,
+            "values": [0.9 + seed / 100],
+            "runs": [[seed, None]],
+            "seconds_per_run": 1.0,
+            "protocol": "p",
+            "epochs": epochs,
+            "batch_sizes": [32],
+            "seeds": [seed],
+            "settings": {},
+            "published": "-",
+            "date": "2026-11-27",
+        }
 
     monkeypatch.setattr(quality, "SHARED", tmp_path)
     monkeypatch.setattr(quality, "evaluate_task", fake_evaluate)
     results = tmp_path / "q.jsonl"
     with pytest.raises(KeyboardInterrupt):
-        quality.main(["--datasets", "gue_prom_core_tata", "--models", "cnn", "--seeds", "0", "1", "2",
-                      "--results", str(results)])
+        quality.main(
+            ["--datasets", "gue_prom_core_tata", "--models", "cnn", "--seeds", "0", "1", "2", "--results", str(results)]
+        )
     lines = [json.loads(line) for line in results.read_text().splitlines()]
     assert [line["seeds"] for line in lines] == [[0], [1]]
     (row,) = quality.latest_rows(results)
@@ -146,8 +221,12 @@ def test_each_seed_is_written_as_it_finishes_so_a_stopped_run_keeps_them(quality
     # run to the end, the printed table pools the seeds of this run into one row
     monkeypatch.setattr(quality, "evaluate_task", lambda *a, seed, **k: fake_evaluate(*a, seed=seed + 3, **k))
     capsys.readouterr()
-    assert quality.main(["--datasets", "gue_prom_core_tata", "--models", "cnn", "--seeds", "0", "1",
-                         "--results", str(results)]) == 0
+    assert (
+        quality.main(
+            ["--datasets", "gue_prom_core_tata", "--models", "cnn", "--seeds", "0", "1", "--results", str(results)]
+        )
+        == 0
+    )
     assert capsys.readouterr().out.splitlines()[-1].startswith("| gue_prom_core_tata | mcc | cnn | 0.935 ± 0.007 (2)")
 
 
@@ -161,10 +240,24 @@ def test_each_fold_is_a_line_and_later_folds_pool_with_the_first(quality, tmp_pa
             stop.clear()
             raise KeyboardInterrupt  # the first run is stopped during fold 3
         value = 0.9 + fold / 100 + seed / 1000
-        return {"task": task.name, "model": model, "label": model, "metric": "accuracy", "mean": value, "sd": 0.0,
-                "values": [value], "runs": [[seed, fold]], "seconds_per_run": 1.0,
-                "protocol": quality.cv_protocol(task), "epochs": epochs, "batch_sizes": [32], "seeds": [seed],
-                "settings": {}, "published": "-", "date": "2026-11-28"}
+        return {
+            "task": task.name,
+            "model": model,
+            "label": model,
+            "metric": "accuracy",
+            "mean": value,
+            "sd": 0.0,
+            "values": [value],
+            "runs": [[seed, fold]],
+            "seconds_per_run": 1.0,
+            "protocol": quality.cv_protocol(task),
+            "epochs": epochs,
+            "batch_sizes": [32],
+            "seeds": [seed],
+            "settings": {},
+            "published": "-",
+            "date": "2026-11-28",
+        }
 
     monkeypatch.setattr(quality, "SHARED", tmp_path)
     monkeypatch.setattr(quality, "evaluate_task", fake_evaluate)
@@ -182,8 +275,7 @@ def test_each_fold_is_a_line_and_later_folds_pool_with_the_first(quality, tmp_pa
     assert [tuple(r) for r in row["runs"]] == [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4), (1, 1), (1, 0)]
     assert row["seeds"] == [0, 1] and len(row["values"]) == 7
     assert row["mean"] == pytest.approx((0.9 + 0.91 + 0.92 + 0.93 + 0.94 + 0.911 + 0.901) / 7)
-    assert quality.protocol_column(row) == ("stratified 5-fold CV (fold seed 0), seed 0: folds 0-4; "
-                                            "seed 1: folds 0-1")
+    assert quality.protocol_column(row) == ("stratified 5-fold CV (fold seed 0), seed 0: folds 0-4; seed 1: folds 0-1")
     # a fold run again is a new measurement: it replaces what came before
     assert quality.main(run + ["--folds", "4"]) == 0
     (row,) = quality.latest_rows(results)
@@ -192,20 +284,30 @@ def test_each_fold_is_a_line_and_later_folds_pool_with_the_first(quality, tmp_pa
     # fold numbers are checked before anything trains
     calls.clear()
     assert quality.main(run + ["--folds", "0", "5"]) == 2
-    assert calls == [] and "fold 5 does not exist in cnnprom_ecoli: its 5 folds are numbered 0 to 4" in \
-        capsys.readouterr().err
+    assert (
+        calls == []
+        and "fold 5 does not exist in cnnprom_ecoli: its 5 folds are numbered 0 to 4" in capsys.readouterr().err
+    )
     with pytest.raises(SystemExit):
         quality.main(run + ["--folds", "1", "--max-folds", "2"])  # one or the other
 
 
 def test_lines_from_before_per_fold_lines_pool_with_new_ones(quality):
-    old = {"task": "uci_splice", "model": "cnn", "metric": "accuracy", "epochs": 20, "settings": {},
-           "batch_sizes": [32], "protocol": "stratified 10-fold CV (fold seed 0), 2 fold(s) run", "seeds": [0, 1],
-           "values": [0.91, 0.92, 0.93, 0.94], "seconds_per_run": 2.0}
+    old = {
+        "task": "uci_splice",
+        "model": "cnn",
+        "metric": "accuracy",
+        "epochs": 20,
+        "settings": {},
+        "batch_sizes": [32],
+        "protocol": "stratified 10-fold CV (fold seed 0), 2 fold(s) run",
+        "seeds": [0, 1],
+        "values": [0.91, 0.92, 0.93, 0.94],
+        "seconds_per_run": 2.0,
+    }
     assert quality.run_ids(old) == [(0, 0), (0, 1), (1, 0), (1, 1)]
     assert quality.protocol_column(old) == old["protocol"]
-    new = {**old, "protocol": "stratified 10-fold CV (fold seed 0)", "seeds": [0], "values": [0.95],
-           "runs": [[0, 2]]}
+    new = {**old, "protocol": "stratified 10-fold CV (fold seed 0)", "seeds": [0], "values": [0.95], "runs": [[0, 2]]}
     assert quality.poolable(old, new) and not quality.poolable(old, {**new, "runs": [[1, 1]]})
     row = quality.pool(old, new)
     assert quality.protocol_column(row) == "stratified 10-fold CV (fold seed 0), seed 0: folds 0-2; seed 1: folds 0-1"

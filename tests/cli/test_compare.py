@@ -19,8 +19,19 @@ from bioseq.evaluate.compare import COLUMNS, RunMetrics, read_run_metrics, write
 
 
 def _metrics(mcc: float, *, n: int = 10, auroc: float | None = 0.9) -> dict:
-    return {"accuracy": 0.8, "balanced_accuracy": 0.75, "mcc": mcc, "f1": 0.7, "auroc": auroc, "auprc": 0.6,
-            "n": n, "classes": ["neg", "pos"], "task": "binary", "per_class": {}, "confusion_matrix": [[1, 2], [3, 4]]}
+    return {
+        "accuracy": 0.8,
+        "balanced_accuracy": 0.75,
+        "mcc": mcc,
+        "f1": 0.7,
+        "auroc": auroc,
+        "auprc": 0.6,
+        "n": n,
+        "classes": ["neg", "pos"],
+        "task": "binary",
+        "per_class": {},
+        "confusion_matrix": [[1, 2], [3, 4]],
+    }
 
 
 def make_run(root: Path, model: str, *, valid: dict, test: dict | None = None) -> Path:
@@ -111,6 +122,9 @@ def test_missing_and_broken_sources(tmp_path):
     (run / "metrics.json").write_text(json.dumps({"valid": {**_metrics(0.1), "mcc": "high"}}))
     with pytest.raises(InputError, match="metric 'mcc' is 'high', not a number"):
         read_run_metrics(run)
+    (run / "metrics.json").write_text(json.dumps({"valid": {**_metrics(0.1), "n": 7.5}}))
+    with pytest.raises(InputError, match="'n' is 7.5, not a number of sequences"):
+        read_run_metrics(run)
 
 
 def test_write_comparison_table_values_and_order(tmp_path):
@@ -123,7 +137,9 @@ def test_write_comparison_table_values_and_order(tmp_path):
     assert list(table[0]) == list(COLUMNS)
     # sorted by dataset: "a" first; an undefined AUROC is written NA and gets no bar.
     assert [(r["dataset"], r["model"], r["mcc"], r["auroc"], r["n"]) for r in table] == [
-        ("a", "cnn", "0.25", "0.25", "2"), ("b", "lstm", "0.5", "NA", "4")]
+        ("a", "cnn", "0.25", "0.25", "2"),
+        ("b", "lstm", "0.5", "NA", "4"),
+    ]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["comparison.png", "comparison.tsv"]
 
@@ -145,7 +161,9 @@ def test_cli_labels_and_mixed_splits(tmp_path, cli, capsys):
     table = read_tsv(tmp_path / "cmp" / "comparison.tsv")
     # a is labelled; b keeps its directory name; b has no test split so its valid metrics are used.
     assert [(r["dataset"], r["model"], r["split"], r["mcc"]) for r in table] == [
-        ("splice", "lstm", "test", "0.2"), ("two", "cnn", "valid", "0.3")]
+        ("splice", "lstm", "test", "0.2"),
+        ("two", "cnn", "valid", "0.3"),
+    ]
     assert (tmp_path / "cmp" / "comparison.png").stat().st_size > 1000
 
 
@@ -169,8 +187,7 @@ def test_real_kmer_run_round_trip(tmp_path, example_data, cli):
     # label,sequence rows; keep a small, class-mixed slice (every 10th row) for speed.
     (tmp_path / "small.csv").write_text("\n".join([rows[0], *rows[1::10]]) + "\n")
     run = tmp_path / "uci" / "kmer_logistic"
-    result = train(TrainConfig(train=tmp_path / "small.csv", model="kmer_logistic", out=run,
-                               model_options={"k": 3}))
+    result = train(TrainConfig(train=tmp_path / "small.csv", model="kmer_logistic", out=run, model_options={"k": 3}))
     assert cli(["compare", str(run), "--out", str(tmp_path / "cmp")]) == 0
     (row,) = read_tsv(tmp_path / "cmp" / "comparison.tsv")
     assert (row["dataset"], row["model"], row["split"]) == ("uci", "kmer_logistic", "valid")

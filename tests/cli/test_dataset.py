@@ -34,11 +34,15 @@ def genome(tmp_path_factory) -> tuple[Path, Path]:
     fasta, lines = [], []
     for c in ("chr1", "chr2", "chr3"):
         seq = list(rng.choice(list("ACGT"), 3000))
-        seq[600:602], seq[798:800] = "GT", "AG"      # '+' intron [600, 800)
+        seq[600:602], seq[798:800] = "GT", "AG"  # '+' intron [600, 800)
         seq[2000:2002], seq[2198:2200] = "CT", "AC"  # '-' intron [2000, 2200): AG / GT on '-'
         fasta.append(f">{c}\n{''.join(seq)}\n")
-        lines += [gtf_line(c, 401, 600, "+", f"{c}p"), gtf_line(c, 801, 1000, "+", f"{c}p"),
-                  gtf_line(c, 1801, 2000, "-", f"{c}m"), gtf_line(c, 2201, 2400, "-", f"{c}m")]
+        lines += [
+            gtf_line(c, 401, 600, "+", f"{c}p"),
+            gtf_line(c, 801, 1000, "+", f"{c}p"),
+            gtf_line(c, 1801, 2000, "-", f"{c}m"),
+            gtf_line(c, 2201, 2400, "-", f"{c}m"),
+        ]
     (folder / "g.fa").write_text("".join(fasta))
     (folder / "g.gtf").write_text("".join(lines))
     return folder / "g.fa", folder / "g.gtf"
@@ -47,14 +51,36 @@ def genome(tmp_path_factory) -> tuple[Path, Path]:
 def test_promoters_writes_split_tables(bioseq, genome, tmp_path, capsys):
     fasta, gtf = genome
     out = tmp_path / "prom"
-    status = bioseq(["dataset", "promoters", "--genome", str(fasta), "--annotation", str(gtf), "--out", str(out),
-                     "--length", "50", "--negatives", "shuffle", "--valid-chroms", "chr2", "--test-chroms", "chr3"])
+    status = bioseq(
+        [
+            "dataset",
+            "promoters",
+            "--genome",
+            str(fasta),
+            "--annotation",
+            str(gtf),
+            "--out",
+            str(out),
+            "--length",
+            "50",
+            "--negatives",
+            "shuffle",
+            "--valid-chroms",
+            "chr2",
+            "--test-chroms",
+            "chr3",
+        ]
+    )
     assert status == 0
     assert "12 promoters examples; train 4, valid 4, test 4" in capsys.readouterr().err
     test = read_labelled(out / "test.csv", name_column="name")
     # chr3's '+' TSS at 400 and '-' TSS at 2399, windows of 50 centred on them, and one shuffle each.
-    assert sorted(test.names) == ["chr3:2375-2425(-)", "chr3:2375-2425(-)_shuf1", "chr3:375-425(+)",
-                                  "chr3:375-425(+)_shuf1"]
+    assert sorted(test.names) == [
+        "chr3:2375-2425(-)",
+        "chr3:2375-2425(-)_shuf1",
+        "chr3:375-425(+)",
+        "chr3:375-425(+)_shuf1",
+    ]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["dataset"] == "promoters" and summary["options"]["negatives"] == "shuffle"
     assert summary["chromosomes"] == {"train": ["chr1"], "valid": ["chr2"], "test": ["chr3"]}
@@ -64,8 +90,29 @@ def test_promoters_writes_split_tables(bioseq, genome, tmp_path, capsys):
 def test_splice_sites_both(bioseq, genome, tmp_path):
     fasta, gtf = genome
     out = tmp_path / "splice"
-    assert bioseq(["dataset", "splice-sites", "--genome", str(fasta), "--annotation", str(gtf), "--site", "both",
-                   "--out", str(out), "--length", "20", "--test-chroms", "chr1", "--valid-chroms", "chr2"]) == 0
+    assert (
+        bioseq(
+            [
+                "dataset",
+                "splice-sites",
+                "--genome",
+                str(fasta),
+                "--annotation",
+                str(gtf),
+                "--site",
+                "both",
+                "--out",
+                str(out),
+                "--length",
+                "20",
+                "--test-chroms",
+                "chr1",
+                "--valid-chroms",
+                "chr2",
+            ]
+        )
+        == 0
+    )
     train = read_labelled(out / "train.csv", name_column="name")
     assert train.classes == ("acceptor", "decoy", "donor")
     centres = {(train.classes[y], s[9:11]) for s, y in zip(train.sequences, train.labels.tolist())}
@@ -75,18 +122,87 @@ def test_splice_sites_both(bioseq, genome, tmp_path):
     assert counts["train"]["per_class"] == {"acceptor": 2, "decoy": 4, "donor": 2}
 
 
+def genbank_of(fasta: Path, out: Path) -> Path:
+    """The genome fixture as GenBank: one record per contig, each transcript an mRNA named by its locus tag."""
+    from flatfiles import genbank_text
+
+    records = []
+    for block in fasta.read_text().split(">")[1:]:
+        name, seq = block.split()
+        records.append(
+            genbank_text(
+                seq,
+                [
+                    ("mRNA", "join(401..600,801..1000)", {"locus_tag": f"{name}p"}),
+                    ("mRNA", "complement(join(1801..2000,2201..2400))", {"locus_tag": f"{name}m"}),
+                ],
+                name=name,
+                version=None,
+            )
+        )
+    out.write_text("".join(records))
+    return out
+
+
+def test_genbank_genome_carries_its_annotation(bioseq, genome, tmp_path, capsys):
+    fasta, gtf = genome
+    gb = genbank_of(fasta, tmp_path / "g.gb")
+    split = ["--length", "20", "--test-chroms", "chr1", "--valid-chroms", "chr2", "--site", "both"]
+    assert (
+        bioseq(
+            [
+                "dataset",
+                "splice-sites",
+                "--genome",
+                str(fasta),
+                "--annotation",
+                str(gtf),
+                "--out",
+                str(tmp_path / "gtf"),
+                *split,
+            ]
+        )
+        == 0
+    )
+    assert bioseq(["dataset", "splice-sites", "--genome", str(gb), "--out", str(tmp_path / "gb"), *split]) == 0
+    assert "the annotation is the features of" in capsys.readouterr().err
+    for name in ("train.csv", "valid.csv", "test.csv"):  # the same windows, sequences and labels
+        assert (tmp_path / "gb" / name).read_text() == (tmp_path / "gtf" / name).read_text()
+    summary = json.loads((tmp_path / "gb" / "summary.json").read_text())
+    assert summary["inputs"] == {"genome": str(gb.resolve()), "annotation": str(gb.resolve())}
+    promoters = [
+        "dataset",
+        "promoters",
+        "--length",
+        "50",
+        "--negatives",
+        "shuffle",
+        "--test-chroms",
+        "chr3",
+        "--valid-chroms",
+        "chr2",
+    ]
+    assert bioseq([*promoters, "--genome", str(fasta), "--annotation", str(gb), "--out", str(tmp_path / "p")]) == 0
+    test = read_labelled(tmp_path / "p" / "test.csv", name_column="name")
+    assert sorted(test.names)[::2] == ["chr3:2375-2425(-)", "chr3:375-425(+)"]  # as from the GTF
+    assert bioseq([*promoters, "--genome", str(fasta), "--out", str(tmp_path / "q")]) == 1
+    assert "promoters need an annotation" in capsys.readouterr().err
+
+
 def test_bad_input_gives_one_error_line(bioseq, genome, tmp_path, capsys):
     fasta, _ = genome
     gtf = tmp_path / "ensembl.gtf"
     gtf.write_text(gtf_line("chrUn_random", 401, 600, "+", "t"))
-    status = bioseq(["dataset", "promoters", "--genome", str(fasta), "--annotation", str(gtf),
-                     "--out", str(tmp_path / "x")])
+    status = bioseq(
+        ["dataset", "promoters", "--genome", str(fasta), "--annotation", str(gtf), "--out", str(tmp_path / "x")]
+    )
     err = capsys.readouterr().err.strip()
     assert status == 1 and len(err.splitlines()) == 1
     assert err.startswith("bioseq dataset: error: ") and "'chrUn_random'" in err and "is in the genome" in err
     assert not (tmp_path / "x").exists()
-    status = bioseq(["dataset", "splice-sites", "--genome", str(fasta), "--site", "donor",
-                     "--out", str(tmp_path / "y")])
+    status = bioseq(
+        ["dataset", "splice-sites", "--genome", str(fasta), "--site", "donor", "--out", str(tmp_path / "y")]
+    )
     assert status == 1 and "need an annotation, RNA-seq alignments" in capsys.readouterr().err
 
 
@@ -103,6 +219,23 @@ def test_dm6_promoters_gc_and_splice_sites_from_reads(bioseq, shared_data, tmp_p
     for split in ("train", "valid", "test"):
         per_class = summary["counts"][split]["per_class"]
         assert per_class["promoter"] == per_class["non_promoter"] > 0
-    assert bioseq(["dataset", "splice-sites", "--genome", genome, "--annotation", gtf, "--bam", bam,
-                   "--site", "donor", "--out", str(tmp_path / "s")]) == 0
+    assert (
+        bioseq(
+            [
+                "dataset",
+                "splice-sites",
+                "--genome",
+                genome,
+                "--annotation",
+                gtf,
+                "--bam",
+                bam,
+                "--site",
+                "donor",
+                "--out",
+                str(tmp_path / "s"),
+            ]
+        )
+        == 0
+    )
     assert "12 donor sites from junctions, 12 of them annotated" in capsys.readouterr().err

@@ -64,12 +64,16 @@ def test_longer_than_length_is_an_error(tmp_path, capsys):
 
 def test_console_script_exit_status_without_traceback(tmp_path):
     missing = tmp_path / "missing.fa"
-    result = subprocess.run([sys.executable, "-m", "bioseq.cli.main", "encode", str(missing), "-o",
-                             str(tmp_path / "o.npz")], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bioseq.cli.main", "encode", str(missing), "-o", str(tmp_path / "o.npz")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip() == (f"bioseq encode: error: {missing}: the file does not exist. "
-                                     "Check the path and the working directory.")
+    assert result.stderr.strip() == (
+        f"bioseq encode: error: {missing}: the file does not exist. Check the path and the working directory."
+    )
 
 
 def test_usage_error_exit_2(capsys):

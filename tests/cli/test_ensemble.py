@@ -17,12 +17,25 @@ def _bundle(path, name: str, *, seed: int, length: int = 30, sha: str = "abc", c
     import torch
 
     torch.manual_seed(seed)
-    options = {"n_outputs": 1} if name == "lstm" else {"n_outputs": 1, "channels": [8], "kernel_sizes": [5], "dilations": [1], "pools": [1]}
+    options = (
+        {"n_outputs": 1}
+        if name == "lstm"
+        else {"n_outputs": 1, "channels": [8], "kernel_sizes": [5], "dilations": [1], "pools": [1]}
+    )
     if name == "lstm":
         options.update(stem_channels=8, hidden_size=8, n_layers=1, head_hidden=8)
     model = build_model(name, options).eval()
-    return save_bundle(path, model=model, model_name=name, model_options=options, task="binary", classes=classes,
-                       length=length, training={"seed": seed}, data={"sha256": sha, "n_train": 10, "n_valid": 2})
+    return save_bundle(
+        path,
+        model=model,
+        model_name=name,
+        model_options=options,
+        task="binary",
+        classes=classes,
+        length=length,
+        training={"seed": seed},
+        data={"sha256": sha, "n_train": 10, "n_valid": 2},
+    )
 
 
 def _codes(n: int = 20, length: int = 30) -> np.ndarray:
@@ -37,7 +50,9 @@ def test_ensemble_of_an_lstm_and_a_cnn_predicts_their_mean(tmp_path, capsys):
     assert "averages 2 members (lstm+cnn)" in capsys.readouterr().err
     mix = load_bundle(tmp_path / "mix")
     codes = _codes()
-    expected = (load_bundle(tmp_path / "lstm").predict_proba(codes) + load_bundle(tmp_path / "cnn").predict_proba(codes)) / 2
+    expected = (
+        load_bundle(tmp_path / "lstm").predict_proba(codes) + load_bundle(tmp_path / "cnn").predict_proba(codes)
+    ) / 2
     np.testing.assert_allclose(mix.predict_proba(codes), expected, rtol=1e-6)
     config = json.loads((tmp_path / "mix" / "config.json").read_text())
     assert config["model"]["options"] == {"members": 2, "member_model": "lstm+cnn"}
@@ -70,8 +85,12 @@ def test_refusals_print_one_line_and_keep_an_earlier_ensemble(tmp_path, capsys, 
     status = cli_main.main(["ensemble", *members, "--out", str(tmp_path / "e")])
     err = capsys.readouterr().err
     assert status == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    expected = {"one": "two or more members", "width": "reads windows of 31 bases, but another reads 30",
-                "classes": "classes", "missing": "does not exist"}[case]
+    expected = {
+        "one": "two or more members",
+        "width": "reads windows of 31 bases, but another reads 30",
+        "classes": "classes",
+        "missing": "does not exist",
+    }[case]
     assert expected in err
     if case != "one":
         assert str(other) in err  # the offending member is named
@@ -92,8 +111,12 @@ def test_test_data_score_the_saved_ensemble_and_compare_reads_them(tmp_path, cap
     _bundle(tmp_path / "lstm", "lstm", seed=0)
     _bundle(tmp_path / "cnn", "cnn", seed=1)
     test = _table(tmp_path / "test.csv", ["neg", "pos"] * 10)
-    assert cli_main.main(["ensemble", str(tmp_path / "lstm"), str(tmp_path / "cnn"), "--out", str(tmp_path / "mix"),
-                          "--test", test]) == 0
+    assert (
+        cli_main.main(
+            ["ensemble", str(tmp_path / "lstm"), str(tmp_path / "cnn"), "--out", str(tmp_path / "mix"), "--test", test]
+        )
+        == 0
+    )
     assert "test accuracy" in capsys.readouterr().err
     stored = json.loads((tmp_path / "mix" / "metrics.json").read_text())["test"]
     again = evaluate_bundle(tmp_path / "mix", test, out=tmp_path / "eval", plots=False)
@@ -107,8 +130,9 @@ def test_bad_test_data_write_nothing(tmp_path, capsys):
     _bundle(tmp_path / "a", "cnn", seed=0)
     _bundle(tmp_path / "b", "lstm", seed=1)
     bad = _table(tmp_path / "bad.csv", ["neg", "maybe"])
-    status = cli_main.main(["ensemble", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "e"),
-                            "--test", bad])
+    status = cli_main.main(
+        ["ensemble", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "e"), "--test", bad]
+    )
     err = capsys.readouterr().err
     assert status == 1 and "maybe" in err and "bad.csv" in err
     assert not (tmp_path / "e").exists()
@@ -120,10 +144,16 @@ def test_the_ensemble_holds_only_the_members_bundle_files_and_no_symlink(tmp_pat
     (tmp_path / "b" / "notes.txt").write_text("not part of the bundle")
     (tmp_path / "b" / "scratch").mkdir()
     assert cli_main.main(["ensemble", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "e")]) == 0
-    found = {os.path.relpath(os.path.join(folder, name), tmp_path / "e")
-             for folder, dirs, files in os.walk(tmp_path / "e") for name in dirs + files}
-    assert found == {"config.json", "members", *(f"members/{i}{name}" for i in (0, 1) for name in
-                                                 ("", "/config.json", "/model.safetensors"))}
+    found = {
+        os.path.relpath(os.path.join(folder, name), tmp_path / "e")
+        for folder, dirs, files in os.walk(tmp_path / "e")
+        for name in dirs + files
+    }
+    assert found == {
+        "config.json",
+        "members",
+        *(f"members/{i}{name}" for i in (0, 1) for name in ("", "/config.json", "/model.safetensors")),
+    }
     assert not any(os.path.islink(tmp_path / "e" / name) for name in found)
 
 

@@ -12,12 +12,12 @@ import json
 from pathlib import Path
 
 import pytest
-
 from support import deadline
+
 from bioseq.cli.main import main
 
 CORPUS_TIMEOUT_S = 20
-_RECORDS = b"".join(b">r%d\n%s\n" % (i, b"ACGT"[i % 4:] + b"GATTACA" * (i % 13)) for i in range(3000))
+_RECORDS = b"".join(b">r%d\n%s\n" % (i, b"ACGT"[i % 4 :] + b"GATTACA" * (i % 13)) for i in range(3000))
 TRUNCATED_GZIP = gzip.compress(_RECORDS)[:-40]  # cut inside the deflate stream
 
 
@@ -33,8 +33,13 @@ def corpus_files(root: Path) -> list[Path]:
 
 
 def test_example_data_summaries(capsys, example_data):
-    status, out, err = inspect(capsys, example_data / "ce_chrI.fa", example_data / "uci_splice.csv",
-                               example_data / "ce_chrI_reads.bam", example_data / "phiX174.gff3")
+    status, out, err = inspect(
+        capsys,
+        example_data / "ce_chrI.fa",
+        example_data / "uci_splice.csv",
+        example_data / "ce_chrI_reads.bam",
+        example_data / "phiX174.gff3",
+    )
     assert status == 0 and err == ""
     fasta, table, bam, gff = map(json.loads, out.splitlines())
     # ce_chrI.fa: chromosome I (1,009,800 bp) plus six 5 kb pieces.
@@ -96,11 +101,35 @@ def test_every_corpus_file_parses_or_is_rejected_clearly(capsys, shared_data):
     fastq_errors = [p.name for p in files if p.parent.name == "biopython_fastq" and p.name.startswith("error_")]
     assert fastq_errors and all(outcomes[name] == "rejected" for name in fastq_errors)
     # ... and these must parse (DOS line ends, zero-length reads, tricky titles, wrapping).
-    for name in ("tricky.fastq", "zero_length.fastq", "example_dos.fastq", "wrapping_original_sanger.fastq",
-                 "dosLineChar_a.bed", "example_badcomments.gtf"):
+    for name in (
+        "tricky.fastq",
+        "zero_length.fastq",
+        "example_dos.fastq",
+        "wrapping_original_sanger.fastq",
+        "dosLineChar_a.bed",
+        "example_badcomments.gtf",
+    ):
         assert outcomes[name] == "parsed", name
 
 
 def test_index_files_are_named_not_parsed(capsys, example_data):
     status, out, err = inspect(capsys, example_data / "ce_chrI_reads.bam.bai")
     assert status == 0 and json.loads(out)["format"] == "index"
+
+
+def test_genbank_summary(capsys, tmp_path, shared_data):
+    phix = shared_data / "genomes" / "phix174" / "NC_001422.gbk"
+    if not phix.exists():
+        pytest.skip("genomes/phix174 is absent")
+    gz = tmp_path / "phix.gb.gz"
+    gz.write_bytes(gzip.compress(phix.read_bytes()))
+    status, out, err = inspect(capsys, gz)
+    assert status == 0 and err == ""
+    summary = json.loads(out)
+    assert summary["format"] == "genbank" and summary["records"] == summary["circular"] == 1
+    assert summary["bases"] == 5386 and 0.44 < summary["gc_fraction"] < 0.45
+    # 11 CDS and 2 mRNAs, 3 CDS split at the origin: 16 transcripts, 15 distinct exons, no genes
+    assert (summary["transcripts"], summary["exons"], summary["genes"], summary["split_at_origin"]) == (16, 15, 0, 3)
+    assert summary["features_left_out"] == {} and summary["problems"] == []
+    status, out, _ = inspect(capsys, gz, json_out=False)
+    assert status == 0 and "  features left out     none\n  records no sequence   0\n" in out

@@ -142,8 +142,7 @@ def test_nearest_fills_a_short_bin_from_the_next_bins(blocks, caplog):
     # Bins 18 down to 1 give all 45 of theirs (GC 0.94 ... 0.06, none skipped); the last window
     # comes from bin 0 (GC below 0.05), whichever of its windows was drawn first.
     assert np.allclose(gc[854:899], np.arange(47, 2, -1) / 50) and gc[899] < 0.05
-    assert "chrA has too few windows in 1 GC bin(s): 46 of 900 background windows come from the nearest" \
-        in caplog.text
+    assert "chrA has too few windows in 1 GC bin(s): 46 of 900 background windows come from the nearest" in caplog.text
     with pytest.raises(InputError, match="shortfall must be one of raise, nearest, got 'skip'"):
         sample_gc_matched(blocks, positives, shortfall="skip")
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bioseq.datasets.promoters import PROMOTER_CLASSES, promoter_dataset
-from bioseq.io.interval import chromosome_of
-from bioseq.encode.gc import gc_content
 from bioseq.codes import encode
+from bioseq.datasets.promoters import PROMOTER_CLASSES, promoter_dataset
+from bioseq.encode.gc import gc_content
 from bioseq.errors import InputError, MissingContigError
 from bioseq.io.gff import read_gtf
+from bioseq.io.interval import chromosome_of
 from bioseq.io.reference import Reference
 
 RC = str.maketrans("ACGTN", "TGCAN")
@@ -31,7 +31,7 @@ def random_bases(rng, length: int, gc: float = 0.5) -> str:
 
 def gtf_line(chrom, start, end, strand, gene, tx) -> str:
     """One GTF exon line; start/end are 1-based inclusive as in the file."""
-    return (f'{chrom}\tt\texon\t{start}\t{end}\t.\t{strand}\t.\tgene_id "{gene}"; transcript_id "{tx}";\n')
+    return f'{chrom}\tt\texon\t{start}\t{end}\t.\t{strand}\t.\tgene_id "{gene}"; transcript_id "{tx}";\n'
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,12 @@ def tiny(tmp_path_factory):
     fasta = folder / "tiny.fa"
     fasta.write_text("".join(f">{name}\n{seq}\n" for name, seq in genome.items()))
     gtf = folder / "tiny.gtf"
-    gtf.write_text(gtf_line("chr1", 101, 150, "+", "g1", "tx1") + gtf_line("chr1", 201, 260, "+", "g1", "tx1")
-                   + gtf_line("chr1", 301, 340, "-", "g2", "tx2") + gtf_line("chr1", 381, 450, "-", "g2", "tx2"))
+    gtf.write_text(
+        gtf_line("chr1", 101, 150, "+", "g1", "tx1")
+        + gtf_line("chr1", 201, 260, "+", "g1", "tx1")
+        + gtf_line("chr1", 301, 340, "-", "g2", "tx2")
+        + gtf_line("chr1", 381, 450, "-", "g2", "tx2")
+    )
     with Reference(fasta) as ref:
         yield ref, read_gtf(gtf), genome, folder
 
@@ -58,8 +62,7 @@ def test_positive_windows_are_strand_aware_with_the_tss_at_the_offset(tiny):
     positives = [(n, s) for n, s, y in zip(data.names, data.sequences, data.labels.tolist()) if y == 1]
     # '+' TSS at 100, centred: 10 bases before it, so [90, 110); the TSS base is at offset 10.
     # '-' TSS at 449: its window's 5' end is 449 + 10 = 459, so [440, 460), reverse-complemented.
-    assert positives == [("chr1:90-110(+)", genome["chr1"][90:110]),
-                         ("chr1:440-460(-)", rc(genome["chr1"][440:460]))]
+    assert positives == [("chr1:90-110(+)", genome["chr1"][90:110]), ("chr1:440-460(-)", rc(genome["chr1"][440:460]))]
     assert positives[0][1][10] == genome["chr1"][100]
     assert positives[1][1][10] == rc(genome["chr1"][449])
 
@@ -92,12 +95,13 @@ def test_shuffles_keep_dinucleotides_and_the_source_coordinates(tiny):
     data = promoter_dataset(ref, annotation, length=40, negatives="shuffle", ratio=2, seed=3)
     by_name = dict(zip(data.names, data.sequences))
     assert sorted(n for n, y in zip(data.names, data.labels.tolist()) if y == 0) == sorted(
-        ["chr1:80-120(+)_shuf1", "chr1:80-120(+)_shuf2", "chr1:430-470(-)_shuf1", "chr1:430-470(-)_shuf2"])
+        ["chr1:80-120(+)_shuf1", "chr1:80-120(+)_shuf2", "chr1:430-470(-)_shuf1", "chr1:430-470(-)_shuf2"]
+    )
     for name, seq in by_name.items():
         if "_shuf" in name:
             source = by_name[name.split("_shuf")[0]]
-            pairs = collections.Counter(seq[i:i + 2] for i in range(len(seq) - 1))
-            assert pairs == collections.Counter(source[i:i + 2] for i in range(len(source) - 1))
+            pairs = collections.Counter(seq[i : i + 2] for i in range(len(seq) - 1))
+            assert pairs == collections.Counter(source[i : i + 2] for i in range(len(source) - 1))
             assert chromosome_of(name) == "chr1"
     again = promoter_dataset(ref, annotation, length=40, negatives="shuffle", ratio=2, seed=3)
     assert again.sequences == data.sequences  # same seed, same dataset
@@ -108,7 +112,10 @@ def test_fractional_ratio_keeps_the_first_rounds(tiny):
     data = promoter_dataset(ref, annotation, length=20, negatives="shuffle", ratio=1.5)
     # round(1.5 * 2) = 3 negatives: both first shuffles and the first positive's second one.
     assert [n for n, y in zip(data.names, data.labels.tolist()) if y == 0] == [
-        "chr1:90-110(+)_shuf1", "chr1:440-460(-)_shuf1", "chr1:90-110(+)_shuf2"]
+        "chr1:90-110(+)_shuf1",
+        "chr1:440-460(-)_shuf1",
+        "chr1:90-110(+)_shuf2",
+    ]
 
 
 def test_gene_body_negatives_lie_in_genes_on_their_strand_far_from_tss(tmp_path):
@@ -117,11 +124,14 @@ def test_gene_body_negatives_lie_in_genes_on_their_strand_far_from_tss(tmp_path)
     fasta = tmp_path / "g.fa"
     fasta.write_text(f">chr1\n{chrom}\n")
     gtf = tmp_path / "g.gtf"  # gene g1 '+' over [1000, 9000), gene g2 '-' over [11000, 19000)
-    gtf.write_text(gtf_line("chr1", 1001, 1100, "+", "g1", "a") + gtf_line("chr1", 8901, 9000, "+", "g1", "a")
-                   + gtf_line("chr1", 11001, 11100, "-", "g2", "b") + gtf_line("chr1", 18901, 19000, "-", "g2", "b"))
+    gtf.write_text(
+        gtf_line("chr1", 1001, 1100, "+", "g1", "a")
+        + gtf_line("chr1", 8901, 9000, "+", "g1", "a")
+        + gtf_line("chr1", 11001, 11100, "-", "g2", "b")
+        + gtf_line("chr1", 18901, 19000, "-", "g2", "b")
+    )
     with Reference(fasta) as ref:
-        data = promoter_dataset(ref, read_gtf(gtf), length=100, negatives="genebody", ratio=20,
-                                tss_distance=1000)
+        data = promoter_dataset(ref, read_gtf(gtf), length=100, negatives="genebody", ratio=20, tss_distance=1000)
     negatives = [n for n, y in zip(data.names, data.labels.tolist()) if y == 0]
     assert len(negatives) == 40 and len(set(negatives)) == 40
     for name in negatives:
@@ -139,8 +149,9 @@ def test_gc_negatives_match_the_positives_gc(tmp_path):
     fasta = tmp_path / "gc.fa"
     fasta.write_text("".join(f">{c}\n{s}\n" for c, s in chroms.items()))
     gtf = tmp_path / "gc.gtf"
-    gtf.write_text("".join(gtf_line(c, s, s + 50, "+", f"g{c}{s}", f"t{c}{s}")
-                           for c in chroms for s in range(5500, 9500, 400)))
+    gtf.write_text(
+        "".join(gtf_line(c, s, s + 50, "+", f"g{c}{s}", f"t{c}{s}") for c in chroms for s in range(5500, 9500, 400))
+    )
     with Reference(fasta, cache=tmp_path / "cache") as ref:
         # tss_distance=0: here the GC-rich half is all promoters (see the next test for the distance)
         data = promoter_dataset(ref, read_gtf(gtf), length=100, negatives="gc", seed=1, tss_distance=0)
@@ -163,11 +174,13 @@ def test_gc_negatives_keep_away_from_every_tss(tmp_path):
     fasta = tmp_path / "far.fa"
     fasta.write_text(f">chr1\n{random_bases(rng, 30000)}\n")
     gtf = tmp_path / "far.gtf"  # TSSs at 0-based 2000 ('+'), 12999 ('-') and 20000 ('+')
-    gtf.write_text(gtf_line("chr1", 2001, 2500, "+", "a", "a") + gtf_line("chr1", 12501, 13000, "-", "b", "b")
-                   + gtf_line("chr1", 20001, 20500, "+", "c", "c"))
+    gtf.write_text(
+        gtf_line("chr1", 2001, 2500, "+", "a", "a")
+        + gtf_line("chr1", 12501, 13000, "-", "b", "b")
+        + gtf_line("chr1", 20001, 20500, "+", "c", "c")
+    )
     with Reference(fasta) as ref:
-        data = promoter_dataset(ref, read_gtf(gtf), length=100, negatives="gc", ratio=10, seed=2,
-                                tss_distance=1500)
+        data = promoter_dataset(ref, read_gtf(gtf), length=100, negatives="gc", ratio=10, seed=2, tss_distance=1500)
     negatives = [n for n, y in zip(data.names, data.labels.tolist()) if y == 0]
     assert len(negatives) == 30
     for name in negatives:

@@ -27,7 +27,7 @@ def gtf_line(chrom, start, end, strand, gene, tx) -> str:
 
 
 def plant(seq: str, at: int, motif: str) -> str:
-    return seq[:at] + motif + seq[at + len(motif):]
+    return seq[:at] + motif + seq[at + len(motif) :]
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,12 @@ def tiny(tmp_path_factory):
     fasta = folder / "tiny.fa"
     fasta.write_text("".join(f">{name}\n{seq}\n" for name, seq in genome.items()))
     gtf = folder / "tiny.gtf"
-    gtf.write_text(gtf_line("chr1", 101, 150, "+", "g1", "tx1") + gtf_line("chr1", 201, 260, "+", "g1", "tx1")
-                   + gtf_line("chr1", 301, 340, "-", "g2", "tx2") + gtf_line("chr1", 381, 450, "-", "g2", "tx2"))
+    gtf.write_text(
+        gtf_line("chr1", 101, 150, "+", "g1", "tx1")
+        + gtf_line("chr1", 201, 260, "+", "g1", "tx1")
+        + gtf_line("chr1", 301, 340, "-", "g2", "tx2")
+        + gtf_line("chr1", 381, 450, "-", "g2", "tx2")
+    )
     with Reference(fasta) as ref:
         yield ref, read_gtf(gtf), genome, folder
 
@@ -67,7 +71,7 @@ def spliced_bam(path: Path, reads: list[tuple[str, int, str, str]]) -> Path:
 
 
 def centre(seq: str) -> str:
-    return seq[len(seq) // 2 - 1: len(seq) // 2 + 1]
+    return seq[len(seq) // 2 - 1 : len(seq) // 2 + 1]
 
 
 def test_donor_and_acceptor_windows_have_the_dinucleotide_at_the_centre(tiny):
@@ -123,7 +127,10 @@ def test_junctions_from_a_bam_alone_and_united_with_the_annotation(tiny, tmp_pat
     united = splice_site_dataset(ref, annotation, bam=bam, min_support=1, site="acceptor", length=10, min_distance=5)
     # annotated [198,200) and [340,342) (the chr1 junction adds nothing new), plus chr2's [458,460).
     assert [n for n, y in zip(united.names, united.labels.tolist()) if y == 1] == [
-        "chr1:194-204(+)", "chr1:336-346(-)", "chr2:454-464(+)"]
+        "chr1:194-204(+)",
+        "chr1:336-346(-)",
+        "chr2:454-464(+)",
+    ]
 
 
 def test_bad_input_raises_one_clear_error(tiny):
@@ -136,7 +143,7 @@ def test_bad_input_raises_one_clear_error(tiny):
         splice_site_dataset(ref, annotation, site="branchpoint")
     with pytest.raises(InputError, match=r"GT positions .* but 2,000 donor decoys.*Lower decoys_per_site"):
         splice_site_dataset(ref, annotation, decoys_per_site=1000)
-    gtf_single_exon = read_gtf_text("chr1\tt\texon\t101\t150\t.\t+\t.\tgene_id \"g\"; transcript_id \"t\";\n")
+    gtf_single_exon = read_gtf_text('chr1\tt\texon\t101\t150\t.\t+\t.\tgene_id "g"; transcript_id "t";\n')
     with pytest.raises(InputError, match="no donor site was found in the annotation"):
         splice_site_dataset(ref, gtf_single_exon)
 

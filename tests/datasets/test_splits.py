@@ -11,9 +11,8 @@ from hypothesis import strategies as st
 
 from bioseq.datasets.splits import SPLITS, split_by_chromosome, split_stratified, write_split
 from bioseq.datasets.windows import chromosome_quotas
-from bioseq.io.interval import chromosome_of, window_name
 from bioseq.errors import InputError, MissingContigError
-from bioseq.io.interval import Interval
+from bioseq.io.interval import Interval, chromosome_of, window_name
 from bioseq.io.labels import LabelledSequences
 from bioseq.io.tables import read_labelled
 
@@ -45,6 +44,10 @@ def test_quotas_are_proportional_and_add_up():
     assert chromosome_quotas(windows, 3) == {"a": 2, "b": 1}
     assert chromosome_quotas(windows, 4) == {"a": 3, "b": 1}  # 2.67 / 1.33: the larger remainder wins
     assert chromosome_quotas(windows, 0) == {"a": 0, "b": 0}
+    assert chromosome_quotas(windows, np.int64(3)) == {"a": 2, "b": 1}
+    for bad, message in ((-1, "n must be >= 0, got -1"), (True, "n must be an integer, got True")):
+        with pytest.raises(InputError, match=message):
+            chromosome_quotas(windows, bad)
 
 
 def test_explicit_chromosomes_make_disjoint_splits():
@@ -89,15 +92,20 @@ def test_two_chromosomes_give_a_stratified_valid_split():
 def test_duplicates_are_kept_once_and_dropped_from_later_splits():
     data = examples({"chr1": 6, "chr2": 3, "chr3": 3})
     seqs = list(data.sequences)
-    seqs[1] = seqs[0]              # repeated inside train (chr1)
-    seqs[6] = seqs[2].lower()      # valid (chr2) repeats a train sequence (case does not matter)
-    seqs[7] = seqs[8]              # repeated inside valid
-    seqs[9] = seqs[3]              # test (chr3) repeats train
-    seqs[10] = seqs[8]             # test repeats valid
+    seqs[1] = seqs[0]  # repeated inside train (chr1)
+    seqs[6] = seqs[2].lower()  # valid (chr2) repeats a train sequence (case does not matter)
+    seqs[7] = seqs[8]  # repeated inside valid
+    seqs[9] = seqs[3]  # test (chr3) repeats train
+    seqs[10] = seqs[8]  # test repeats valid
     data = LabelledSequences(seqs, data.labels, data.classes, data.task, data.names)
     splits, summary = split_by_chromosome(data, valid=["chr2"], test=["chr3"])
-    assert summary["duplicates_removed"] == {"within_train": 1, "within_valid": 1, "valid_in_train": 1,
-                                             "within_test": 0, "test_in_train_or_valid": 2}
+    assert summary["duplicates_removed"] == {
+        "within_train": 1,
+        "within_valid": 1,
+        "valid_in_train": 1,
+        "within_test": 0,
+        "test_in_train_or_valid": 2,
+    }
     assert [len(splits[s]) for s in SPLITS] == [5, 1, 1]
     assert splits["train"].names[:2] == ("chr1:0-30(+)", "chr1:200-230(+)")  # the first copy stays
     everywhere = [s.upper() for split in SPLITS for s in splits[split].sequences]
@@ -114,6 +122,10 @@ def test_bad_input_raises_one_clear_error():
         split_by_chromosome(data, valid=["chr2"], test=["chr1", "chr3"])
     with pytest.raises(InputError, match="three positive numbers summing to 1"):
         split_by_chromosome(data, fractions=(0.5, 0.5, 0.5))
+    with pytest.raises(InputError, match="seed must be >= 0, got -1"):
+        split_by_chromosome(data, seed=-1)
+    with pytest.raises(InputError, match="seed must be an integer, got 1.5"):
+        split_stratified(data, seed=1.5)
     one = examples({"chr1": 5})
     with pytest.raises(InputError, match="needs at least two"):
         split_by_chromosome(one)
@@ -126,8 +138,12 @@ def test_write_split_round_trips_and_records_the_summary(tmp_path):
     data = examples({"chr1": 20, "chr2": 6, "chr3": 6})
     splits, summary = split_by_chromosome(data, valid=["chr2"], test=["chr3"])
     write_split(tmp_path / "out", splits, {**summary, "options": {"length": 30}})
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["summary.json", "test.csv", "train.csv",
-                                                                   "valid.csv"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "summary.json",
+        "test.csv",
+        "train.csv",
+        "valid.csv",
+    ]
     assert (tmp_path / "out" / "train.csv").read_text().splitlines()[0] == "name,sequence,label"
     back = read_labelled(tmp_path / "out" / "test.csv", name_column="name")
     assert back.names == splits["test"].names and back.sequences == splits["test"].sequences
@@ -149,12 +165,16 @@ def test_write_split_leaves_nothing_behind_on_bad_input(tmp_path):
 
 def test_stratified_split_keeps_class_shares_and_covers_every_example():
     data = examples({"chr1": 200})  # 100 per class; coordinates are not used
-    three = LabelledSequences(data.sequences, np.arange(200) % 4 // 2 + (np.arange(200) % 4 == 3),
-                              ("a", "b", "c"), "multiclass", data.names)  # classes 100, 50, 50
+    three = LabelledSequences(
+        data.sequences, np.arange(200) % 4 // 2 + (np.arange(200) % 4 == 3), ("a", "b", "c"), "multiclass", data.names
+    )  # classes 100, 50, 50
     splits, summary = split_stratified(three, fractions=(0.8, 0.1, 0.1), seed=4)
     assert summary["how"] == "random, stratified by class"
     assert {s: summary["counts"][s]["per_class"] for s in SPLITS} == {
-        "train": {"a": 80, "b": 40, "c": 40}, "valid": {"a": 10, "b": 5, "c": 5}, "test": {"a": 10, "b": 5, "c": 5}}
+        "train": {"a": 80, "b": 40, "c": 40},
+        "valid": {"a": 10, "b": 5, "c": 5},
+        "test": {"a": 10, "b": 5, "c": 5},
+    }
     names = [n for s in SPLITS for n in splits[s].names]
     assert sorted(names) == sorted(three.names)  # a partition: every example once
     again, _ = split_stratified(three, fractions=(0.8, 0.1, 0.1), seed=4)
@@ -165,8 +185,7 @@ def test_stratified_split_keeps_class_shares_and_covers_every_example():
 
 def test_stratified_split_drops_duplicates_and_gives_small_classes_a_member_each():
     seqs = ["ACGTACGT", "acgtacgt", "TTTTCCCC", "GGGGAAAA", "CCCCAAAA", "ATATATAT", "GCGCGCGC"]
-    data = LabelledSequences(seqs, np.array([0, 0, 0, 1, 1, 1, 1]), ("x", "y"), "binary",
-                             [f"s{i}" for i in range(7)])
+    data = LabelledSequences(seqs, np.array([0, 0, 0, 1, 1, 1, 1]), ("x", "y"), "binary", [f"s{i}" for i in range(7)])
     splits, summary = split_stratified(data, seed=0)
     everywhere = [s.upper() for split in SPLITS for s in splits[split].sequences]
     assert len(everywhere) == len(set(everywhere)) == 6  # one copy of ACGTACGT is gone

@@ -222,6 +222,18 @@ def test_torch_errors(codes, kwargs, message):
         one_hot_torch(codes, **kwargs)
 
 
+def test_torch_check_false_reads_no_values():
+    """Models pass check=False: no value is read back (on the meta device a read raises), none is checked."""
+    codes = torch.empty((2, 5), dtype=torch.uint8, device="meta")
+    assert one_hot_torch(codes, check=False).shape == (2, 4, 5)
+    with pytest.raises(RuntimeError, match="meta"):
+        one_hot_torch(codes)  # the default check reads the values
+    unchecked = one_hot_torch(torch.tensor([16, 0], dtype=torch.uint8), check=False)
+    assert unchecked.T.tolist() == [[0, 0, 0, 0], [1, 0, 0, 0]]  # 16 passes as an all-zero column
+    with pytest.raises(InputError, match="dtype must be one of"):
+        one_hot_torch(codes, dtype=torch.int32, check=False)  # the metadata is still checked
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_torch_on_gpu_matches_numpy():

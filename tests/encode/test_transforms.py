@@ -164,9 +164,7 @@ def test_shuffle_is_uniform_over_arrangements():
     seq = "ACAGACTAC"
     target = dinucleotides(seq)
     arrangements = {
-        "".join(p)
-        for p in itertools.permutations(seq[1:-1])
-        if dinucleotides(seq[0] + "".join(p) + seq[-1]) == target
+        "".join(p) for p in itertools.permutations(seq[1:-1]) if dinucleotides(seq[0] + "".join(p) + seq[-1]) == target
     }
     assert len(arrangements) > 2
     counts = collections.Counter(dinucleotide_shuffle(seq, n=3000, seed=0))

@@ -13,7 +13,6 @@ from sklearn import metrics as skm
 from bioseq.errors import InputError
 from bioseq.evaluate.metrics import (
     check_predictions,
-    check_threshold,
     classification_metrics,
     one_vs_rest,
     predicted,
@@ -271,7 +270,7 @@ def test_bad_inputs(y, s, task, classes, message):
 @pytest.mark.parametrize("threshold", [0, 1, 1.5, -0.1, True, float("nan"), "0.5"])
 def test_bad_threshold(threshold):
     with pytest.raises(InputError, match="threshold must be a number strictly between 0 and 1"):
-        check_threshold(threshold)
+        classification_metrics(Y_BIN, S_BIN, task="binary", classes=["neg", "pos"], threshold=threshold)
 
 
 def test_column_shapes_and_tensors_accepted():

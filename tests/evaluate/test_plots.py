@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bioseq.errors import InputError, MissingFileError
+from bioseq.evaluate.figures import colour, image_format
 from bioseq.evaluate.metrics import classification_metrics
 from bioseq.evaluate.plots import plot_all, plot_confusion, plot_pr, plot_roc, plot_training_curves
 
@@ -60,8 +61,11 @@ def _multilabel(n=200, c=4, seed=2):
 
 @pytest.mark.parametrize(
     ("task", "data", "classes"),
-    [("binary", _binary, ["neg", "pos"]), ("multiclass", _multiclass, ["EI", "IE", "N"]),
-     ("multilabel", _multilabel, ["a", "b", "c", "d"])],
+    [
+        ("binary", _binary, ["neg", "pos"]),
+        ("multiclass", _multiclass, ["EI", "IE", "N"]),
+        ("multilabel", _multilabel, ["a", "b", "c", "d"]),
+    ],
 )
 def test_roc_and_pr_are_pngs(tmp_path, task, data, classes):
     y, s = data()
@@ -102,8 +106,7 @@ def test_confusion_multilabel_grid(tmp_path):
         ([[1.5, 2], [3, 4]], ["a", "b"], "counts"),
         ([["x", "y"], ["z", "w"]], ["a", "b"], "not a numeric array"),
         ({"accuracy": 1.0}, ["a", "b"], "has no 'confusion_matrix'"),
-        ({"confusion_matrix": [[1, 0], [0, 1]], "classes": ["a", "b"]}, ["b", "a"],
-         "differ from the metrics"),
+        ({"confusion_matrix": [[1, 0], [0, 1]], "classes": ["a", "b"]}, ["b", "a"], "differ from the metrics"),
     ],
 )
 def test_confusion_bad_inputs(tmp_path, matrix, classes, message):
@@ -166,7 +169,11 @@ def test_plot_all_writes_four_files(tmp_path):
     written = plot_all(y, s, "binary", ["neg", "pos"], tmp_path / "plots", training_log=log)
     assert sorted(written) == ["confusion", "pr", "roc", "training_curves"]
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
-        "confusion.png", "pr.png", "roc.png", "training_curves.png"]
+        "confusion.png",
+        "pr.png",
+        "roc.png",
+        "training_curves.png",
+    ]
     for path in written.values():
         assert_png(path)
     assert sorted(plot_all(y, s, "binary", ["neg", "pos"], tmp_path / "nolog")) == ["confusion", "pr", "roc"]
@@ -182,16 +189,25 @@ def test_no_pyplot_and_no_backend_change(tmp_path):
         "assert matplotlib.rcParams._get_backend_or_none() == backend\n"
     )
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "r.png")], check=True)
-    code = "import sys, bioseq.evaluate.plots; assert 'matplotlib' not in sys.modules"
+    code = "import sys, bioseq.evaluate.plots, bioseq.evaluate.compare; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_figure_helpers():
+    assert [image_format(name) for name in ("a.PNG", "b.pdf", "c.Svg")] == ["png", "pdf", "svg"]
+    with pytest.raises(InputError, match=r"a.jpeg: cannot tell the image format from the extension '\.jpeg'"):
+        image_format("a.jpeg")
+    assert colour(1, 10) != colour(1, 11)  # tab10 up to 10 series, tab20 beyond
+    assert colour(21, 30) == colour(1, 30)  # tab20 repeats after 20
 
 
 def test_plot_all_with_precomputed_metrics(tmp_path):
     # how training calls it: keywords, and the metrics it already computed
     y, s = _multiclass()
     metrics = classification_metrics(y, s, task="multiclass", classes=["a", "b", "c"])
-    written = plot_all(y, s, task="multiclass", classes=["a", "b", "c"], metrics=metrics,
-                       directory=tmp_path, training_log=None)
+    written = plot_all(
+        y, s, task="multiclass", classes=["a", "b", "c"], metrics=metrics, directory=tmp_path, training_log=None
+    )
     assert_png(written["confusion"])
     with pytest.raises(InputError, match="differ from the metrics' classes"):
         plot_all(y, s, task="multiclass", classes=["x", "y", "z"], metrics=metrics, directory=tmp_path / "b")

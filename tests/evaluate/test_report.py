@@ -56,16 +56,16 @@ def test_tsv_layout(tmp_path, binary_metrics):
 
 
 def test_tsv_nulls_warnings_multilabel_and_nesting(tmp_path):
-    m = classification_metrics([[1, 0], [1, 0]], [[0.9, 0.2], [0.6, 0.1]], task="multilabel",
-                               classes=["x", "y"])
+    m = classification_metrics([[1, 0], [1, 0]], [[0.9, 0.2], [0.6, 0.1]], task="multilabel", classes=["x", "y"])
     m["baseline"] = {"accuracy": 0.5, "note": "prior"}  # nested dicts flatten to outer.inner
     write_metrics(m, tmp_path)
     rows = _tsv(tmp_path / "metrics.tsv")
     table = {(r[0], r[1]): r[2] for r in rows[1:]}
     assert table[("auroc", "y")] == "NA"  # y has no examples: null in JSON, NA in the TSV
     # x: both examples positive and predicted positive -> TP 2, no others
-    assert [table[(cell, "x")] for cell in ("true_negatives", "false_positives",
-                                            "false_negatives", "true_positives")] == ["0", "0", "0", "2"]
+    assert [
+        table[(cell, "x")] for cell in ("true_negatives", "false_positives", "false_negatives", "true_positives")
+    ] == ["0", "0", "0", "2"]
     assert table[("baseline.accuracy", "")] == "0.5"
     warnings = [r[2] for r in rows if r[0] == "warning"]
     assert warnings == m["warnings"] and any("'y' has no examples" in w for w in warnings)
@@ -73,8 +73,7 @@ def test_tsv_nulls_warnings_multilabel_and_nesting(tmp_path):
 
 
 def test_numpy_values_and_nan_become_json(tmp_path):
-    write_metrics({"loss": np.float32(0.25), "counts": np.arange(3), "diverged": float("nan"),
-                   "inf": np.inf}, tmp_path)
+    write_metrics({"loss": np.float32(0.25), "counts": np.arange(3), "diverged": float("nan"), "inf": np.inf}, tmp_path)
     back = read_metrics(tmp_path / "metrics.json")
     assert back == {"loss": 0.25, "counts": [0, 1, 2], "diverged": None, "inf": None}
     assert "NaN" not in (tmp_path / "metrics.json").read_text()
@@ -119,8 +118,7 @@ def test_read_metrics_from_handle_and_gzip(tmp_path):
 
 def test_binary_predictions_with_names_and_truth(tmp_path):
     out = tmp_path / "pred.tsv"
-    write_predictions(out, ["r1", "r2", "r3"], [0.2, 0.5, 0.875], ["neg", "pos"], task="binary",
-                      y_true=[0, 1, 1])
+    write_predictions(out, ["r1", "r2", "r3"], [0.2, 0.5, 0.875], ["neg", "pos"], task="binary", y_true=[0, 1, 1])
     assert out.read_text() == (
         "name\tp_pos\tpredicted\ttrue\n"  # binary: the positive class's probability only
         "r1\t0.2\tneg\tneg\n"
@@ -131,8 +129,13 @@ def test_binary_predictions_with_names_and_truth(tmp_path):
 
 def test_multiclass_predictions(tmp_path):
     out = tmp_path / "pred.tsv"
-    write_predictions(out, ["a", "b"], np.array([[0.1, 0.7, 0.2], [0.5, 0.25, 0.25]], dtype=np.float32),
-                      ["EI", "IE", "N"], task="multiclass")
+    write_predictions(
+        out,
+        ["a", "b"],
+        np.array([[0.1, 0.7, 0.2], [0.5, 0.25, 0.25]], dtype=np.float32),
+        ["EI", "IE", "N"],
+        task="multiclass",
+    )
     rows = _tsv(out)
     assert rows[0] == ["name", "p_EI", "p_IE", "p_N", "predicted"]  # no "true" without labels
     # 7 significant digits: float32 0.7 (0.69999999 in float64) prints as 0.7
@@ -142,8 +145,15 @@ def test_multiclass_predictions(tmp_path):
 
 def test_multilabel_predictions_join_classes(tmp_path):
     out = tmp_path / "pred.tsv"
-    write_predictions(out, ["a", "b"], [[0.9, 0.8, 0.1], [0.1, 0.2, 0.3]], ["x", "y", "z"],
-                      task="multilabel", y_true=[[1, 0, 1], [0, 0, 0]], threshold=0.5)
+    write_predictions(
+        out,
+        ["a", "b"],
+        [[0.9, 0.8, 0.1], [0.1, 0.2, 0.3]],
+        ["x", "y", "z"],
+        task="multilabel",
+        y_true=[[1, 0, 1], [0, 0, 0]],
+        threshold=0.5,
+    )
     rows = _tsv(out)
     assert rows[1][-2:] == ["x,y", "x,z"]
     assert rows[2][-2:] == ["", ""]  # no class above the threshold, none true
@@ -152,12 +162,14 @@ def test_multilabel_predictions_join_classes(tmp_path):
 def test_coordinates_from_intervals_tuples_and_columns(tmp_path):
     expected_head = ["chrom", "start", "end", "strand", "p_pos", "predicted"]
     rows_in = [Interval("chr1", 0, 100, strand="+"), ("chr2", 50, 150)]
-    write_predictions(tmp_path / "a.tsv", None, [0.9, 0.1], ["neg", "pos"], task="binary",
-                      coordinates=rows_in)
-    columns_in = {"chrom": ["chr1", "chr2"], "start": np.array([0, 50]), "end": np.array([100, 150]),
-                  "strand": ["+", "."]}
-    write_predictions(tmp_path / "b.tsv", None, [0.9, 0.1], ["neg", "pos"], task="binary",
-                      coordinates=columns_in)
+    write_predictions(tmp_path / "a.tsv", None, [0.9, 0.1], ["neg", "pos"], task="binary", coordinates=rows_in)
+    columns_in = {
+        "chrom": ["chr1", "chr2"],
+        "start": np.array([0, 50]),
+        "end": np.array([100, 150]),
+        "strand": ["+", "."],
+    }
+    write_predictions(tmp_path / "b.tsv", None, [0.9, 0.1], ["neg", "pos"], task="binary", coordinates=columns_in)
     for name in ("a.tsv", "b.tsv"):
         rows = _tsv(tmp_path / name)
         assert rows[0] == expected_head
@@ -167,8 +179,9 @@ def test_coordinates_from_intervals_tuples_and_columns(tmp_path):
 
 def test_coordinates_and_names_together_gzip(tmp_path):
     out = tmp_path / "p.tsv.gz"
-    write_predictions(out, ["w1"], [0.3], ["neg", "pos"], task="binary",
-                      coordinates={"chrom": ["chrX"], "start": [5], "end": [10]})
+    write_predictions(
+        out, ["w1"], [0.3], ["neg", "pos"], task="binary", coordinates={"chrom": ["chrX"], "start": [5], "end": [10]}
+    )
     text = gzip.decompress(out.read_bytes()).decode()
     assert text == "chrom\tstart\tend\tstrand\tname\tp_pos\tpredicted\nchrX\t5\t10\t.\tw1\t0.3\tneg\n"
 
@@ -179,8 +192,7 @@ def test_coordinates_and_names_together_gzip(tmp_path):
         ({"names": None}, "pass names or coordinates"),
         ({"names": ["a"]}, "1 names were given for 2 predictions"),
         ({"names": ["a", "b\tc"]}, r"name 1 \('b\\tc'\) holds a tab or a line break.*Rename it"),
-        ({"coordinates": [("c", 5, 1), ("c", 1, 2)]},
-         r"coordinate 0 \(c, 5, 1\) needs integers with start <= end"),
+        ({"coordinates": [("c", 5, 1), ("c", 1, 2)]}, r"coordinate 0 \(c, 5, 1\) needs integers with start <= end"),
         ({"coordinates": [("c", 0, 1, "x"), ("c", 1, 2)]}, "strand 'x'"),
         ({"coordinates": [("c", 0, 1)]}, "coordinates have 1 rows for 2 predictions"),
         ({"coordinates": {"chrom": ["c", "c"], "start": [0, 1]}}, r"lack the columns \['end'\]"),
@@ -216,8 +228,7 @@ def test_tsv_of_other_dicts(tmp_path):
     # training metrics or hand-made dicts: odd shapes fall back to plain rows, nothing is lost
     write_metrics({"confusion_matrix": [[1, 2], [3]], "per_class": {"a": 1}, "epochs": [1, 2]}, tmp_path)
     rows = _tsv(tmp_path / "metrics.tsv")[1:]
-    assert rows == [["confusion_matrix", "", "[[1, 2], [3]]"], ["epochs", "", "[1, 2]"],
-                    ["per_class.a", "", "1"]]
+    assert rows == [["confusion_matrix", "", "[[1, 2], [3]]"], ["epochs", "", "[1, 2]"], ["per_class.a", "", "1"]]
 
 
 def test_nested_train_report(tmp_path, binary_metrics):

@@ -74,14 +74,14 @@ def tiny(request, tmp_path) -> Annotation:
 
 # ---------------------------------------------------------------- hand-checked values
 
+
 def test_transcripts_and_exons_are_sorted_0_based(tiny):
     t1 = tiny.transcripts_by_id["T1"]
     # 101-200, 301-400, 501-600 (1-based inclusive) -> (start - 1, end), sorted
     assert t1.exons == ((100, 200), (300, 400), (500, 600))
     assert (t1.gene_id, t1.chrom, t1.strand, t1.start, t1.end) == ("G1", "chr1", "+", 100, 600)
     assert tiny.transcripts_by_id["T2"].exons == ((1000, 1100), (1800, 1900))
-    assert _spans(tiny.transcripts()) == [
-        (100, 450, "+", "T3"), (100, 600, "+", "T1"), (1000, 1900, "-", "T2")]
+    assert _spans(tiny.transcripts()) == [(100, 450, "+", "T3"), (100, 600, "+", "T1"), (1000, 1900, "-", "T2")]
 
 
 def test_genes(tiny):
@@ -91,20 +91,21 @@ def test_genes(tiny):
 
 def test_introns_unique_and_per_transcript(tiny):
     # T1: gaps 200..300 and 400..500; T3: 200..300 again; T2: 1100..1800
-    assert _spans(tiny.introns()) == [
-        (200, 300, "+", "G1"), (400, 500, "+", "G1"), (1100, 1800, "-", "G2")]
+    assert _spans(tiny.introns()) == [(200, 300, "+", "G1"), (400, 500, "+", "G1"), (1100, 1800, "-", "G2")]
     assert _spans(tiny.introns(unique=False)) == [
-        (200, 300, "+", "T1"), (200, 300, "+", "T3"), (400, 500, "+", "T1"), (1100, 1800, "-", "T2")]
+        (200, 300, "+", "T1"),
+        (200, 300, "+", "T3"),
+        (400, 500, "+", "T1"),
+        (1100, 1800, "-", "T2"),
+    ]
 
 
 def test_donor_and_acceptor_sites(tiny):
     # '+': donor = first two intron bases [200, 202), acceptor = last two [298, 300).
     # '-': the intron 1100..1800 is read right to left, so its first two bases
     # are [1798, 1800) (donor) and its last two [1100, 1102) (acceptor).
-    assert _spans(tiny.donor_sites()) == [
-        (200, 202, "+", "G1"), (400, 402, "+", "G1"), (1798, 1800, "-", "G2")]
-    assert _spans(tiny.acceptor_sites()) == [
-        (298, 300, "+", "G1"), (498, 500, "+", "G1"), (1100, 1102, "-", "G2")]
+    assert _spans(tiny.donor_sites()) == [(200, 202, "+", "G1"), (400, 402, "+", "G1"), (1798, 1800, "-", "G2")]
+    assert _spans(tiny.acceptor_sites()) == [(298, 300, "+", "G1"), (498, 500, "+", "G1"), (1100, 1102, "-", "G2")]
 
 
 def test_tss(tiny):
@@ -128,8 +129,9 @@ def test_sites_read_gt_ag_on_a_sequence(tiny):
     rc = str.maketrans("ACGT", "TGCA")
 
     def read(iv):
-        s = seq[iv.start:iv.end]
+        s = seq[iv.start : iv.end]
         return s.translate(rc)[::-1] if iv.strand == "-" else s
+
     assert {read(iv) for iv in tiny.donor_sites()} == {"GT"}
     assert {read(iv) for iv in tiny.acceptor_sites()} == {"AG"}
 
@@ -171,22 +173,24 @@ def test_crlf_and_gzip(tmp_path):
 def test_gff3_feature_across_circular_origin_is_kept(tmp_path):
     # GFF3 writes a feature across the origin of a circular contig with an
     # end past the contig length; it is kept as given (0-based (5299, 5436)).
-    text = ("##gff-version 3\n##sequence-region c 1 5386\n"
-            "c\tx\tgene\t5300\t5436\t.\t+\t.\tID=g;Is_circular=true\n"
-            "c\tx\tCDS\t5300\t5436\t.\t+\t0\tID=cds;Parent=g\n")
+    text = (
+        "##gff-version 3\n##sequence-region c 1 5386\n"
+        "c\tx\tgene\t5300\t5436\t.\t+\t.\tID=g;Is_circular=true\n"
+        "c\tx\tCDS\t5300\t5436\t.\t+\t0\tID=cds;Parent=g\n"
+    )
     ann = read_gff3(io.StringIO(text))
     assert ann.transcripts_by_id["g"].exons == ((5299, 5436),)
     assert _spans(ann.genes()) == [(5299, 5436, "+", "g")]
 
 
 def test_parentless_cds_lines_sharing_an_id_form_one_transcript():
-    text = ("c\tx\tCDS\t3981\t5386\t.\t+\t0\tID=A\n"
-            "c\tx\tCDS\t1\t136\t.\t+\t0\tID=A\n")
+    text = "c\tx\tCDS\t3981\t5386\t.\t+\t0\tID=A\nc\tx\tCDS\t1\t136\t.\t+\t0\tID=A\n"
     (tx,) = read_gff3(io.StringIO(text)).transcripts_by_id.values()
     assert (tx.id, tx.gene_id, tx.exons) == ("A", "", ((0, 136), (3980, 5386)))
 
 
 # ---------------------------------------------------------------- errors
+
 
 def _error(reader, path) -> str:
     with pytest.raises(InputError) as info:
@@ -197,24 +201,26 @@ def _error(reader, path) -> str:
 EXON = 'chr1\tt\texon\t1\t10\t.\t+\t.\tgene_id "G"; transcript_id "T";'
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("chr1\tt\texon\t1\t10\t.\t+", ["line 2", "7 column(s), GTF has 9", "9 tab-separated columns"]),
-    (EXON.replace("\t", " "), ["line 2", "separated by spaces, not tabs", "Use tabs"]),
-    (EXON.replace("; ", ";\t"), ["line 2", "10 tab-separated columns", "not tabs"]),
-    (EXON.replace("\t1\t10\t", "\t20\t10\t"), ["start (20) is greater than end (10)", "1-based inclusive"]),
-    (EXON.replace("\t1\t10\t", "\t0\t10\t"), ["column 4 (start) is '0', not a positive integer"]),
-    (EXON.replace("\t1\t10\t", "\t00\t10\t"), ["column 4 (start) is '00', not a positive integer"]),
-    (EXON.replace("\t1\t10\t", "\t1\t1e3\t"), ["column 5 (end) is '1e3', not a positive integer"]),
-    (EXON.replace("\t+\t", "\t*\t"), ["column 7 (strand) is '*'", "'+', '-' or '.'"]),
-    ('chr1\tt\texon\t1\t10\t.\t+\t.\tgene_id "G";', ["the exon has no transcript_id", 'transcript_id "..."']),
-    ('chr1\tt\texon\t1\t10\t.\t+\t.\ttranscript_id "T";', ["the exon has no gene_id"]),
-    ('chr1\tt\texon\t1\t10\t.\t+\t.\tgene_id "G; transcript_id "T";',
-     ["cannot read the attributes"]),
-    ("chr1\tt\texon\t1\t10\t.\t+\t.\tgene_id=G;transcript_id=T", ["looks like GFF3", "read_gff3"]),
-    (EXON.replace("\t1\t10\t", "\t3\t20\t"), ["line 1", "record 'T'", "exons 1-4 and 3-20 (1-based) overlap"]),
-    (EXON.replace("chr1", "chr2"), ["line 2", "record 'T'", "on chr2 + here but on chr1 + at line 1"]),
-    (EXON.replace("+", "-"), ["on chr1 - here but on chr1 + at line 1"]),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("chr1\tt\texon\t1\t10\t.\t+", ["line 2", "7 column(s), GTF has 9", "9 tab-separated columns"]),
+        (EXON.replace("\t", " "), ["line 2", "separated by spaces, not tabs", "Use tabs"]),
+        (EXON.replace("; ", ";\t"), ["line 2", "10 tab-separated columns", "not tabs"]),
+        (EXON.replace("\t1\t10\t", "\t20\t10\t"), ["start (20) is greater than end (10)", "1-based inclusive"]),
+        (EXON.replace("\t1\t10\t", "\t0\t10\t"), ["column 4 (start) is '0', not a positive integer"]),
+        (EXON.replace("\t1\t10\t", "\t00\t10\t"), ["column 4 (start) is '00', not a positive integer"]),
+        (EXON.replace("\t1\t10\t", "\t1\t1e3\t"), ["column 5 (end) is '1e3', not a positive integer"]),
+        (EXON.replace("\t+\t", "\t*\t"), ["column 7 (strand) is '*'", "'+', '-' or '.'"]),
+        ('chr1\tt\texon\t1\t10\t.\t+\t.\tgene_id "G";', ["the exon has no transcript_id", 'transcript_id "..."']),
+        ('chr1\tt\texon\t1\t10\t.\t+\t.\ttranscript_id "T";', ["the exon has no gene_id"]),
+        ('chr1\tt\texon\t1\t10\t.\t+\t.\tgene_id "G; transcript_id "T";', ["cannot read the attributes"]),
+        ("chr1\tt\texon\t1\t10\t.\t+\t.\tgene_id=G;transcript_id=T", ["looks like GFF3", "read_gff3"]),
+        (EXON.replace("\t1\t10\t", "\t3\t20\t"), ["line 1", "record 'T'", "exons 1-4 and 3-20 (1-based) overlap"]),
+        (EXON.replace("chr1", "chr2"), ["line 2", "record 'T'", "on chr2 + here but on chr1 + at line 1"]),
+        (EXON.replace("+", "-"), ["on chr1 - here but on chr1 + at line 1"]),
+    ],
+)
 def test_bad_gtf_lines(tmp_path, line, expected):
     path = _write(tmp_path, EXON.replace("\t1\t10\t", "\t1\t4\t") + "\n" + line + "\n", "bad.gtf")
     message = _error(read_gtf, path)
@@ -223,17 +229,26 @@ def test_bad_gtf_lines(tmp_path, line, expected):
         assert part in message
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("c\tx\texon\t1\t10\t.\t+\t.\tParent", ["line 1", "attribute 'Parent' is not TAG=VALUE"]),
-    ('c\tx\texon\t1\t10\t.\t+\t.\tgene_id "G"', ["looks like GTF", "read_gtf"]),
-    ("c\tx\texon\t9\t1\t.\t+\t.\tParent=T", ["start (9) is greater than end (1)"]),
-    ("c\tx\tmRNA\t1\t30\t.\t-\t.\tID=T\nc\tx\texon\t1\t10\t.\t+\t.\tParent=T",
-     ["line 1", "record 'T'", "the transcript is on c - but its exons on c +"]),
-    ("c\tx\tgene\t1\t30\t.\t+\t.\tID=G\nc\tx\tgene\t1\t30\t.\t+\t.\tID=G;Parent=",
-     None),  # repeated ID on the same contig: one multi-line feature, no error
-    ("c\tx\tgene\t1\t30\t.\t+\t.\tID=G\nd\tx\tgene\t1\t30\t.\t+\t.\tID=G",
-     ["line 2", "ID 'G' is also used at line 1", "distinct ID"]),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("c\tx\texon\t1\t10\t.\t+\t.\tParent", ["line 1", "attribute 'Parent' is not TAG=VALUE"]),
+        ('c\tx\texon\t1\t10\t.\t+\t.\tgene_id "G"', ["looks like GTF", "read_gtf"]),
+        ("c\tx\texon\t9\t1\t.\t+\t.\tParent=T", ["start (9) is greater than end (1)"]),
+        (
+            "c\tx\tmRNA\t1\t30\t.\t-\t.\tID=T\nc\tx\texon\t1\t10\t.\t+\t.\tParent=T",
+            ["line 1", "record 'T'", "the transcript is on c - but its exons on c +"],
+        ),
+        (
+            "c\tx\tgene\t1\t30\t.\t+\t.\tID=G\nc\tx\tgene\t1\t30\t.\t+\t.\tID=G;Parent=",
+            None,
+        ),  # repeated ID on the same contig: one multi-line feature, no error
+        (
+            "c\tx\tgene\t1\t30\t.\t+\t.\tID=G\nd\tx\tgene\t1\t30\t.\t+\t.\tID=G",
+            ["line 2", "ID 'G' is also used at line 1", "distinct ID"],
+        ),
+    ],
+)
 def test_bad_gff3_lines(tmp_path, line, expected):
     path = _write(tmp_path, line + "\n", "bad.gff3")
     if expected is None:
@@ -257,6 +272,7 @@ def test_binary_input_is_rejected(shared_data):
 
 # ---------------------------------------------------------------- model invariants
 
+
 def test_transcript_validates_its_exons():
     tx = Transcript("t", "g", "c", "+", ((50, 60), (10, 20)))
     assert tx.exons == ((10, 20), (50, 60)) and tx.introns == ((20, 50),)
@@ -277,8 +293,7 @@ def test_transcript_validates_its_exons():
 
 
 def test_unstranded_transcripts_have_no_sites_or_tss():
-    ann = Annotation([Transcript("t", "", "c", ".", ((0, 10), (20, 30)))],
-                     [Gene("g0", "c", 0, 5, ".")])
+    ann = Annotation([Transcript("t", "", "c", ".", ((0, 10), (20, 30)))], [Gene("g0", "c", 0, 5, ".")])
     assert _spans(ann.introns()) == [(10, 20, ".", "t")]  # named by transcript: no gene
     assert ann.tss() == ann.donor_sites() == ann.acceptor_sites() == []
     assert _spans(ann.genes()) == [(0, 5, ".", "g0")]
@@ -306,12 +321,14 @@ def test_mirroring_a_transcript_mirrors_its_sites(drawn):
 
     def mirror(ivs):
         return sorted((length - i.end, length - i.start) for i in ivs)
+
     for method in ("introns", "donor_sites", "acceptor_sites", "tss", "exons"):
         assert mirror(getattr(a, method)()) == sorted((i.start, i.end) for i in getattr(b, method)())
     assert len(a.introns()) == len(exons) - 1 - sum(e1 == s2 for (_, e1), (s2, _) in zip(exons, exons[1:]))
 
 
 # ---------------------------------------------------------------- real files
+
 
 def _sequence(fasta: pysam.FastaFile, iv: Interval) -> str:
     s = fasta.fetch(iv.chrom, iv.start, iv.end).upper()

@@ -139,8 +139,10 @@ def test_wrong_kind_of_output_names_it(tmp_path):
 def test_folder_that_cannot_be_created_names_the_output(tmp_path):
     (tmp_path / "file").write_text("x")
     target = tmp_path / "file" / "out.txt"
-    with pytest.raises(InputError, match=f"^{re.escape(str(target))}: cannot create the output's folder "
-                                         f"{re.escape(str(tmp_path / 'file'))} "):
+    with pytest.raises(
+        InputError,
+        match=f"^{re.escape(str(target))}: cannot create the output's folder {re.escape(str(tmp_path / 'file'))} ",
+    ):
         enter(atomic_output, target)
 
 
@@ -248,9 +250,11 @@ def test_read_only_folder_error_names_the_output(tmp_path, helper):
     finally:
         folder.chmod(0o755)
     message = str(info.value)
-    assert message == (f"{target}: cannot write the output because its folder {folder} is read-only. "
-                       "Choose an output path in a folder you may write to, or ask the folder's owner "
-                       "for write access.")
+    assert message == (
+        f"{target}: cannot write the output because its folder {folder} is read-only. "
+        "Choose an output path in a folder you may write to, or ask the folder's owner "
+        "for write access."
+    )
     assert ".part" not in message and names(folder) == []
 
 
@@ -264,8 +268,12 @@ def test_permission_denied_on_create_names_the_output(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "open", refuse)
     target = tmp_path / "out.txt"
-    with pytest.raises(InputError, match=re.escape(f"{target}: cannot write the output because its folder "
-                                                   f"{tmp_path} is read-only (Permission denied).")) as info:
+    with pytest.raises(
+        InputError,
+        match=re.escape(
+            f"{target}: cannot write the output because its folder {tmp_path} is read-only (Permission denied)."
+        ),
+    ) as info:
         enter(atomic_output, target)
     assert ".part" not in str(info.value)
 
@@ -283,6 +291,7 @@ print(oct(from_proc), oct(fallback), oct(os.umask(0)))
 
 
 def test_current_umask_reads_without_changing_it():
-    done = subprocess.run([sys.executable, "-c", UMASK], preexec_fn=lambda: os.umask(0o027), capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", UMASK], preexec_fn=lambda: os.umask(0o027), capture_output=True, text=True, check=True
+    )
     assert done.stdout.split() == ["0o27", "0o27", "0o27"]

@@ -37,6 +37,7 @@ def _error(reader, path) -> str:
 
 # ---------------------------------------------------------------- BED3-6
 
+
 def test_bed6_values_are_kept_as_0_based_half_open(tmp_path):
     path = _write(tmp_path, "chr1\t10\t20\tr1\t960\t-\nchr2\t0\t5\t.\t.\t.\n")
     first, second = read_bed(path)
@@ -57,8 +58,7 @@ def test_bed3_to_bed5_fill_defaults(tmp_path):
 
 
 def test_headers_comments_blank_lines_are_skipped(tmp_path):
-    text = ("browser position chr1:1-100\ntrack name=x\n# comment\n\n"
-            "chr1\t1\t2\n\ntrackless\t3\t4\n")
+    text = "browser position chr1:1-100\ntrack name=x\n# comment\n\nchr1\t1\t2\n\ntrackless\t3\t4\n"
     # a contig whose name merely starts with "track" is data
     assert list(read_bed(_write(tmp_path, text))) == [Interval("chr1", 1, 2), Interval("trackless", 3, 4)]
 
@@ -97,18 +97,24 @@ def test_read_bed_ignores_columns_after_the_sixth(tmp_path):
 
 # ---------------------------------------------------------------- errors
 
-@pytest.mark.parametrize("line, expected", [
-    ("chr1\t5\n", ["line 1", "2 column(s), BED needs 3", "chromStart, chromEnd"]),
-    ("chr1 5 10\n", ["line 1", "separated by spaces", "Use tabs"]),
-    ("chr1\tabc\t10\n", ["line 1", "column 2 (chromStart) is 'abc', not an integer"]),
-    ("chr1\t1.5\t10\n", ["column 2 (chromStart) is '1.5'"]),
-    ("chr1\t-5\t10\n", ["column 2 (chromStart) is negative (-5)", "0-based and >= 0"]),
-    ("chr1\t20\t10\n", ["column 3 (chromEnd, 10) is less than column 2 (chromStart, 20)",
-                        "chromStart <= chromEnd"]),
-    ("chr1\t1\t10\tn\t0\tx\n", ["column 6 (strand) is 'x'", "'+', '-' or '.'"]),
-    ("chr1\t1\t10\tn\thigh\t+\n", ["column 5 (score) is 'high', not a number", "'.' for no score"]),
-    ("\t1\t10\n", ["column 1 (chrom) is empty"]),
-])
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("chr1\t5\n", ["line 1", "2 column(s), BED needs 3", "chromStart, chromEnd"]),
+        ("chr1 5 10\n", ["line 1", "separated by spaces", "Use tabs"]),
+        ("chr1\tabc\t10\n", ["line 1", "column 2 (chromStart) is 'abc', not an integer"]),
+        ("chr1\t1.5\t10\n", ["column 2 (chromStart) is '1.5'"]),
+        ("chr1\t-5\t10\n", ["column 2 (chromStart) is negative (-5)", "0-based and >= 0"]),
+        (
+            "chr1\t20\t10\n",
+            ["column 3 (chromEnd, 10) is less than column 2 (chromStart, 20)", "chromStart <= chromEnd"],
+        ),
+        ("chr1\t1\t10\tn\t0\tx\n", ["column 6 (strand) is 'x'", "'+', '-' or '.'"]),
+        ("chr1\t1\t10\tn\thigh\t+\n", ["column 5 (score) is 'high', not a number", "'.' for no score"]),
+        ("\t1\t10\n", ["column 1 (chrom) is empty"]),
+    ],
+)
 def test_bad_lines_are_rejected_with_file_line_column_and_fix(tmp_path, line, expected):
     path = _write(tmp_path, line)
     message = _error(read_intervals, path)
@@ -161,18 +167,21 @@ def test_bed12_blocks_are_genomic_half_open(tmp_path):
     assert pickle.loads(pickle.dumps(record)) == record and hash(record)
 
 
-@pytest.mark.parametrize("count, sizes, starts, expected", [
-    ("2", "10,20,30,", "0,40,70,", "blockCount) is 2 but blockSizes has 3"),
-    ("3", "10,20,", "0,40,70,", "blockSizes has 2 and blockStarts 3"),
-    ("3", "10,20,30", "5,40,70", "first block starts 5 bases after chromStart"),
-    ("3", "10,20,20", "0,40,70", "last block ends at 190, not at chromEnd (200)"),
-    ("3", "10,20,40", "0,40,70", "last block ends at 210"),
-    ("3", "50,20,30", "0,40,70", "block 2 (140..160) overlaps the block before it"),
-    ("3", "10,20,30", "0,70,40", "block 3 (140..170) overlaps the block before it"),
-    ("3", "10,20,30", "0,a,70", "column 12 (blockStarts) is 'a'"),
-    ("0", ",", ",", "needs at least one block"),
-    ("3", "10,,30", "0,40,70", "column 11 (blockSizes) is ''"),
-])
+@pytest.mark.parametrize(
+    "count, sizes, starts, expected",
+    [
+        ("2", "10,20,30,", "0,40,70,", "blockCount) is 2 but blockSizes has 3"),
+        ("3", "10,20,", "0,40,70,", "blockSizes has 2 and blockStarts 3"),
+        ("3", "10,20,30", "5,40,70", "first block starts 5 bases after chromStart"),
+        ("3", "10,20,20", "0,40,70", "last block ends at 190, not at chromEnd (200)"),
+        ("3", "10,20,40", "0,40,70", "last block ends at 210"),
+        ("3", "50,20,30", "0,40,70", "block 2 (140..160) overlaps the block before it"),
+        ("3", "10,20,30", "0,70,40", "block 3 (140..170) overlaps the block before it"),
+        ("3", "10,20,30", "0,a,70", "column 12 (blockStarts) is 'a'"),
+        ("0", ",", ",", "needs at least one block"),
+        ("3", "10,,30", "0,40,70", "column 11 (blockSizes) is ''"),
+    ],
+)
 def test_bed12_inconsistent_blocks_are_rejected(tmp_path, count, sizes, starts, expected):
     line = f"chr1\t100\t200\tg\t0\t-\t110\t190\t0\t{count}\t{sizes}\t{starts}\n"
     message = _error(read_bed12, _write(tmp_path, line))
@@ -201,9 +210,9 @@ def test_real_bed12_gene(shared_data):
 
 # ---------------------------------------------------------------- narrowPeak
 
+
 def test_narrowpeak_fields_and_summit(tmp_path):
-    text = ("chr1\t100\t200\tp1\t500\t.\t12.5\t8.2\t6.1\t40\n"
-            "chr1\t300\t350\tp2\t0\t.\t3\t-1\t-1\t-1\n")
+    text = "chr1\t100\t200\tp1\t500\t.\t12.5\t8.2\t6.1\t40\nchr1\t300\t350\tp2\t0\t.\t3\t-1\t-1\t-1\n"
     first, second = read_intervals(_write(tmp_path, text, "x.narrowPeak"))
     assert isinstance(first, NarrowPeak)
     assert (first.signal_value, first.p_value, first.q_value, first.peak) == (12.5, 8.2, 6.1, 40)
@@ -212,11 +221,14 @@ def test_narrowpeak_fields_and_summit(tmp_path):
     assert second.summit is None and second.p_value == -1.0
 
 
-@pytest.mark.parametrize("tail, expected", [
-    ("12.5\t8.2\t6.1\t100", "peak offset 100 is outside the peak of length 100"),
-    ("high\t8.2\t6.1\t40", "column 7 (signalValue) is 'high', not a number"),
-    ("1\t2\t3\t-4", "column 10 (peak) is negative"),
-])
+@pytest.mark.parametrize(
+    "tail, expected",
+    [
+        ("12.5\t8.2\t6.1\t100", "peak offset 100 is outside the peak of length 100"),
+        ("high\t8.2\t6.1\t40", "column 7 (signalValue) is 'high', not a number"),
+        ("1\t2\t3\t-4", "column 10 (peak) is negative"),
+    ],
+)
 def test_narrowpeak_bad_fields(tmp_path, tail, expected):
     path = _write(tmp_path, f"chr1\t100\t200\tp\t0\t.\t{tail}\n")
     assert expected in _error(read_narrowpeak, path)
@@ -227,6 +239,7 @@ def test_narrowpeak_reader_rejects_other_column_counts(tmp_path):
 
 
 # ---------------------------------------------------------------- real files
+
 
 def test_every_bedtools_edge_case_parses_or_is_rejected_clearly(shared_data):
     folder = shared_data / "edgecases/bedtools"
@@ -254,11 +267,14 @@ def test_real_bed6_files(shared_data):
     assert regions == [Interval("chr2L", 0, 1_000_000), Interval("chr2R", 0, 1_000_000)]
     phix = list(read_intervals(shared_data / "genomes/phix174/phiX174.genes.bed"))
     # gene A runs across the origin of the 5,386-bp circle, stored as two lines
-    assert phix[:2] == [Interval("NC_001422.1", 3980, 5386, "+", "NP_040703.1", 0.0),
-                        Interval("NC_001422.1", 0, 136, "+", "NP_040703.1", 0.0)]
+    assert phix[:2] == [
+        Interval("NC_001422.1", 3980, 5386, "+", "NP_040703.1", 0.0),
+        Interval("NC_001422.1", 0, 136, "+", "NP_040703.1", 0.0),
+    ]
 
 
 # ---------------------------------------------------------------- writing
+
 
 def test_write_bed_round_trips_each_flavour(tmp_path):
     source = _write(tmp_path, GENE12 + GENE12.replace("\t255,0,0\t", "\t0\t"))
@@ -304,9 +320,12 @@ def test_write_bed_rejects_wrong_items(tmp_path):
 names = st.text(alphabet="abcXYZ_.-0123456789", min_size=1, max_size=8).filter(lambda s: s != ".")
 intervals = st.builds(
     lambda chrom, start, length, strand, name, score: Interval(chrom, start, start + length, strand, name, score),
-    names, st.integers(0, 10**9), st.integers(0, 10**6), st.sampled_from("+-."),
-    st.one_of(st.just(""), names), st.one_of(st.none(), st.integers(-1000, 1000).map(float),
-                                             st.floats(-1e6, 1e6, allow_nan=False)),
+    names,
+    st.integers(0, 10**9),
+    st.integers(0, 10**6),
+    st.sampled_from("+-."),
+    st.one_of(st.just(""), names),
+    st.one_of(st.none(), st.integers(-1000, 1000).map(float), st.floats(-1e6, 1e6, allow_nan=False)),
 )
 
 

@@ -140,7 +140,8 @@ records = st.lists(
         st.text(alphabet="abc =;", max_size=10).map(str.strip),
         st.text(alphabet=IUPAC, max_size=70),
     ),
-    min_size=1, max_size=12,
+    min_size=1,
+    max_size=12,
 )
 
 
@@ -151,8 +152,7 @@ def test_round_trip_any_wrapping_and_chunk_size(records, width, crlf, chunk):
     try:
         end = "\r\n" if crlf else "\n"
         text = "".join(
-            f">{n} {d}{end}" + "".join(s[i:i + width] + end for i in range(0, len(s), width))
-            for n, d, s in records
+            f">{n} {d}{end}" + "".join(s[i : i + width] + end for i in range(0, len(s), width)) for n, d, s in records
         )
         assert parse(text.encode()) == [(n, d, s) for n, d, s in records]
     finally:

@@ -124,7 +124,7 @@ def test_records_longer_than_a_chunk(small_chunks):
 
 def test_width_grows_across_chunks(small_chunks):
     # lengths rise record after record, so the array widens many times
-    data = b"".join(b">r%d\n%s\n" % (i, b"ACGT"[i % 4:i % 4 + 1] * i) for i in range(60))
+    data = b"".join(b">r%d\n%s\n" % (i, b"ACGT"[i % 4 : i % 4 + 1] * i) for i in range(60))
     assert_matches_streaming_reader(data)
 
 
@@ -143,18 +143,23 @@ records = st.lists(
         st.sampled_from(["", " d", " two words", "\tx", "  spaced ", " "]),
         st.text(alphabet=IUPAC, max_size=50),
     ),
-    min_size=1, max_size=10,
+    min_size=1,
+    max_size=10,
 )
 
 
 @settings(max_examples=80, deadline=None)
-@given(records=records, width=st.integers(1, 60), crlf=st.booleans(), blank=st.booleans(),
-       chunk=st.sampled_from([8, 64, 1 << 20]))
+@given(
+    records=records,
+    width=st.integers(1, 60),
+    crlf=st.booleans(),
+    blank=st.booleans(),
+    chunk=st.sampled_from([8, 64, 1 << 20]),
+)
 def test_same_as_encode_of_streaming_reader(records, width, crlf, blank, chunk):
     end = "\r\n" if crlf else "\n"
     text = "".join(
-        f">{n}{d}{end}" + "".join(s[i:i + width] + end for i in range(0, len(s), width))
-        + (end if blank else "")
+        f">{n}{d}{end}" + "".join(s[i : i + width] + end for i in range(0, len(s), width)) + (end if blank else "")
         for n, d, s in records
     )
     fastx.CHUNK_SIZE, saved = chunk, fastx.CHUNK_SIZE
@@ -165,13 +170,19 @@ def test_same_as_encode_of_streaming_reader(records, width, crlf, blank, chunk):
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=st.data(), n=st.integers(1, 12), size=st.integers(1, 70), width=st.integers(1, 80),
-       chunk=st.sampled_from([8, 100, 1 << 20]))
+@given(
+    data=st.data(),
+    n=st.integers(1, 12),
+    size=st.integers(1, 70),
+    width=st.integers(1, 80),
+    chunk=st.sampled_from([8, 100, 1 << 20]),
+)
 def test_equal_length_records_wrapped_alike(data, n, size, width, chunk):
     # the layout ML data sets have; read by copying rows around the line breaks
     seqs = [data.draw(st.text(alphabet=IUPAC, min_size=size, max_size=size)) for _ in range(n)]
-    text = "".join(f">s{i} d\n" + "".join(s[j:j + width] + "\n" for j in range(0, size, width))
-                   for i, s in enumerate(seqs))
+    text = "".join(
+        f">s{i} d\n" + "".join(s[j : j + width] + "\n" for j in range(0, size, width)) for i, s in enumerate(seqs)
+    )
     fastx.CHUNK_SIZE, saved = chunk, fastx.CHUNK_SIZE
     try:
         assert_matches_streaming_reader(text.encode())
@@ -217,9 +228,11 @@ def test_invalid_character_error_matches_streaming_reader(monkeypatch, chunk):
     data = b"".join(b">r%d\nACGT\n" % i for i in range(30)) + b">bad\nACGT\nAC-T\n"
     # 30 records of 2 lines, so '>bad' is line 61 and the gap on line 63, column 3
     message = same_error(data)
-    assert message == ("<stream>, line 63, record 'bad': character '-' in column 3 is not a "
-                       "nucleotide letter. Remove alignment gaps (e.g. with 'seqkit seq -g'), "
-                       "or read with alphabet='any'.")
+    assert message == (
+        "<stream>, line 63, record 'bad': character '-' in column 3 is not a "
+        "nucleotide letter. Remove alignment gaps (e.g. with 'seqkit seq -g'), "
+        "or read with alphabet='any'."
+    )
 
 
 @pytest.mark.parametrize(
@@ -246,9 +259,11 @@ def test_non_utf8_header():
 def test_record_longer_than_length_names_record_and_line():
     with pytest.raises(InputError) as err:
         codes_of(b">a\nAC\n>b x\nACG\nT\n", length=3)
-    assert str(err.value) == ("<stream>, line 3, record 'b': the sequence is 4 bases long, "
-                              "longer than length=3. Set length=N to at least the longest sequence, or trim "
-                              "or window the sequences first.")
+    assert str(err.value) == (
+        "<stream>, line 3, record 'b': the sequence is 4 bases long, "
+        "longer than length=3. Set length=N to at least the longest sequence, or trim "
+        "or window the sequences first."
+    )
 
 
 @pytest.mark.parametrize("bad", [{"length": -1}, {"length": 2.5}, {"names": "yes"}])

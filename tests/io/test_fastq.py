@@ -68,12 +68,15 @@ def test_uppercase_and_gzip(tmp_path):
 
 
 reads = st.lists(
-    st.tuples(st.text("abc123:_", min_size=1, max_size=6),
-              st.text("ACGTNacgtn", max_size=40)).flatmap(
-        lambda nr: st.tuples(st.just(nr[0]), st.just(nr[1]),
-                             st.text(st.characters(min_codepoint=33, max_codepoint=126),
-                                     min_size=len(nr[1]), max_size=len(nr[1])))),
-    min_size=1, max_size=8,
+    st.tuples(st.text("abc123:_", min_size=1, max_size=6), st.text("ACGTNacgtn", max_size=40)).flatmap(
+        lambda nr: st.tuples(
+            st.just(nr[0]),
+            st.just(nr[1]),
+            st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=len(nr[1]), max_size=len(nr[1])),
+        )
+    ),
+    min_size=1,
+    max_size=8,
 )
 
 
@@ -81,8 +84,10 @@ reads = st.lists(
 @given(reads=reads, width=st.integers(1, 50))
 def test_wrapped_files_round_trip(reads, width):
     text = "".join(
-        f"@{n}\n" + "".join(s[i:i + width] + "\n" for i in range(0, len(s), width))
-        + "+\n" + ("".join(q[i:i + width] + "\n" for i in range(0, len(q), width)) or "\n")
+        f"@{n}\n"
+        + "".join(s[i : i + width] + "\n" for i in range(0, len(s), width))
+        + "+\n"
+        + ("".join(q[i : i + width] + "\n" for i in range(0, len(q), width)) or "\n")
         for n, s, q in reads
     )
     assert parse(text.encode()) == [(n, "", s, q) for n, s, q in reads]
@@ -96,10 +101,8 @@ def test_wrapped_files_round_trip(reads, width):
     [
         (b"", "the file is empty"),
         (b">s\nACGT\n", "looks like FASTA"),
-        (b"@r\nACGT\n+\nIII\n@s\nA\n+\nI\n",
-         "line 5, record 'r': the quality has 3 characters but the sequence has 4"),
-        (b"@r\nACG\n+\nIIII\n",
-         "line 4, record 'r': the quality has at least 4 characters but the sequence has 3"),
+        (b"@r\nACGT\n+\nIII\n@s\nA\n+\nI\n", "line 5, record 'r': the quality has 3 characters but the sequence has 4"),
+        (b"@r\nACG\n+\nIIII\n", "line 4, record 'r': the quality has at least 4 characters but the sequence has 3"),
         (b"@r\nACGT\n+\nII", "line 4, record 'r': the file ends inside the quality (2 of 4 characters)"),
         (b"@r\nACGT\n", "line 2, record 'r': the file ends before the '+' line"),
         (b"@r\nAC\n@s\nAC\n+\nII\n", "line 3, record 'r': a new record starts before the '+' line"),
@@ -117,7 +120,7 @@ def test_malformed_records(data, fragment):
 
 def test_phred_rejects_bad_quality_in_user_records():
     with pytest.raises(InputError, match="record 'x': quality character ' ' at position 1"):
-        FastqRecord("x", "", "AC", "I ").phred
+        _ = FastqRecord("x", "", "AC", "I ").phred
 
 
 # Every Biopython error file, with the line and problem a user should be pointed to.
@@ -201,8 +204,7 @@ def test_valid_files_match_biopython(shared_data, name):
         pytest.skip(f"{name} is absent")
     opener = gzip.open if name.endswith(".gz") else open
     with opener(path, "rt") as handle:
-        expected = [(r.id, str(r.seq), r.letter_annotations["phred_quality"])
-                    for r in SeqIO.parse(handle, "fastq")]
+        expected = [(r.id, str(r.seq), r.letter_annotations["phred_quality"]) for r in SeqIO.parse(handle, "fastq")]
     got = [(r.name, r.sequence, r.phred.tolist()) for r in read_fastq(path)]
     assert got == expected and got
 

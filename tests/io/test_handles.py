@@ -11,7 +11,13 @@ import pytest
 
 from bioseq.errors import InputError, MissingFileError
 from bioseq.io.handles import (
-    atomic_output, can_write, check_text, compression_of, input_name, open_input, text_lines,
+    atomic_output,
+    can_write,
+    check_text,
+    compression_of,
+    input_name,
+    open_input,
+    text_lines,
 )
 
 TEXT = b">a\nACGT\n" * 100

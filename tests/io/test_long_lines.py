@@ -32,8 +32,13 @@ _MEASURE = (
 
 def peak_mb(code: str, *args: str) -> float:
     """Peak RSS in MB of ``python -c code args`` (Linux reports ru_maxrss in kB)."""
-    done = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, "-c", code, *args],
-                          capture_output=True, text=True, timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return int(done.stdout.split()[-1]) / 1024
 
 

@@ -23,11 +23,7 @@ from bioseq.io.interval import Interval
 from bioseq.io.reference import Reference
 
 # chr1 is 25 bases over three lines: ACGTACGTAC GGGGCCCCAA acgtn (the last five soft-masked).
-TINY = (
-    ">chr1 first contig\nACGTACGTAC\nGGGGCCCCAA\nacgtn\n"
-    ">chr2\nNNNNACGTRY\n"
-    ">chrM\nACGT\n"
-)
+TINY = ">chr1 first contig\nACGTACGTAC\nGGGGCCCCAA\nacgtn\n>chr2\nNNNNACGTRY\n>chrM\nACGT\n"
 CHR1 = "ACGTACGTACGGGGCCCCAAacgtn"
 RC = str.maketrans("ACGTNRYSWKMBDHVacgtn", "TGCANYRSWMKVHDBtgcan")
 
@@ -279,6 +275,7 @@ def deny_reading(monkeypatch, path: Path) -> None:
 
     Tests run as root, for whom a chmod does not stop reads, so the refusal is simulated.
     """
+
     def guarded_open(file, *args, **kwargs):
         if os.fspath(file) == os.fspath(path):
             raise PermissionError(errno.EACCES, "Permission denied", os.fspath(file))
@@ -404,7 +401,7 @@ def test_edge_case_files(shared_data, tmp_path):
     with Reference(faidx) as ref:
         # an empty name, trailing blank lines, CRLF line ends and a space after '>' all index
         assert ref.references == ("", "trailingblank1", "trailingblank2", "trailingblank3", "foo", "bar")
-        assert ref.fetch("trailingblank1") == "AAATTTGGGCCC" "TTTGGGCCCAAA" "GGGCCCAAA"
+        assert ref.fetch("trailingblank1") == "AAATTTGGGCCCTTTGGGCCCAAAGGGCCCAAA"
         assert ref.fetch("trailingblank3") == "ACGTA"  # CR stripped
         assert ref.fetch("foo", 4, 10) == "TGCANN"
     dups = shutil.copy(folder / "biopython_fasta" / "dups.fasta", tmp_path / "dups.fasta")
@@ -460,8 +457,10 @@ def test_windows_equal_a_loop_of_fetch_codes(ref):
         assert (got[i] == want).all(), i
     # batch-size invariance: windows of any slice are the same rows
     for size in (1, 8, 64):
-        parts = [ref.windows(chroms[a : a + size], starts[a : a + size], width, strands=strands[a : a + size])
-                 for a in range(0, n, size)]
+        parts = [
+            ref.windows(chroms[a : a + size], starts[a : a + size], width, strands=strands[a : a + size])
+            for a in range(0, n, size)
+        ]
         assert (np.concatenate(parts) == got).all()
 
 

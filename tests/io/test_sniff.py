@@ -24,6 +24,8 @@ from bioseq.io.sniff import sniff_format
         (b"chr1\tsrc\tgene\t1\t10\t.\t+\t.\tID=g;Name=x\n", "gff3"),
         (b"sequence,label\nACGT,1\n", "table"),
         (b"label\tseq\n1\tACGT\n", "table"),
+        (b"LOCUS       NC_001422               5386 bp ss-DNA     circular PHG 09-JUL-2002\n", "genbank"),
+        (b"ID   X56734; SV 1; linear; mRNA; STD; PLN; 1859 BP.\nXX\n", "embl"),
     ],
 )
 def test_text_formats(tmp_path, content, expected):

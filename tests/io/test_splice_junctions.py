@@ -9,30 +9,30 @@ import pytest
 
 from bioseq.errors import InputError, MissingContigError
 from bioseq.io.gff import read_gtf
-from bioseq.io.splice_junctions import Junction, _introns, junctions, write_junctions_bed
 from bioseq.io.reference import Reference
+from bioseq.io.splice_junctions import Junction, _introns, junctions, write_junctions_bed
 
 HEADER = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr1", "LN": 80}]}
 # 0-based introns: [10,20) GT..AG, [30,40) CT..AC, [45,55) AA..AA, [60,70) GC..AG
 GENOME = list("A" * 80)
 for _pos, _pair in ((10, "GT"), (18, "AG"), (30, "CT"), (38, "AC"), (60, "GC"), (68, "AG")):
-    GENOME[_pos:_pos + 2] = _pair
+    GENOME[_pos : _pos + 2] = _pair
 GENOME = "".join(GENOME)
 
 _R = "\t*\t0\t0\t*\t*"  # RNEXT PNEXT TLEN SEQ QUAL
 TINY_SAM = [
-    f"x1\t0\tchr1\t6\t60\t5M10N5M{_R}\tXS:A:+",       # [10,20), anchors 5/5
-    f"x2\t16\tchr1\t4\t60\t7M10N3M{_R}\tXS:A:+",      # [10,20), anchors 7/3
-    f"lowq\t0\tchr1\t8\t0\t3M10N3M{_R}",              # [10,20), MAPQ 0, untagged
-    f"mm\t0\tchr1\t2\t60\t9M10N10M10N5M{_R}",         # [10,20) anchors 9/10, [30,40) anchors 10/5
-    f"t1\t0\tchr1\t26\t60\t5M10N5M{_R}\tts:A:-",      # [30,40), forward read: ts '-' is '-'
-    f"t2\t16\tchr1\t26\t60\t5M10N5M{_R}\tts:A:+",     # [30,40), reverse read: ts '+' means '-'
-    f"m1\t0\tchr1\t41\t60\t5M10N5M{_R}",              # [45,55), no tag, no canonical motif
-    f"m2\t0\tchr1\t56\t60\t5M10N5M{_R}",              # [60,70), no tag
-    f"p\t0\tchr1\t56\t60\t5M10N5M{_R}\tXS:A:+",       # [60,70): one '+' vote ...
-    f"n\t16\tchr1\t56\t60\t5M10N5M{_R}\tXS:A:-",      # ... and one '-' vote: a tie
-    f"sec\t256\tchr1\t6\t60\t5M10N5M{_R}\tXS:A:-",    # secondary: ignored by default
-    f"plain\t0\tchr1\t1\t60\t20M{_R}",                # unspliced
+    f"x1\t0\tchr1\t6\t60\t5M10N5M{_R}\tXS:A:+",  # [10,20), anchors 5/5
+    f"x2\t16\tchr1\t4\t60\t7M10N3M{_R}\tXS:A:+",  # [10,20), anchors 7/3
+    f"lowq\t0\tchr1\t8\t0\t3M10N3M{_R}",  # [10,20), MAPQ 0, untagged
+    f"mm\t0\tchr1\t2\t60\t9M10N10M10N5M{_R}",  # [10,20) anchors 9/10, [30,40) anchors 10/5
+    f"t1\t0\tchr1\t26\t60\t5M10N5M{_R}\tts:A:-",  # [30,40), forward read: ts '-' is '-'
+    f"t2\t16\tchr1\t26\t60\t5M10N5M{_R}\tts:A:+",  # [30,40), reverse read: ts '+' means '-'
+    f"m1\t0\tchr1\t41\t60\t5M10N5M{_R}",  # [45,55), no tag, no canonical motif
+    f"m2\t0\tchr1\t56\t60\t5M10N5M{_R}",  # [60,70), no tag
+    f"p\t0\tchr1\t56\t60\t5M10N5M{_R}\tXS:A:+",  # [60,70): one '+' vote ...
+    f"n\t16\tchr1\t56\t60\t5M10N5M{_R}\tXS:A:-",  # ... and one '-' vote: a tie
+    f"sec\t256\tchr1\t6\t60\t5M10N5M{_R}\tXS:A:-",  # secondary: ignored by default
+    f"plain\t0\tchr1\t1\t60\t20M{_R}",  # unspliced
 ]
 
 
@@ -139,6 +139,7 @@ def test_write_junctions_bed_leaves_no_partial_file(tmp_path):
 
 # -- real data: dm6 RNA-seq (HISAT2, XS tags) against the FlyBase annotation --------------------
 
+
 @pytest.fixture(scope="module")
 def dm6(shared_data):
     folder = shared_data / "genomes" / "dm6_small"
@@ -161,9 +162,11 @@ def test_real_junctions_match_annotated_introns(dm6):
 def test_real_motif_and_ts_strands_agree_with_xs(dm6, tmp_path):
     bam, fasta, _ = dm6
     untagged, minimap_style = tmp_path / "noxs.bam", tmp_path / "ts.bam"
-    with pysam.AlignmentFile(str(bam)) as source, \
-            pysam.AlignmentFile(str(untagged), "wb", template=source) as out, \
-            pysam.AlignmentFile(str(minimap_style), "wb", template=source) as out_ts:
+    with (
+        pysam.AlignmentFile(str(bam)) as source,
+        pysam.AlignmentFile(str(untagged), "wb", template=source) as out,
+        pysam.AlignmentFile(str(minimap_style), "wb", template=source) as out_ts,
+    ):
         for read in source.fetch(until_eof=True):
             xs = read.get_tag("XS") if read.has_tag("XS") else None
             read.set_tag("XS", None)

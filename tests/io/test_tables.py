@@ -16,6 +16,7 @@ from bioseq.alphabet import PAD
 from bioseq.errors import InputError, MissingFileError
 from bioseq.io.labels import LabelledSequences, check_sequences, class_order, labelled_from_rows
 from bioseq.io.tables import (
+    open_table,
     read_fasta_classes,
     read_fasta_labelled,
     read_folder,
@@ -188,8 +189,11 @@ def test_error_invalid_character_names_file_line_record(tmp_path):
         ("sequence,label\nACGT,1\n,0\n", {}, "line 3: the sequence is empty. Fill it in"),
         ("sequence,label\nACGT,1\nCC, \n", {}, "line 3: the label is empty. Fill in the label"),
         ("sequence,label\nACGT,1\nCC,1\n", {}, "all labels are '1': a classifier needs at least two"),
-        ("sequence,label\nACGT,a\nCC,z\n", {"classes": ["a", "b"]},
-         "line 3: label 'z' is not one of classes=['a', 'b']. Add it to classes="),
+        (
+            "sequence,label\nACGT,a\nCC,z\n",
+            {"classes": ["a", "b"]},
+            "line 3: label 'z' is not one of classes=['a', 'b']. Add it to classes=",
+        ),
         ("sequence,label\nACGT,1\nCC,0,7\n", {}, "line 3: the row has 3 fields but the header has 2"),
         ("", {}, "the file is empty"),
         ("\n\n", {}, "the file is empty"),
@@ -240,8 +244,7 @@ def test_check_sequences_points_at_the_row():
     check_sequences(["ACGT", "acgtn", "RYKM"], where=where)  # all valid
     message = error_of(check_sequences, ["ACGT", "AC", "GG*T"], where=where)
     assert message.startswith("x.csv, line 4: character '*' at position 2 (0-based)")
-    assert error_of(check_sequences, ["AC", ""], where=where).startswith(
-        "x.csv, line 3: the sequence is empty")
+    assert error_of(check_sequences, ["AC", ""], where=where).startswith("x.csv, line 3: the sequence is empty")
 
 
 def test_error_missing_file(tmp_path):
@@ -267,8 +270,9 @@ def test_fasta_labels_regex_callable_and_multilabel(tmp_path):
     assert data.classes == ("CTCF", "MAX", "YY1") and data.labels.tolist() == [0, 2, 1]
     same = read_fasta_labelled(path, label_pattern=lambda header: header.split("|")[1])
     assert same.labels.tolist() == data.labels.tolist()
-    multi = read_fasta_labelled(io.BytesIO(b">a t=x,y\nAC\n>b t=y\nGG\n"), label_pattern=r"t=(\S+)",
-                                label_separator=",")
+    multi = read_fasta_labelled(
+        io.BytesIO(b">a t=x,y\nAC\n>b t=y\nGG\n"), label_pattern=r"t=(\S+)", label_separator=","
+    )
     assert multi.classes == ("x", "y") and multi.labels.tolist() == [[1, 1], [0, 1]]
 
 
@@ -281,7 +285,8 @@ def test_fasta_label_errors(tmp_path):
     assert "has 0 groups" in error_of(read_fasta_labelled, path, label_pattern=r"label=\S+")
     bad = write(tmp_path / "b.fa", ">s1 label=1\nACGT\n>s2 label=0\nACJT\n")
     assert error_of(read_fasta_labelled, bad).startswith(
-        f"{bad}, record 's2': character 'J' at position 2 (0-based) is not a nucleotide letter")
+        f"{bad}, record 's2': character 'J' at position 2 (0-based) is not a nucleotide letter"
+    )
     table = write(tmp_path / "t.csv", "sequence,label\nACGT,1\n")
     assert "does not start a FASTA record" in error_of(read_fasta_labelled, table)
 
@@ -317,13 +322,14 @@ def test_fasta_classes_errors(tmp_path):
     assert "two files give the same class name" in error_of(read_fasta_classes, [a, a2])
     empty = write(tmp_path / "e.fa", "")
     assert error_of(read_fasta_classes, [a, empty]) == (
-        f"{empty}: the file is empty. Check that it was written completely.")
+        f"{empty}: the file is empty. Check that it was written completely."
+    )
     bad = write(tmp_path / "b.fa", ">z\nAC\n>w\nAXC\n")
-    assert error_of(read_fasta_classes, [a, bad]).startswith(
-        f"{bad}, record 'w': character 'X' at position 1")
+    assert error_of(read_fasta_classes, [a, bad]).startswith(f"{bad}, record 'w': character 'X' at position 1")
     assert "cannot name its class" in error_of(read_fasta_classes, [a, io.BytesIO(b">q\nA\n")])
     assert error_of(read_fasta_classes, {"a": a, "b": a2}, classes=["a", "c"]).startswith(
-        f"{a2}, record 'y': label 'b' is not one of classes=['a', 'c']")
+        f"{a2}, record 'y': label 'b' is not one of classes=['a', 'c']"
+    )
 
 
 def make_folder(root: Path) -> Path:
@@ -414,13 +420,19 @@ def test_write_table_is_atomic(tmp_path):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(st.text("ACGTNacgtn", min_size=1, max_size=20), st.sampled_from(["a", "b", "c"])),
-                min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.text("ACGTNacgtn", min_size=1, max_size=20), st.sampled_from(["a", "b", "c"])),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_round_trip_property(tmp_path_factory, rows):
     sequences = [s for s, _ in rows]
     names = [f"r{i}" for i in range(len(rows))]
-    data = labelled_from_rows(sequences, names, [lab for _, lab in rows],
-                              where=lambda i: {"record": names[i]}, classes=["a", "b", "c"])
+    data = labelled_from_rows(
+        sequences, names, [lab for _, lab in rows], where=lambda i: {"record": names[i]}, classes=["a", "b", "c"]
+    )
     out = tmp_path_factory.mktemp("rt") / "x.csv"
     write_table(data, out)
     back = read_table(out, name_column="name", classes=data.classes)
@@ -501,8 +513,14 @@ def test_codes_and_class_counts():
     ],
 )
 def test_labelled_sequences_validation(kwargs, expected):
-    fields = {"sequences": ["ACGT", "CC", "G"], "labels": [1, 0, 1], "classes": ["neg", "pos"],
-              "task": "binary", "names": ["a", "b", "c"], **kwargs}
+    fields = {
+        "sequences": ["ACGT", "CC", "G"],
+        "labels": [1, 0, 1],
+        "classes": ["neg", "pos"],
+        "task": "binary",
+        "names": ["a", "b", "c"],
+        **kwargs,
+    }
     assert expected in error_of(LabelledSequences, **fields)
 
 
@@ -510,8 +528,9 @@ def test_labelled_sequences_validation(kwargs, expected):
 @given(st.lists(st.integers(0, 2), min_size=1, max_size=40), st.data())
 def test_subset_composes(labels, draw):
     n = len(labels)
-    data = LabelledSequences(["A" * (i + 1) for i in range(n)], labels, ["a", "b", "c"], "multiclass",
-                             [str(i) for i in range(n)])
+    data = LabelledSequences(
+        ["A" * (i + 1) for i in range(n)], labels, ["a", "b", "c"], "multiclass", [str(i) for i in range(n)]
+    )
     first = draw.draw(st.lists(st.integers(0, n - 1), max_size=20))
     second = draw.draw(st.lists(st.integers(0, len(first) - 1), max_size=20)) if first else []
     twice = data.subset(first).subset(second)
@@ -580,3 +599,35 @@ def test_name_column_is_used_when_the_header_has_one(tmp_path):
     plain = tmp_path / "plain.csv"
     plain.write_text("sequence,label\nACGT,1\nTTTT,0\n")
     assert read_table(plain).names == ("plain.csv:2", "plain.csv:3")
+
+
+# ---------------------------------------------------------------- open_table (streaming)
+
+
+def test_open_table_streams_blocks_with_line_numbers(tmp_path):
+    path = write(
+        tmp_path / "big.tsv.gz",
+        gzip.compress(
+            b"name\tsequence\n"
+            + b"".join(f"r{i}\t{'ACGT' * (i + 1)}\n".encode() + (b"\n" if i == 2 else b"") for i in range(7))
+        ),
+    )
+    with open_table(path) as table:
+        assert table.columns == ["name", "sequence"] and table.line == 1 and table.delimiter == "\t"
+        blocks = list(table.blocks(3))
+    assert [lines for lines, _ in blocks] == [[2, 3, 4], [6, 7, 8], [9]]  # the blank line 5 is skipped
+    assert [row[0] for _, rows in blocks for row in rows] == [f"r{i}" for i in range(7)]
+
+
+def test_open_table_errors_name_file_and_line(tmp_path):
+    ragged = write(tmp_path / "ragged.csv", 'sequence,label\nACGT,1\n"AC,GT",0\nACGT,1,extra\n')
+    with open_table(ragged) as table, pytest.raises(InputError) as err:
+        assert [row for _, row in table.rows()][:2] == [["ACGT", "1"], ["AC,GT", "0"]]
+    assert "ragged.csv, line 4: the row has 3 fields but the header has 2" in str(err.value)
+    assert "delimiter=" not in str(err.value)  # open_table takes no delimiter to suggest
+    with open_table(write(tmp_path / "s.csv", "seq,label\nACGT,1\n")) as table:
+        with pytest.raises(InputError, match=r"s.csv, line 1: there is no column 'sequence'; the columns are 'seq'"):
+            table.index("sequence")
+    with pytest.raises(InputError, match="this is a FASTA file, not a table"):
+        with open_table(write(tmp_path / "x.fa", ">a\nACGT\n")):
+            pass

@@ -20,16 +20,19 @@ def test_defaults():
 
 
 def test_parameter_count_hand_checked():
-    model = build_model("cnn", {"channels": [2], "kernel_sizes": [3], "dilations": [1], "pools": [1],
-                                "pooling": "max", "head_hidden": 2})
+    model = build_model(
+        "cnn",
+        {"channels": [2], "kernel_sizes": [3], "dilations": [1], "pools": [1], "pooling": "max", "head_hidden": 2},
+    )
     # conv 4 x 2 x 3 + 2 bias = 26; BatchNorm weight + bias = 4; Linear(2, 2) = 6; Linear(2, 1) = 3
     assert sum(p.numel() for p in model.parameters()) == 26 + 4 + 6 + 3
 
 
 def test_global_max_pools_real_positions_only():
     """A one-filter CNN that detects TAT: the pooled feature is 1 when TAT is in the real sequence."""
-    model = build_model("cnn", {"channels": [1], "kernel_sizes": [3], "dilations": [1], "pools": [1],
-                                "pooling": "max"}).eval()
+    model = build_model(
+        "cnn", {"channels": [1], "kernel_sizes": [3], "dilations": [1], "pools": [1], "pooling": "max"}
+    ).eval()
     with torch.no_grad():
         model.blocks[0].conv.weight.copy_(torch.tensor([[[0, 1, 0], [0, 0, 0], [0, 0, 0], [1, 0, 1]]]))  # T A T
         model.blocks[0].conv.bias.fill_(-2.0)  # 3 matches -> 1, 2 or fewer -> 0 after ReLU
@@ -41,21 +44,27 @@ def test_global_max_pools_real_positions_only():
     torch.testing.assert_close(pooled[0][:, 0], torch.tensor([1.0, 0.0, 1.0, 0.0]), rtol=0, atol=1e-4)
 
 
-@pytest.mark.parametrize(("options", "expected"), [
-    ({"channels": [8, 8], "kernel_sizes": [3]},
-     "needs one value per conv layer .* got channels 2, kernel_sizes 1, dilations 3, pools 3"),
-    ({"channels": [], "kernel_sizes": [], "dilations": [], "pools": []}, "at least one"),
-    ({"pools": [2, 0, 1]}, r"option 'pools' must be >= 1, got \(2, 0, 1\)"),
-    ({"pooling": "attention"}, "allowed values: 'max', 'meanmax'"),
-])
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            {"channels": [8, 8], "kernel_sizes": [3]},
+            "needs one value per conv layer .* got channels 2, kernel_sizes 1, dilations 3, pools 3",
+        ),
+        ({"channels": [], "kernel_sizes": [], "dilations": [], "pools": []}, "at least one"),
+        ({"pools": [2, 0, 1]}, r"option 'pools' must be >= 1, got \(2, 0, 1\)"),
+        ({"pooling": "attention"}, "allowed values: 'max', 'meanmax'"),
+    ],
+)
 def test_config_errors(options, expected):
     with pytest.raises(InputError, match=expected):
         build_model("cnn", options)
 
 
 def test_dilated_layers_keep_length():
-    model = build_model("cnn", {"channels": [4, 4], "kernel_sizes": [5, 5], "dilations": [1, 4],
-                                "pools": [1, 1]}).eval()
+    model = build_model(
+        "cnn", {"channels": [4, 4], "kernel_sizes": [5, 5], "dilations": [1, 4], "pools": [1, 1]}
+    ).eval()
     lengths = []
     model.blocks[1].register_forward_hook(lambda module, args, out: lengths.append(out[0].shape[-1]))
     model(torch.randint(0, 4, (2, 33), dtype=torch.uint8))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -13,7 +15,13 @@ from bioseq.codes import encode
 from bioseq.encode.kmer import KmerTokenizer
 from bioseq.errors import InputError
 from bioseq.models.layers import (
-    ClassificationHead, CodesToOneHot, ConvBlock, KmerEmbedding, check_codes_input, check_minimum, padding_mask,
+    ClassificationHead,
+    CodesToOneHot,
+    ConvBlock,
+    KmerEmbedding,
+    check_codes_input,
+    check_minimum,
+    padding_mask,
 )
 
 
@@ -31,19 +39,44 @@ def test_check_codes_input_accepts_uint8_and_int64():
     check_codes_input(codes_of("ACGT").long(), model="cnn")
 
 
-@pytest.mark.parametrize(("x", "expected"), [
-    (np.zeros((2, 3), dtype=np.uint8), "takes a torch tensor of base codes, got ndarray"),
-    (torch.zeros(2, 3), "uint8 or int64 base codes, got a torch.float32 tensor of shape (2, 3)"),
-    (torch.zeros(5, dtype=torch.uint8), "got a torch.uint8 tensor of shape (5,)"),
-    (torch.zeros(2, 4, 5, dtype=torch.uint8), "shape (2, 4, 5)"),
-    (torch.full((1, 3), 16, dtype=torch.uint8), "got codes 16..16, but base codes are 0..15"),
-    (torch.tensor([[-1, 2]]), "got codes -1..2"),
-    (torch.zeros(3, 0, dtype=torch.uint8), "width 0"),
-])
+@pytest.mark.parametrize(
+    ("x", "expected"),
+    [
+        (np.zeros((2, 3), dtype=np.uint8), "takes a torch tensor of base codes, got ndarray"),
+        (torch.zeros(2, 3), "uint8 or int64 base codes, got a torch.float32 tensor of shape (2, 3)"),
+        (torch.zeros(5, dtype=torch.uint8), "got a torch.uint8 tensor of shape (5,)"),
+        (torch.zeros(2, 4, 5, dtype=torch.uint8), "shape (2, 4, 5)"),
+        (torch.zeros(3, 0, dtype=torch.uint8), "width 0"),
+    ],
+)
 def test_check_codes_input_rejects(x, expected):
     with pytest.raises(InputError) as info:
         check_codes_input(x, model="lstm")
     assert "model 'lstm'" in str(info.value) and expected in str(info.value)
+
+
+def test_layers_never_read_values_back():
+    """On the meta device every value read (.item(), int(), bool()) raises: what passes would not sync a GPU."""
+    codes = torch.empty((2, 7), dtype=torch.uint8, device="meta")
+    check_codes_input(codes, model="cnn")
+    assert padding_mask(codes).shape == (2, 7)
+    for iupac in ("zeros", "uniform"):
+        assert CodesToOneHot(iupac=iupac).to("meta")(codes).shape == (2, 4, 7)
+    assert KmerEmbedding(k=3, stride=2, dim=4).to("meta")(codes.long()).shape == (2, 3, 4)
+
+
+def test_code_values_are_checked_where_they_enter():
+    """The model path leaves values to the boundary: the bundle refuses bad codes before its model runs."""
+    from bioseq.bundle import Bundle
+
+    class Unreachable(torch.nn.Module):
+        def forward(self, x):
+            raise AssertionError("the model saw codes the bundle should have refused")
+
+    config = {"task": "binary", "classes": ["neg", "pos"], "input": {"length": None}, "model": {"name": "cnn"}}
+    bundle = Bundle(model=Unreachable(), config=config, path=Path("bundle"))
+    with pytest.raises(InputError, match="hold the value 16, but valid codes are 0..15"):
+        bundle.predict_proba(np.array([[0, 16, 2]], dtype=np.uint8))
 
 
 def test_padding_mask_hand_checked():

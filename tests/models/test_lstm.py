@@ -22,8 +22,17 @@ def test_defaults():
 
 
 def test_parameter_count_hand_checked():
-    model = build_model("lstm", {"stem_channels": 0, "hidden_size": 2, "n_layers": 1, "bidirectional": False,
-                                 "pooling": "meanmax", "head_hidden": 3})
+    model = build_model(
+        "lstm",
+        {
+            "stem_channels": 0,
+            "hidden_size": 2,
+            "n_layers": 1,
+            "bidirectional": False,
+            "pooling": "meanmax",
+            "head_hidden": 3,
+        },
+    )
     # LSTM, 4 inputs, 2 hidden: 4 gates x (2 x 4 input weights + 2 x 2 recurrent weights + 2 x 2 biases) = 64
     # meanmax of 2 features = 4 -> Linear(4, 3) = 15 -> Linear(3, 1) = 4; no stem, no pooling query
     assert sum(p.numel() for p in model.parameters()) == 64 + 15 + 4
@@ -65,12 +74,15 @@ def test_iupac_policy_reaches_one_hot():
     assert model.one_hot.iupac == "fractional"
 
 
-@pytest.mark.parametrize(("options", "expected"), [
-    ({"hidden_size": 0}, "model 'lstm' option 'hidden_size' must be >= 1, got 0"),
-    ({"stem_channels": -1}, "model 'lstm' option 'stem_channels' must be >= 0, got -1"),
-    ({"stem_pool": 0}, "option 'stem_pool' must be >= 1"),
-    ({"pooling": "cls"}, "option 'pooling' is 'cls'; allowed values: 'attention', 'meanmax'"),
-])
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"hidden_size": 0}, "model 'lstm' option 'hidden_size' must be >= 1, got 0"),
+        ({"stem_channels": -1}, "model 'lstm' option 'stem_channels' must be >= 0, got -1"),
+        ({"stem_pool": 0}, "option 'stem_pool' must be >= 1"),
+        ({"pooling": "cls"}, "option 'pooling' is 'cls'; allowed values: 'attention', 'meanmax'"),
+    ],
+)
 def test_config_errors(options, expected):
     with pytest.raises(InputError, match=expected):
         build_model("lstm", options)

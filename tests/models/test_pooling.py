@@ -9,8 +9,7 @@ from bioseq.errors import InputError
 from bioseq.models.pooling import AttentionPool, SequencePool, masked_max, masked_mean
 
 # two rows of 3 positions, 2 features; row 0 has 2 real positions, row 1 none
-X = torch.tensor([[[1.0, -4.0], [3.0, -2.0], [100.0, 100.0]],
-                  [[5.0, 6.0], [7.0, 8.0], [9.0, 9.0]]])
+X = torch.tensor([[[1.0, -4.0], [3.0, -2.0], [100.0, 100.0]], [[5.0, 6.0], [7.0, 8.0], [9.0, 9.0]]])
 MASK = torch.tensor([[True, True, False], [False, False, False]])
 
 

@@ -73,7 +73,7 @@ def test_contigs_and_composition(genome):
 def test_repeats_are_soft_masked_and_spare_genes(genome):
     for f in genome.features:
         if f.kind == "repeat":
-            assert genome.sequences[f.chrom][f.start:f.end].islower()
+            assert genome.sequences[f.chrom][f.start : f.end].islower()
     for tx in genome.transcripts:
         for start, end in tx.exons:
             assert genome.sequences[tx.chrom][start:end].isupper()  # no repeat, no N in an exon
@@ -108,8 +108,12 @@ def test_introns_are_gt_ag_on_the_transcript_strand(genome):
 
 def test_splice_signal_is_learnable_but_noisy(genome):
     annotation = genome.annotation()
-    donors = [on_strand(genome, i.chrom, i.start - 3, i.start + 6, "+") if i.strand == "+"
-              else on_strand(genome, i.chrom, i.end - 6, i.end + 3, "-") for i in annotation.introns()]
+    donors = [
+        on_strand(genome, i.chrom, i.start - 3, i.start + 6, "+")
+        if i.strand == "+"
+        else on_strand(genome, i.chrom, i.end - 6, i.end + 3, "-")
+        for i in annotation.introns()
+    ]
     # donor MAG|GTRAGT: position +5 (index 7) is G in ~78 % of the weight matrix, 20 % in background
     g5 = Counter(d[7] for d in donors)["G"] / len(donors)
     assert 0.6 < g5 < 0.95
@@ -139,8 +143,7 @@ def test_promoter_elements_sit_where_documented(genome):
 
 def test_tss_base_is_mostly_the_inr_adenine(genome):
     inr_genes = {f.parent for f in genome.features if f.kind == "Inr"}
-    bases = Counter(on_strand(genome, g.chrom, g.tss, g.tss + 1, g.strand)
-                    for g in genome.genes if g.id in inr_genes)
+    bases = Counter(on_strand(genome, g.chrom, g.tss, g.tss + 1, g.strand) for g in genome.genes if g.id in inr_genes)
     assert bases["A"] / sum(bases.values()) > 0.6  # Inr YYA(+1)NWYY: A at +1 in 88 % of draws
 
 
@@ -153,14 +156,18 @@ def test_gtf_round_trip(genome, tmp_path):
     for method in ("introns", "tss", "donor_sites", "acceptor_sites", "exons", "transcripts"):
         assert getattr(back, method)() == getattr(expected, method)(), method
     assert [(g.id, g.start, g.end, g.strand) for g in back.genes_by_id.values()] == [
-        (g.id, g.start, g.end, g.strand) for g in genome.genes]
+        (g.id, g.start, g.end, g.strand) for g in genome.genes
+    ]
     lines = [line.split("\t") for line in path.read_text().splitlines() if not line.startswith("#")]
     first = next(f for f in lines if f[2] == "exon")
     tx = genome.transcripts[0]
     # 1-based inclusive in the file: the 0-based exon [s, e) is written s + 1 .. e
     assert (int(first[3]), int(first[4])) == (tx.exons[0][0] + 1, tx.exons[0][1])
-    assert Counter(f[2] for f in lines) == {"gene": 20, "transcript": len(genome.transcripts),
-                                            "exon": sum(len(t.exons) for t in genome.transcripts)}
+    assert Counter(f[2] for f in lines) == {
+        "gene": 20,
+        "transcript": len(genome.transcripts),
+        "exon": sum(len(t.exons) for t in genome.transcripts),
+    }
 
 
 def test_fasta_is_indexed_with_60_columns(genome, tmp_path):
@@ -195,14 +202,17 @@ def test_inspect_reads_the_files(genome, tmp_path, capsys):
     assert "problems              none" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ({"n_chromosomes": 0}, "the number of chromosomes must be an integer from 1 to 50, got 0"),
-    ({"n_chromosomes": 20, "chromosome_length": 10_000_000}, "more than the simulator's limit of 100,000,000"),
-    ({"chromosome_length": 500}, "the chromosome length must be an integer from 10,000"),
-    ({"genes_per_chromosome": True}, "the number of genes per chromosome must be an integer"),
-    ({"seed": -1}, "the seed must be an integer from 0"),
-    ({"chromosome_length": 20_000, "genes_per_chromosome": 40}, "Use fewer genes per chromosome"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"n_chromosomes": 0}, "the number of chromosomes must be an integer from 1 to 50, got 0"),
+        ({"n_chromosomes": 20, "chromosome_length": 10_000_000}, "more than the simulator's limit of 100,000,000"),
+        ({"chromosome_length": 500}, "the chromosome length must be an integer from 10,000"),
+        ({"genes_per_chromosome": True}, "the number of genes per chromosome must be an integer"),
+        ({"seed": -1}, "the seed must be an integer from 0"),
+        ({"chromosome_length": 20_000, "genes_per_chromosome": 40}, "Use fewer genes per chromosome"),
+    ],
+)
 def test_bad_arguments(arguments, message):
     with pytest.raises(InputError, match=message):
         simulate_genome(**arguments)
@@ -217,6 +227,7 @@ def test_writers_reject_other_objects(tmp_path):
 
 def test_reverse_complement_round_trip():
     import numpy as np
+
     seq = np.frombuffer(b"ACGTNacgtnAAC", dtype=np.uint8)
     assert reverse_complement(seq).tobytes() == b"GTTnacgtNACGT"
     assert reverse_complement(reverse_complement(seq)).tobytes() == seq.tobytes()

@@ -120,12 +120,15 @@ def test_same_seed_same_bam_bytes(genome, simulated, tmp_path):
     assert other.n_reads == 100
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ({"n_reads": -1}, "the number of reads must be an integer from 0"),
-    ({"read_length": 10}, "the read length must be an integer from 20 to"),
-    ({"read_length": 100_000}, r"the read length \(100,000\) exceeds the \d+ bases of transcript chr"),
-    ({"seed": 2**40}, "the seed must be an integer"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"n_reads": -1}, "the number of reads must be an integer from 0"),
+        ({"read_length": 10}, "the read length must be an integer from 20 to"),
+        ({"read_length": 100_000}, r"the read length \(100,000\) exceeds the \d+ bases of transcript chr"),
+        ({"seed": 2**40}, "the seed must be an integer"),
+    ],
+)
 def test_bad_arguments_leave_no_file(genome, tmp_path, arguments, message):
     with pytest.raises(InputError, match=message):
         simulate_rnaseq(genome, tmp_path / "x.bam", **arguments)
@@ -139,8 +142,21 @@ def test_rejects_other_objects(tmp_path):
 
 def test_command_writes_every_file(cli, tmp_path, capsys):
     out = tmp_path / "sim"
-    args = ["simulate", "--out", str(out), "--chromosomes", "1", "--length", "30000", "--genes", "4",
-            "--reads", "500", "--seed", "2"]
+    args = [
+        "simulate",
+        "--out",
+        str(out),
+        "--chromosomes",
+        "1",
+        "--length",
+        "30000",
+        "--genes",
+        "4",
+        "--reads",
+        "500",
+        "--seed",
+        "2",
+    ]
     assert cli(args) == 0
     assert "SYNTHETIC" in capsys.readouterr().err
     names = {"genome.fa", "genome.fa.fai", "genes.gtf", "rnaseq.bam", "rnaseq.bam.bai", "truth.json"}
@@ -148,8 +164,12 @@ def test_command_writes_every_file(cli, tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["sim"]  # no staging folder left behind
     truth = json.loads((out / "truth.json").read_text())
     assert truth["synthetic"] is True and truth["rnaseq"]["reads"] == 500
-    assert truth["parameters"] == {"n_chromosomes": 1, "chromosome_length": 30_000,
-                                   "genes_per_chromosome": 4, "seed": 2}
+    assert truth["parameters"] == {
+        "n_chromosomes": 1,
+        "chromosome_length": 30_000,
+        "genes_per_chromosome": 4,
+        "seed": 2,
+    }
     files = [str(out / n) for n in ("genome.fa", "genes.gtf", "rnaseq.bam")]
     assert cli(["inspect", *files]) == 0
     first = {n: (out / n).read_bytes() for n in names}
@@ -157,12 +177,15 @@ def test_command_writes_every_file(cli, tmp_path, capsys):
     assert {n: (out / n).read_bytes() for n in names} == first
 
 
-@pytest.mark.parametrize("option, message", [
-    (["--length", "500"], "the chromosome length must be an integer from 10,000"),
-    (["--reads", "-5"], "the number of reads must be an integer from 0"),
-    (["--length", "10000", "--genes", "20"], "Use fewer genes per chromosome"),
-    (["--length", "20000", "--genes", "1", "--read-length", "5000"], "Use shorter reads"),
-])
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        (["--length", "500"], "the chromosome length must be an integer from 10,000"),
+        (["--reads", "-5"], "the number of reads must be an integer from 0"),
+        (["--length", "10000", "--genes", "20"], "Use fewer genes per chromosome"),
+        (["--length", "20000", "--genes", "1", "--read-length", "5000"], "Use shorter reads"),
+    ],
+)
 def test_command_bad_option_is_one_line(cli, tmp_path, capsys, option, message):
     out = tmp_path / "sim"
     assert cli(["simulate", "--out", str(out), "--chromosomes", "1", "--reads", "50", *option]) == 1

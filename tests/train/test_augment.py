@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bioseq.alphabet import N, PAD
+from bioseq.alphabet import PAD, N
 from bioseq.codes import encode
 from bioseq.encode.transforms import reverse_complement
 from bioseq.train.augment import augment, random_shift, reverse_complement_batch

@@ -43,10 +43,12 @@ class Payload:
 
 
 def _cli_train(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bioseq.cli.main", "train", *map(str, args)], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "bioseq.cli.main", "train", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
 
 
+@pytest.mark.slow
 def test_a_pickled_payload_is_refused_and_never_runs(finished, table, tmp_path):
     pwned = tmp_path / "pwned"
     crafted = tmp_path / "crafted.ckpt"
@@ -55,8 +57,19 @@ def test_a_pickled_payload_is_refused_and_never_runs(finished, table, tmp_path):
     with pytest.raises(InputError, match="cannot be loaded safely") as refused:
         read_checkpoint(crafted)
     assert str(crafted) in str(refused.value) and "\n" not in str(refused.value)
-    result = _cli_train("--train", table, "--model", "cnn", "--epochs", "2", "--out", tmp_path / "run",
-                        "--resume", crafted, *[f"--model-option={k}={v}" for k, v in TINY.items()])
+    result = _cli_train(
+        "--train",
+        table,
+        "--model",
+        "cnn",
+        "--epochs",
+        "2",
+        "--out",
+        tmp_path / "run",
+        "--resume",
+        crafted,
+        *[f"--model-option={k}={v}" for k, v in TINY.items()],
+    )
     assert result.returncode == 1 and "cannot be loaded safely" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not pwned.exists()
@@ -64,8 +77,15 @@ def test_a_pickled_payload_is_refused_and_never_runs(finished, table, tmp_path):
 
 def test_a_foreign_checkpoint_is_refused(tmp_path):
     path = tmp_path / "lightning.ckpt"
-    torch.save({"state_dict": {"w": torch.zeros(2)}, "epoch": 3, "global_step": 10,
-                "callbacks": {"ModelCheckpoint": {"best_model_path": str(tmp_path / "evil.pkl")}}}, path)
+    torch.save(
+        {
+            "state_dict": {"w": torch.zeros(2)},
+            "epoch": 3,
+            "global_step": 10,
+            "callbacks": {"ModelCheckpoint": {"best_model_path": str(tmp_path / "evil.pkl")}},
+        },
+        path,
+    )
     with pytest.raises(InputError, match="not a checkpoint written by bioseq train"):
         read_checkpoint(path)
     (tmp_path / "garbage.ckpt").write_bytes(b"\x00" * 100)
@@ -75,6 +95,7 @@ def test_a_foreign_checkpoint_is_refused(tmp_path):
         read_checkpoint(tmp_path / "absent.ckpt")
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_other_settings_is_refused_naming_the_setting(finished, table, tmp_path):
     checkpoint = read_checkpoint(finished / "checkpoints" / "last.ckpt")
     signature = dict(checkpoint["bioseq"]["signature"])
@@ -85,9 +106,21 @@ def test_a_checkpoint_of_other_settings_is_refused_naming_the_setting(finished, 
         check_signature(checkpoint, {**signature, "train_sha256": "0" * 64}, "x")
     check_signature(checkpoint, {**signature, "epochs": 9}, "x", allow=("epochs",))  # train longer: allowed
     # through the command line: resume the run's last.ckpt into a run of another learning rate
-    result = _cli_train("--train", table, "--model", "cnn", "--epochs", "1", "--lr", "0.01", "--out", tmp_path / "r",
-                        "--resume", finished / "checkpoints" / "last.ckpt",
-                        *[f"--model-option={k}={v}" for k, v in TINY.items()])
+    result = _cli_train(
+        "--train",
+        table,
+        "--model",
+        "cnn",
+        "--epochs",
+        "1",
+        "--lr",
+        "0.01",
+        "--out",
+        tmp_path / "r",
+        "--resume",
+        finished / "checkpoints" / "last.ckpt",
+        *[f"--model-option={k}={v}" for k, v in TINY.items()],
+    )
     assert result.returncode == 1 and "other settings: lr differs" in result.stderr, result.stderr[-2000:]
     assert "--overwrite" in result.stderr and "Traceback" not in result.stderr
 
@@ -102,12 +135,18 @@ def test_lightning_state_cannot_name_files(finished, table, tmp_path):
     last = run / "checkpoints" / "last.ckpt"
     checkpoint = torch.load(last, weights_only=True)
     checkpoint["callbacks"]["ModelCheckpoint{'monitor': 'val_mcc'}"] = {
-        "best_model_path": str(victim), "kth_best_model_path": str(victim), "last_model_path": str(victim),
-        "best_k_models": {str(victim): torch.tensor(1.0)}}
+        "best_model_path": str(victim),
+        "kth_best_model_path": str(victim),
+        "last_model_path": str(victim),
+        "best_k_models": {str(victim): torch.tensor(1.0)},
+    }
     torch.save(checkpoint, last)
     (run / "complete.json").unlink()
-    train(config_from_options({"train": table, "model": "cnn", "epochs": 2, "model_options": TINY, "out": run,
-                               "resume": "last"}))
+    train(
+        config_from_options(
+            {"train": table, "model": "cnn", "epochs": 2, "model_options": TINY, "out": run, "resume": "last"}
+        )
+    )
     assert victim.read_text() == "keep me"
     assert (run / "complete.json").is_file()
 
@@ -118,8 +157,10 @@ def test_checkpoints_are_always_loaded_with_weights_only():
     for path in sorted((REPO / "bioseq").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "torch.load":
-                safe = any(k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
-                           for k in node.keywords)
+                safe = any(
+                    k.arg == "weights_only" and isinstance(k.value, ast.Constant) and k.value.value is True
+                    for k in node.keywords
+                )
                 if not safe:
                     offences.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert not offences, offences

@@ -22,8 +22,12 @@ def test_default_batch_size_depends_on_the_training_set_size_and_a_given_one_win
 
     config = config_from_options({"train": "a.csv", "out": "runs/x"})
     assert config.batch_size is None
-    assert [config.batch_size_for(n) for n in (1, SMALL_TRAINING_SET - 1, SMALL_TRAINING_SET, 10**6)] == \
-        [32, 32, 128, 128]
+    assert [config.batch_size_for(n) for n in (1, SMALL_TRAINING_SET - 1, SMALL_TRAINING_SET, 10**6)] == [
+        32,
+        32,
+        128,
+        128,
+    ]
     given = config_from_options({"train": "a.csv", "out": "runs/x", "batch_size": 7})
     assert {given.batch_size_for(n) for n in (1, 10**6)} == {7}
 

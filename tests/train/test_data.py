@@ -13,7 +13,9 @@ from bioseq.train.data import SequenceSet, chromosomes_of, make_loader, split_va
 def labelled(n: int, names=None, classes=("neg", "pos")) -> LabelledSequences:
     labels = np.arange(n) % len(classes)
     return LabelledSequences(
-        sequences=["ACGT" * 5] * n, labels=labels, classes=classes,
+        sequences=["ACGT" * 5] * n,
+        labels=labels,
+        classes=classes,
         task="binary" if len(classes) == 2 else "multiclass",
         names=names or [f"s{i}" for i in range(n)],
     )
@@ -45,8 +47,11 @@ def test_chromosome_split_needs_coordinates():
 
 
 def test_class_weights_balanced():
-    data = SequenceSet.from_labelled(LabelledSequences(
-        sequences=["AC"] * 4, labels=[0, 0, 0, 1], classes=("a", "b"), task="binary", names=list("wxyz")))
+    data = SequenceSet.from_labelled(
+        LabelledSequences(
+            sequences=["AC"] * 4, labels=[0, 0, 0, 1], classes=("a", "b"), task="binary", names=list("wxyz")
+        )
+    )
     # 4 sequences, 2 classes: weight = 4 / (2 * count) -> a: 4/6, b: 4/2
     assert np.allclose(data.class_weights(), [4 / 6, 2.0])
 
@@ -58,3 +63,13 @@ def test_loader_yields_uint8_batches_in_seeded_order():
     assert batches[0][0].dtype.is_floating_point is False and str(batches[0][0].dtype) == "torch.uint8"
     again = list(make_loader(data, batch_size=4, shuffle=True, seed=3))
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(batches, again))
+
+
+def test_a_set_checks_its_codes_once_where_they_enter():
+    """Models read code values unchecked (no device sync per batch), so a set refuses bad codes up front."""
+    good = np.zeros((2, 5), dtype=np.uint8)
+    SequenceSet(good, np.array([0, 1]), ("a", "b"), ("n", "y"), "binary")
+    with pytest.raises(InputError, match="0..15"):
+        SequenceSet(np.full((2, 5), 16, dtype=np.uint8), np.array([0, 1]), ("a", "b"), ("n", "y"), "binary")
+    with pytest.raises(InputError, match="2-D"):
+        SequenceSet(good[0], np.array([0]), ("a",), ("n", "y"), "binary")

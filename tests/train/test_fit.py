@@ -56,6 +56,7 @@ def _margin(metrics: dict, labels, task: str) -> float:
     return metrics["accuracy"] - trivial_baseline(labels, task)["accuracy"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("model", "options", "epochs", "min_accuracy"),
     [
@@ -67,10 +68,19 @@ def _margin(metrics: dict, labels, task: str) -> float:
 )
 def test_uci_splice_models_beat_the_majority_class(splice_split, tmp_path, model, options, epochs, min_accuracy):
     train_csv, test_csv = splice_split
-    config = config_from_options({
-        "train": train_csv, "test": test_csv, "model": model, "model_options": options,
-        "epochs": epochs, "batch_size": 64, "lr": 3e-3, "out": tmp_path / model, "patience": 20,
-    })
+    config = config_from_options(
+        {
+            "train": train_csv,
+            "test": test_csv,
+            "model": model,
+            "model_options": options,
+            "epochs": epochs,
+            "batch_size": 64,
+            "lr": 3e-3,
+            "out": tmp_path / model,
+            "patience": 20,
+        }
+    )
     result = train(config)
     test = result.metrics["test"]
     labels = read_labelled(test_csv).labels
@@ -84,13 +94,21 @@ def test_uci_splice_models_beat_the_majority_class(splice_split, tmp_path, model
         assert (result.run_dir / name).is_file(), name
 
 
+@pytest.mark.slow
 def test_gue_promoters_transformer_and_lstm(gue_subset, tmp_path):
     train_csv, test_csv = gue_subset
     for model in ("transformer", "lstm"):
-        config = config_from_options({
-            "train": train_csv, "test": test_csv, "model": model, "epochs": 4, "batch_size": 128,
-            "lr": 2e-3, "out": tmp_path / model,
-        })
+        config = config_from_options(
+            {
+                "train": train_csv,
+                "test": test_csv,
+                "model": model,
+                "epochs": 4,
+                "batch_size": 128,
+                "lr": 2e-3,
+                "out": tmp_path / model,
+            }
+        )
         test = train(config).metrics["test"]
         # balanced classes: trivial MCC 0 and AUROC 0.5; DNABERT-2 reaches MCC 0.69 on the full set
         assert test["mcc"] > 0.35 and test["auroc"] > 0.75, (model, test)
@@ -99,8 +117,26 @@ def test_gue_promoters_transformer_and_lstm(gue_subset, tmp_path):
 def test_cli_train_evaluate_predict_roundtrip(splice_split, tmp_path, capsys):
     train_csv, test_csv = splice_split
     run = tmp_path / "run"
-    assert main(["train", "--train", str(train_csv), "--valid", str(test_csv), "--model", "cnn",
-                 "--epochs", "3", "--out", str(run), "--model-option", "channels=[32, 32, 32]"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--train",
+                str(train_csv),
+                "--valid",
+                str(test_csv),
+                "--model",
+                "cnn",
+                "--epochs",
+                "3",
+                "--out",
+                str(run),
+                "--model-option",
+                "channels=[32, 32, 32]",
+            ]
+        )
+        == 0
+    )
     assert main(["evaluate", str(run), "--data", str(test_csv), "--out", str(tmp_path / "eval")]) == 0
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert {"accuracy", "mcc", "auroc", "auprc"} <= set(metrics)
@@ -127,19 +163,39 @@ def test_bad_config_is_one_clear_line(tmp_path, capsys):
 
 def test_bad_model_option_names_the_allowed(splice_split, tmp_path, capsys):
     train_csv, _ = splice_split
-    code = main(["train", "--train", str(train_csv), "--model", "transformer", "--out", str(tmp_path / "r"),
-                 "--model-option", "pooling=maxx"])
+    code = main(
+        [
+            "train",
+            "--train",
+            str(train_csv),
+            "--model",
+            "transformer",
+            "--out",
+            str(tmp_path / "r"),
+            "--model-option",
+            "pooling=maxx",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "'pooling'" in err and "allowed values" in err
 
 
+@pytest.mark.slow
 def test_seeded_cpu_runs_repeat_exactly(splice_split, tmp_path):
     train_csv, test_csv = splice_split
     results = []
     for name in ("a", "b"):
-        config = config_from_options({"train": train_csv, "valid": test_csv, "model": "cnn", "epochs": 2,
-                                      "out": tmp_path / name, "seed": 7,
-                                      "model_options": {"channels": [16, 16, 16]}})
+        config = config_from_options(
+            {
+                "train": train_csv,
+                "valid": test_csv,
+                "model": "cnn",
+                "epochs": 2,
+                "out": tmp_path / name,
+                "seed": 7,
+                "model_options": {"channels": [16, 16, 16]},
+            }
+        )
         results.append(train(config))
     first, second = (load_bundle(r.run_dir).model.state_dict() for r in results)
     assert all(torch.equal(first[k], second[k]) for k in first)
@@ -147,8 +203,14 @@ def test_seeded_cpu_runs_repeat_exactly(splice_split, tmp_path):
 
 def test_resume_continues_from_last_checkpoint(splice_split, tmp_path):
     train_csv, test_csv = splice_split
-    options = {"train": train_csv, "valid": test_csv, "model": "cnn", "out": tmp_path / "r",
-               "model_options": {"channels": [16, 16, 16]}, "patience": 10}
+    options = {
+        "train": train_csv,
+        "valid": test_csv,
+        "model": "cnn",
+        "out": tmp_path / "r",
+        "model_options": {"channels": [16, 16, 16]},
+        "patience": 10,
+    }
     train(config_from_options({**options, "epochs": 2}))
     resumed = train(config_from_options({**options, "epochs": 3, "resume": "last"}))
     config = json.loads((resumed.bundle_dir / "config.json").read_text())
@@ -167,8 +229,16 @@ def test_resume_continues_from_last_checkpoint(splice_split, tmp_path):
 
 def test_ema_keeps_the_averaged_weights_in_the_checkpoints_and_the_bundle(splice_split, tmp_path):
     train_csv, test_csv = splice_split
-    options = {"train": train_csv, "valid": test_csv, "model": "cnn", "epochs": 2, "ema_epochs": 1.0,
-               "out": tmp_path / "ema", "model_options": {"channels": [16, 16, 16]}, "patience": 10}
+    options = {
+        "train": train_csv,
+        "valid": test_csv,
+        "model": "cnn",
+        "epochs": 2,
+        "ema_epochs": 1.0,
+        "out": tmp_path / "ema",
+        "model_options": {"channels": [16, 16, 16]},
+        "patience": 10,
+    }
     result = train(config_from_options(options))
     last = torch.load(result.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     averaged, current = last["state_dict"], last["current_model_state"]
@@ -198,6 +268,7 @@ def test_ema_decay_follows_the_time_constant_in_epochs(tmp_path):
         config_from_options({"train": "a.csv", "out": tmp_path, "ema_epochs": -1})
 
 
+@pytest.mark.slow
 def test_seed_ensemble_shares_one_validation_split_and_averages_its_members(splice_split, tmp_path):
     train_csv, original_test = splice_split
     test_csv = tmp_path / "longer_test.csv"  # 70 bp where training has 60: every member must read 70
@@ -206,8 +277,16 @@ def test_seed_ensemble_shares_one_validation_split_and_averages_its_members(spli
         writer = csv.DictWriter(target, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows({**row, "sequence": row["sequence"] + "ACGTACGTAC"} for row in rows)
-    options = {"train": train_csv, "test": test_csv, "model": "cnn", "epochs": 2, "seed": 3, "ensemble": 2,
-               "out": tmp_path / "e", "model_options": {"channels": [16, 16, 16]}}
+    options = {
+        "train": train_csv,
+        "test": test_csv,
+        "model": "cnn",
+        "epochs": 2,
+        "seed": 3,
+        "ensemble": 2,
+        "out": tmp_path / "e",
+        "model_options": {"channels": [16, 16, 16]},
+    }
     result = train(config_from_options(options))
     members = [load_bundle(tmp_path / "e" / "members" / str(i)) for i in range(2)]
     ensemble = load_bundle(result.bundle_dir)
@@ -216,8 +295,10 @@ def test_seed_ensemble_shares_one_validation_split_and_averages_its_members(spli
     # the members trained with their own seeds on the same split (the data hash covers train's rows)
     assert [m.config["training"]["seed"] for m in members] == [3, 4]
     assert len({m.config["data"]["sha256"] for m in members} | {ensemble.config["data"]["sha256"]}) == 1
-    assert not all(torch.equal(a, b) for a, b in zip(members[0].model.state_dict().values(),
-                                                      members[1].model.state_dict().values()))
+    assert not all(
+        torch.equal(a, b)
+        for a, b in zip(members[0].model.state_dict().values(), members[1].model.state_dict().values())
+    )
     test = read_labelled(test_csv, classes=list(ensemble.classes))
     batch, _ = encode(test.sequences, length=ensemble.length)
     scores = ensemble.predict_proba(batch)
@@ -237,16 +318,43 @@ def test_kmer_baseline_ensemble_is_refused(tmp_path):
         config_from_options({"train": "a.csv", "out": tmp_path, "model": "kmer_logistic", "ensemble": 3})
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="DDP test uses the Linux gloo backend")
 def test_two_process_cpu_ddp(splice_split, tmp_path):
     train_csv, test_csv = splice_split
     run = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     result = subprocess.run(
-        [sys.executable, "-m", "bioseq.cli.main", "train", "--train", str(train_csv), "--valid", str(test_csv),
-         "--model", "cnn", "--epochs", "3", "--lr", "3e-3", "--out", str(run), "--accelerator", "cpu",
-         "--devices", "2", "--strategy", "ddp", "--model-option", "channels=[32, 32, 32]"],
-        capture_output=True, text=True, env=env, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "bioseq.cli.main",
+            "train",
+            "--train",
+            str(train_csv),
+            "--valid",
+            str(test_csv),
+            "--model",
+            "cnn",
+            "--epochs",
+            "3",
+            "--lr",
+            "3e-3",
+            "--out",
+            str(run),
+            "--accelerator",
+            "cpu",
+            "--devices",
+            "2",
+            "--strategy",
+            "ddp",
+            "--model-option",
+            "channels=[32, 32, 32]",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     config = json.loads((run / "bundle" / "config.json").read_text())

@@ -45,7 +45,7 @@ def _motif_table(path: Path, n: int, rng: np.random.Generator) -> Path:
             bases = list(rng.choice(list("ACGT"), 60))
             if i % 2:
                 start = int(rng.integers(0, 55))
-                bases[start:start + 6] = "TATAAT"
+                bases[start : start + 6] = "TATAAT"
             writer.writerow(["".join(bases), "promoter" if i % 2 else "background"])
     return path
 
@@ -59,9 +59,20 @@ def tables(tmp_path_factory) -> tuple[Path, Path]:
 
 def options(tables, out: Path, **changes) -> dict:
     train_csv, valid_csv = tables
-    return {"train": str(train_csv), "valid": str(valid_csv), "model": "cnn", "epochs": 3, "patience": 10,
-            "rc_augment": True, "seed": 5, "lr": 5e-3, "accelerator": "cpu", "out": str(out),
-            "model_options": {"channels": [16, 16, 16], "dropout": 0.2}, **changes}
+    return {
+        "train": str(train_csv),
+        "valid": str(valid_csv),
+        "model": "cnn",
+        "epochs": 3,
+        "patience": 10,
+        "rc_augment": True,
+        "seed": 5,
+        "lr": 5e-3,
+        "accelerator": "cpu",
+        "out": str(out),
+        "model_options": {"channels": [16, 16, 16], "dropout": 0.2},
+        **changes,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -115,12 +126,15 @@ class SignalAt(pl.Callback):
             self._at(trainer, "validation", batch_idx)
 
 
-@pytest.mark.parametrize(("where", "epoch", "batch"), [
-    ("train", 0, 3),          # mid-epoch, before any epoch ended
-    ("train", 1, 17),         # mid-epoch, after an epoch ended
-    ("validation", 1, 2),     # during validation: it finishes, then last.ckpt is written
-    ("sanity", 0, 0),         # before training started: no checkpoint yet
-])
+@pytest.mark.parametrize(
+    ("where", "epoch", "batch"),
+    [
+        ("train", 0, 3),  # mid-epoch, before any epoch ended
+        ("train", 1, 17),  # mid-epoch, after an epoch ended
+        ("validation", 1, 2),  # during validation: it finishes, then last.ckpt is written
+        ("sanity", 0, 0),  # before training started: no checkpoint yet
+    ],
+)
 def test_sigterm_anywhere_then_resume_gives_the_uninterrupted_run(tables, reference, tmp_path, where, epoch, batch):
     run = tmp_path / "run"
     with pytest.raises(Interrupted) as stopped:
@@ -147,7 +161,7 @@ def test_sigint_stops_with_status_130_and_resumes(tables, reference, tmp_path):
     assert_same_run(run, reference)
 
 
-_KILLER = textwrap.dedent('''
+_KILLER = textwrap.dedent("""
     import json, os, signal, sys
     import lightning.pytorch as pl
     from bioseq.train.config import config_from_options
@@ -189,33 +203,50 @@ _KILLER = textwrap.dedent('''
         import bioseq.evaluate.plots
         bioseq.evaluate.plots.plot_all = lambda *a, **k: die()
     train(config_from_options(options), callbacks=[Kill()])
-''')
+""")
 
 
 def bioseq_train(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bioseq.cli.main", "train", *args], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    return subprocess.run(
+        [sys.executable, "-m", "bioseq.cli.main", "train", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
 
 
-@pytest.mark.parametrize(("where", "epoch", "batch", "extra"), [
-    ("train", 1, 20, {"checkpoint_steps": 8}),  # resumes from the step-16 checkpoint, mid-epoch
-    ("validation", 1, 3, {}),                  # resumes from the end of epoch 0
-    ("checkpoint", 1, 0, {}),                  # last.ckpt half-written: the previous one is whole
-    ("bundle", 0, 0, {}),                      # training had ended: only the outputs are written again
-    ("plots", 0, 0, {}),
-])
-def test_sigkill_anywhere_then_the_printed_command_finishes_the_run(tables, reference, tmp_path, where, epoch, batch,
-                                                                   extra):
+@pytest.mark.parametrize(
+    ("where", "epoch", "batch", "extra"),
+    [
+        ("train", 1, 20, {"checkpoint_steps": 8}),  # resumes from the step-16 checkpoint, mid-epoch
+        ("validation", 1, 3, {}),  # resumes from the end of epoch 0
+        ("checkpoint", 1, 0, {}),  # last.ckpt half-written: the previous one is whole
+        ("bundle", 0, 0, {}),  # training had ended: only the outputs are written again
+        ("plots", 0, 0, {}),
+    ],
+)
+def test_sigkill_anywhere_then_the_printed_command_finishes_the_run(
+    tables, reference, tmp_path, where, epoch, batch, extra
+):
     run = tmp_path / "run"
-    killed = subprocess.run([sys.executable, "-c", _KILLER, json.dumps(options(tables, run, **extra)), where,
-                             str(epoch), str(batch)], capture_output=True, text=True, timeout=600)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLER, json.dumps(options(tables, run, **extra)), where, str(epoch), str(batch)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert not (run / "complete.json").exists()
     if where in ("checkpoint", "bundle"):
         assert list(run.rglob("*.part")), "the kill should have left a temporary file behind"
     # the state of an interrupted run is visible to every reader
-    evaluate = subprocess.run([sys.executable, "-m", "bioseq.cli.main", "evaluate", str(run), "--data",
-                               str(tables[1])], capture_output=True, text=True, timeout=300)
+    evaluate = subprocess.run(
+        [sys.executable, "-m", "bioseq.cli.main", "evaluate", str(run), "--data", str(tables[1])],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert evaluate.returncode == 1 and "did not finish" in evaluate.stderr and "Traceback" not in evaluate.stderr
     assert "--resume last" in evaluate.stderr
     resumed = bioseq_train("--config", str(run / "config.yaml"), "--resume", "last")
@@ -225,12 +256,38 @@ def test_sigkill_anywhere_then_the_printed_command_finishes_the_run(tables, refe
 
 def test_cli_sigterm_prints_where_to_resume_and_exits_143(tables, reference, tmp_path):
     run = tmp_path / "run"
-    args = ["--train", str(tables[0]), "--valid", str(tables[1]), "--model", "cnn", "--epochs", "3", "--patience",
-            "10", "--rc-augment", "--seed", "5", "--lr", "5e-3", "--accelerator", "cpu",
-            "--model-option", "channels=[16, 16, 16]",
-            "--model-option", "dropout=0.2", "--out", str(run)]
-    process = subprocess.Popen([sys.executable, "-m", "bioseq.cli.main", "train", *args], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    args = [
+        "--train",
+        str(tables[0]),
+        "--valid",
+        str(tables[1]),
+        "--model",
+        "cnn",
+        "--epochs",
+        "3",
+        "--patience",
+        "10",
+        "--rc-augment",
+        "--seed",
+        "5",
+        "--lr",
+        "5e-3",
+        "--accelerator",
+        "cpu",
+        "--model-option",
+        "channels=[16, 16, 16]",
+        "--model-option",
+        "dropout=0.2",
+        "--out",
+        str(run),
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bioseq.cli.main", "train", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     deadline = time.monotonic() + 300
     while not (run / "checkpoints" / "last.ckpt").exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -13,8 +13,9 @@ import torch
 from bioseq.cli.main import main
 from bioseq.errors import InputError
 from bioseq.io.tables import read_labelled, write_table
+from bioseq.models.registry import model_kind, model_names
 from bioseq.train.config import config_from_options, load_config
-from bioseq.train.tune import DEFAULT_SPACES, _pruning_callback, load_space, trial_options, tune
+from bioseq.train.tune import _pruning_callback, load_space, trial_options, tune
 
 
 @pytest.fixture(scope="module")
@@ -33,23 +34,28 @@ def _rows(path):
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-@pytest.mark.parametrize("model", sorted(DEFAULT_SPACES))
+@pytest.mark.parametrize("model", model_names())
 def test_default_spaces_name_real_settings(model):
-    assert load_space(None, model) == {name: load_space({name: spec}, model)[name]
-                                       for name, spec in DEFAULT_SPACES[model].items()}
+    space = model_kind(model).search_space
+    assert space and load_space(None, model) == {
+        name: load_space({name: spec}, model)[name] for name, spec in space.items()
+    }
 
 
-@pytest.mark.parametrize(("space", "message"), [
-    ({"lrr": {"low": 1e-4, "high": 1e-3}}, "Did you mean 'lr'"),
-    ({"train": {"choices": ["a.csv"]}}, "cannot be tuned"),
-    ({"model_options.d_modle": {"choices": [32]}}, "model_options.d_model"),
-    ({"lr": {"low": 1e-3, "high": 1e-4}}, "low < high"),
-    ({"lr": {"low": 0.0, "high": 1e-3, "log": True}}, "low > 0"),
-    ({"lr": {"low": 1e-4, "high": 1e-3, "lg": True}}, "unknown key"),
-    ({"model_options.n_layers": {"choices": [[1, 2]]}}, "one element at a time"),
-    ({"lr": 0.001}, "must be a mapping"),
-    ({}, "non-empty mapping"),
-])
+@pytest.mark.parametrize(
+    ("space", "message"),
+    [
+        ({"lrr": {"low": 1e-4, "high": 1e-3}}, "Did you mean 'lr'"),
+        ({"train": {"choices": ["a.csv"]}}, "cannot be tuned"),
+        ({"model_options.d_modle": {"choices": [32]}}, "model_options.d_model"),
+        ({"lr": {"low": 1e-3, "high": 1e-4}}, "low < high"),
+        ({"lr": {"low": 0.0, "high": 1e-3, "log": True}}, "low > 0"),
+        ({"lr": {"low": 1e-4, "high": 1e-3, "lg": True}}, "unknown key"),
+        ({"model_options.n_layers": {"choices": [[1, 2]]}}, "one element at a time"),
+        ({"lr": 0.001}, "must be a mapping"),
+        ({}, "non-empty mapping"),
+    ],
+)
 def test_bad_spaces_are_refused_with_the_entry_named(space, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(")):
         load_space(space, "transformer")
@@ -65,8 +71,9 @@ def test_space_file_errors_name_the_file(tmp_path):
 
 
 def test_trial_options_apply_settings_and_hide_the_test_set(tmp_path):
-    config = config_from_options({"train": "a.csv", "test": "b.csv", "model": "transformer", "out": tmp_path,
-                                  "model_options": {"n_heads": 2}})
+    config = config_from_options(
+        {"train": "a.csv", "test": "b.csv", "model": "transformer", "out": tmp_path, "model_options": {"n_heads": 2}}
+    )
     options = trial_options(config, {"lr": 5e-4, "model_options.d_model": 32}, tmp_path / "t0")
     assert options["lr"] == 5e-4 and options["model_options"] == {"n_heads": 2, "d_model": 32}
     assert options["test"] is None and options["out"] == str(tmp_path / "t0")
@@ -75,8 +82,15 @@ def test_trial_options_apply_settings_and_hide_the_test_set(tmp_path):
 
 def test_a_baseline_study_resumes_and_writes_the_winner(splice_small, tmp_path):
     train_csv, test_csv = splice_small
-    config = config_from_options({"train": train_csv, "test": test_csv, "model": "kmer_logistic",
-                                  "out": tmp_path / "study", "monitor": "accuracy"})
+    config = config_from_options(
+        {
+            "train": train_csv,
+            "test": test_csv,
+            "model": "kmer_logistic",
+            "out": tmp_path / "study",
+            "monitor": "accuracy",
+        }
+    )
     space = {"model_options.k": {"low": 1, "high": 4}}
     first = tune(config, trials=3, space=space)
     rows = _rows(tmp_path / "study" / "trials.tsv")
@@ -129,8 +143,9 @@ class _Trial:
 def test_pruning_callback_reports_each_epoch_and_stops_on_request(prune):
     trial = _Trial(prune)
     callback = _pruning_callback(trial, "val_mcc")
-    trainer = types.SimpleNamespace(sanity_checking=True, callback_metrics={"val_mcc": torch.tensor(0.5)},
-                                    current_epoch=3)
+    trainer = types.SimpleNamespace(
+        sanity_checking=True, callback_metrics={"val_mcc": torch.tensor(0.5)}, current_epoch=3
+    )
     callback.on_validation_end(trainer, None)
     assert trial.reports == []  # Lightning's sanity check is not an epoch
     trainer.sanity_checking = False
@@ -147,10 +162,35 @@ def test_cli_tunes_a_cnn_with_pruning(splice_small, tmp_path, capsys):
     space = tmp_path / "space.yaml"
     space.write_text("lr: {low: 1.0e-3, high: 3.0e-3, log: true}\nmodel_options.head_hidden: {choices: [16, 32]}\n")
     out = tmp_path / "study"
-    status = main(["tune", "--train", str(train_csv), "--test", str(test_csv), "--model", "cnn", "--epochs", "2",
-                   "--batch-size", "64", "--out", str(out), "--trials", "2", "--space", str(space),
-                   "--model-option", "channels=[16, 16]", "--model-option", "kernel_sizes=[9, 5]",
-                   "--model-option", "dilations=[1, 1]", "--model-option", "pools=[2, 2]"])
+    status = main(
+        [
+            "tune",
+            "--train",
+            str(train_csv),
+            "--test",
+            str(test_csv),
+            "--model",
+            "cnn",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "64",
+            "--out",
+            str(out),
+            "--trials",
+            "2",
+            "--space",
+            str(space),
+            "--model-option",
+            "channels=[16, 16]",
+            "--model-option",
+            "kernel_sizes=[9, 5]",
+            "--model-option",
+            "dilations=[1, 1]",
+            "--model-option",
+            "pools=[2, 2]",
+        ]
+    )
     assert status == 0
     message = capsys.readouterr().err
     assert "best trial" in message and "test accuracy" in message
@@ -164,8 +204,9 @@ def test_cli_tunes_a_cnn_with_pruning(splice_small, tmp_path, capsys):
 def test_cli_bad_space_is_one_line(splice_small, tmp_path, capsys):
     space = tmp_path / "space.yaml"
     space.write_text("dropout: {low: 0.0, high: 0.3}\n")
-    status = main(["tune", "--train", str(splice_small[0]), "--model", "cnn", "--out", str(tmp_path / "s"),
-                   "--space", str(space)])
+    status = main(
+        ["tune", "--train", str(splice_small[0]), "--model", "cnn", "--out", str(tmp_path / "s"), "--space", str(space)]
+    )
     error = capsys.readouterr().err.strip()
     assert status == 1 and "\n" not in error, error
     assert "'dropout' is a model option" in error and "Write it 'model_options.dropout'" in error
@@ -173,8 +214,9 @@ def test_cli_bad_space_is_one_line(splice_small, tmp_path, capsys):
 
 
 def test_inline_space_as_the_workflow_passes_it():
-    space = load_space('{"lr": {"low": 1.0e-4, "high": 1.0e-3, "log": true}, "batch_size": {"choices": [32, 64]}}',
-                       "lstm")
+    space = load_space(
+        '{"lr": {"low": 1.0e-4, "high": 1.0e-3, "log": true}, "batch_size": {"choices": [32, 64]}}', "lstm"
+    )
     assert space == {"lr": {"low": 1e-4, "high": 1e-3, "log": True}, "batch_size": {"choices": [32, 64]}}
     with pytest.raises(InputError, match="inline search space is not valid YAML"):
         load_space("{lr: {low: 1", "lstm")

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 START, STOP = REPO / ".ci" / "slurm" / "start.sh", REPO / ".ci" / "slurm" / "stop.sh"
 PROFILE = REPO / "workflows" / "profiles" / "slurm"
 SLURM_DIR = Path(os.environ.get("BIOSEQ_SLURM_DIR", "/tmp/bioseq-slurm"))
-CHECK_RANKS = "from bioseq.train.cluster import check_ranks; check_ranks(2, 1)"
+CHECK_RANKS = "from bioseq.train.ranks import check_ranks; check_ranks(2, 1)"
 
 pytestmark = pytest.mark.slow
 
@@ -83,8 +83,9 @@ def slurm_env() -> dict[str, str]:
         subprocess.run(["bash", str(STOP)], capture_output=True, timeout=120)
 
 
-def run(args: list[str], env: dict[str, str], *, timeout: float,
-        cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run(
+    args: list[str], env: dict[str, str], *, timeout: float, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     """Run a command, failing the test (not hanging) when it outruns ``timeout`` seconds."""
     try:
         return subprocess.run(args, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
@@ -100,15 +101,19 @@ def sacct(job_ids: list[str], env: dict[str, str]) -> dict[str, dict[str, str]]:
     finished = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL")
     rows: dict[str, dict[str, str]] = {}
     for _ in range(120):  # up to 30 s: slurmctld hands job records to slurmdbd asynchronously
-        out = run(["sacct", "-X", "-n", "-P", "-j", ",".join(job_ids), "-o", "JobID,State,JobName%100,Comment%200"],
-                  env, timeout=30).stdout
+        out = run(
+            ["sacct", "-X", "-n", "-P", "-j", ",".join(job_ids), "-o", "JobID,State,JobName%100,Comment%200"],
+            env,
+            timeout=30,
+        ).stdout
         rows = {}
         for line in out.splitlines():
             job, state, name, comment = line.split("|")
             rows[job] = {"State": state.split()[0], "JobName": name, "Comment": comment}
         # Right after a job ends sacct may show it once under the placeholder name "allocation".
         if set(job_ids) <= rows.keys() and all(
-                rows[j]["State"] in finished and rows[j]["JobName"] != "allocation" for j in job_ids):
+            rows[j]["State"] in finished and rows[j]["JobName"] != "allocation" for j in job_ids
+        ):
             break
         time.sleep(0.25)
     return rows
@@ -134,8 +139,22 @@ def small_table(tmp_path_factory, example_data) -> Path:
 
 
 def test_sbatch_wrap_completes_and_sacct_records_it(slurm_env, tmp_path):
-    submitted = run(["sbatch", "--parsable", "--wait", "--job-name", "bioseq-ci-wrap", "-o", str(tmp_path / "%j.out"),
-                     "--wrap", "echo hello from $SLURM_JOB_ID"], slurm_env, timeout=120, cwd=tmp_path)
+    submitted = run(
+        [
+            "sbatch",
+            "--parsable",
+            "--wait",
+            "--job-name",
+            "bioseq-ci-wrap",
+            "-o",
+            str(tmp_path / "%j.out"),
+            "--wrap",
+            "echo hello from $SLURM_JOB_ID",
+        ],
+        slurm_env,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert submitted.returncode == 0, submitted.stderr
     job = submitted.stdout.strip().split(";")[0]
     assert (tmp_path / f"{job}.out").read_text() == f"hello from {job}\n"
@@ -144,8 +163,22 @@ def test_sbatch_wrap_completes_and_sacct_records_it(slurm_env, tmp_path):
 
 def test_batch_script_training_on_two_devices_is_refused(slurm_env, tmp_path):
     # Run in the batch script itself (no srun): SLURM sets SLURM_JOB_ID but no SLURM_STEP_ID there.
-    submitted = run(["sbatch", "--parsable", "--wait", "--ntasks-per-node", "2", "-o", str(tmp_path / "%j.out"),
-                     "--wrap", f"{sys.executable} -c '{CHECK_RANKS}'"], slurm_env, timeout=120, cwd=tmp_path)
+    submitted = run(
+        [
+            "sbatch",
+            "--parsable",
+            "--wait",
+            "--ntasks-per-node",
+            "2",
+            "-o",
+            str(tmp_path / "%j.out"),
+            "--wrap",
+            f"{sys.executable} -c '{CHECK_RANKS}'",
+        ],
+        slurm_env,
+        timeout=120,
+        cwd=tmp_path,
+    )
     job = submitted.stdout.strip().split(";")[0]
     assert submitted.returncode != 0  # sbatch --wait passes the job's failure on
     assert sacct([job], slurm_env)[job]["State"] == "FAILED"
@@ -160,9 +193,36 @@ def test_batch_script_training_on_two_devices_is_refused(slurm_env, tmp_path):
 def test_srun_two_tasks_train_one_ddp_model(slurm_env, small_table, tmp_path):
     # Lightning's SLURM environment takes world size and ranks from the two tasks srun starts.
     out = tmp_path / "run"
-    trained = run(["srun", "-n", "2", "--ntasks-per-node", "2", bioseq_command(), "train", "--train", str(small_table),
-                   "--model", "cnn", "--epochs", "1", "--batch-size", "64", "--devices", "2", "--accelerator", "cpu",
-                   "--strategy", "ddp", "--out", str(out)], slurm_env, timeout=600, cwd=tmp_path)
+    trained = run(
+        [
+            "srun",
+            "-n",
+            "2",
+            "--ntasks-per-node",
+            "2",
+            bioseq_command(),
+            "train",
+            "--train",
+            str(small_table),
+            "--model",
+            "cnn",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "64",
+            "--devices",
+            "2",
+            "--accelerator",
+            "cpu",
+            "--strategy",
+            "ddp",
+            "--out",
+            str(out),
+        ],
+        slurm_env,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert trained.returncode == 0, trained.stderr[-3000:]
     training = json.loads((out / "bundle" / "config.json").read_text())["training"]
     assert training["world_size"] == 2
@@ -185,9 +245,32 @@ def test_bioseq_train_under_srun_n1_with_two_devices_is_refused(slurm_env, small
 
     if "check_ranks" not in Path(fit.__file__).read_text():
         pytest.skip("bioseq/train/fit.py does not call check_ranks yet")
-    refused = run(["srun", "-n", "1", bioseq_command(), "train", "--train", str(small_table), "--model", "cnn",
-                   "--epochs", "1", "--devices", "2", "--accelerator", "cpu", "--strategy", "ddp",
-                   "--out", str(tmp_path / "run")], slurm_env, timeout=300, cwd=tmp_path)
+    refused = run(
+        [
+            "srun",
+            "-n",
+            "1",
+            bioseq_command(),
+            "train",
+            "--train",
+            str(small_table),
+            "--model",
+            "cnn",
+            "--epochs",
+            "1",
+            "--devices",
+            "2",
+            "--accelerator",
+            "cpu",
+            "--strategy",
+            "ddp",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        slurm_env,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert refused.returncode == 1, refused.stderr[-3000:]
     assert "SLURM_NTASKS=1" in refused.stderr and "--ntasks-per-node=2" in refused.stderr
     assert "while --devices 2 --num-nodes 1 ask for 2" in refused.stderr  # the command's own flags
@@ -225,8 +308,12 @@ def test_snakemake_profile_submits_each_job_with_sbatch(slurm_env, small_table, 
     (tmp_path / "head.csv").write_text("".join(lines[:101]))  # header + rows 1-100
     (tmp_path / "tail.csv").write_text(lines[0] + "".join(lines[-50:]))  # header + last 50 rows
     (tmp_path / "Snakefile").write_text(textwrap.dedent(SNAKEFILE))
-    ran = run([sys.executable, "-m", "snakemake", "--profile", str(PROFILE), "--cores", "2",
-               "--slurm-keep-successful-logs"], slurm_env, timeout=600, cwd=tmp_path)
+    ran = run(
+        [sys.executable, "-m", "snakemake", "--profile", str(PROFILE), "--cores", "2", "--slurm-keep-successful-logs"],
+        slurm_env,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert ran.returncode == 0, ran.stderr[-4000:]
     jobs = {}
     for part, records in (("head", 100), ("tail", 50)):
@@ -252,9 +339,20 @@ WORKFLOW = REPO / "workflows" / "Snakefile"
 
 def workflow_command(*extra: str) -> list[str]:
     """The bioseq workflow with its default config and the SLURM profile (not the local default one)."""
-    return [sys.executable, "-m", "snakemake", "-s", str(WORKFLOW),
-            "--configfile", str(REPO / "workflows" / "config" / "config.yaml"),
-            "--workflow-profile", "none", "--profile", str(PROFILE), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(WORKFLOW),
+        "--configfile",
+        str(REPO / "workflows" / "config" / "config.yaml"),
+        "--workflow-profile",
+        "none",
+        "--profile",
+        str(PROFILE),
+        *extra,
+    ]
 
 
 @pytest.fixture
@@ -275,8 +373,10 @@ def test_workflow_plans_slurm_jobs_with_the_profile(slurm_env, workflow_dir):
     assert "rule train:" in plan
 
 
-@pytest.mark.skipif(not os.environ.get("BIOSEQ_SLURM_WORKFLOW"),
-                    reason="the whole workflow on SLURM takes about 15 min on 2 cores; set BIOSEQ_SLURM_WORKFLOW=1")
+@pytest.mark.skipif(
+    not os.environ.get("BIOSEQ_SLURM_WORKFLOW"),
+    reason="the whole workflow on SLURM takes about 15 min on 2 cores; set BIOSEQ_SLURM_WORKFLOW=1",
+)
 def test_workflow_runs_to_the_end_on_slurm(slurm_env, workflow_dir):
     ran = run(workflow_command(), slurm_env, timeout=2400, cwd=workflow_dir)
     assert ran.returncode == 0, ran.stderr[-4000:]
@@ -295,16 +395,34 @@ def test_workflow_on_slurm_trains_ddp_through_srun(slurm_env, workflow_dir, smal
     config = {
         "results": "out",
         "models": {
-            "cnn": {"epochs": 1, "batch_size": 64, "devices": 2, "threads": 1, "mem_mb": 1500, "runtime": 15,
-                    "options": {"channels": [8], "kernel_sizes": [9], "dilations": [1], "pools": [1],
-                                "head_hidden": 8}},
+            "cnn": {
+                "epochs": 1,
+                "batch_size": 64,
+                "devices": 2,
+                "threads": 1,
+                "mem_mb": 1500,
+                "runtime": 15,
+                "options": {"channels": [8], "kernel_sizes": [9], "dilations": [1], "pools": [1], "head_hidden": 8},
+            },
             "kmer_logistic": {"options": {"k": 2}, "threads": 1, "mem_mb": 1000, "runtime": 15},
         },
         "tables": {"uci": {"path": str(small_table), "split": {"valid": 0.2, "test": 0.2}}},
     }
     (workflow_dir / "small.yaml").write_text(yaml.safe_dump(config))
-    command = [sys.executable, "-m", "snakemake", "-s", str(WORKFLOW), "--configfile", "small.yaml",
-               "--workflow-profile", "none", "--profile", str(PROFILE), "--slurm-keep-successful-logs"]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(WORKFLOW),
+        "--configfile",
+        "small.yaml",
+        "--workflow-profile",
+        "none",
+        "--profile",
+        str(PROFILE),
+        "--slurm-keep-successful-logs",
+    ]
     ran = run(command, slurm_env, timeout=900, cwd=workflow_dir)
     assert ran.returncode == 0, ran.stderr[-4000:]
     out = workflow_dir / "out"
@@ -329,9 +447,28 @@ def test_workflow_on_slurm_trains_ddp_through_srun(slurm_env, workflow_dir, smal
 
 # A CNN that trains for about 12 s on one core (8 epochs of ~1.5 s on the whole UCI table), so that the
 # requeue, sent once the first epoch's checkpoint is there, lands mid-training. patience > epochs: all 8 run.
-TRAIN_FLAGS = ["--model", "cnn", "--epochs", "8", "--batch-size", "64", "--patience", "10", "--seed", "0",
-               "--accelerator", "cpu", "--model-option", "channels=[96, 96]", "--model-option", "kernel_sizes=[9, 9]",
-               "--model-option", "dilations=[1, 2]", "--model-option", "pools=[1, 1]"]
+TRAIN_FLAGS = [
+    "--model",
+    "cnn",
+    "--epochs",
+    "8",
+    "--batch-size",
+    "64",
+    "--patience",
+    "10",
+    "--seed",
+    "0",
+    "--accelerator",
+    "cpu",
+    "--model-option",
+    "channels=[96, 96]",
+    "--model-option",
+    "kernel_sizes=[9, 9]",
+    "--model-option",
+    "dilations=[1, 2]",
+    "--model-option",
+    "pools=[1, 1]",
+]
 
 # The batch script of workflows/README.md ("bioseq train on SLURM"), with this test's command. The job
 # runs again after `scontrol requeue` (or a node failure, or preemption), and requeues itself on USR1,
@@ -384,8 +521,20 @@ def test_a_requeued_training_job_resumes_from_its_checkpoint(slurm_env, example_
     out = tmp_path / "run"
     command = " ".join(shlex.quote(word) for word in train_command(example_data / "uci_splice.csv", out))
     (tmp_path / "train.sh").write_text(REQUEUE_SCRIPT.format(command=command))
-    submitted = run(["sbatch", "--parsable", "--job-name", "bioseq-ci-requeue", "-o", str(tmp_path / "%j.out"),
-                     str(tmp_path / "train.sh")], slurm_env, timeout=60, cwd=tmp_path)
+    submitted = run(
+        [
+            "sbatch",
+            "--parsable",
+            "--job-name",
+            "bioseq-ci-requeue",
+            "-o",
+            str(tmp_path / "%j.out"),
+            str(tmp_path / "train.sh"),
+        ],
+        slurm_env,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert submitted.returncode == 0, submitted.stderr
     job = submitted.stdout.strip().split(";")[0]
     deadline, polled = time.monotonic() + 300, 0.0
@@ -395,8 +544,10 @@ def test_a_requeued_training_job_resumes_from_its_checkpoint(slurm_env, example_
             ended = not run(["squeue", "-h", "-j", job, "-o", "%T"], slurm_env, timeout=30).stdout.strip()
             if ended or polled > deadline:
                 run(["scancel", job], slurm_env, timeout=30)
-                pytest.fail(f"no checkpoint {'before the job ended' if ended else 'within 300 s'}; job log:\n"
-                            f"{(tmp_path / f'{job}.out').read_text()[-3000:]}")
+                pytest.fail(
+                    f"no checkpoint {'before the job ended' if ended else 'within 300 s'}; job log:\n"
+                    f"{(tmp_path / f'{job}.out').read_text()[-3000:]}"
+                )
         time.sleep(0.05)
     if how == "scontrol requeue":
         sent = run(["scontrol", "requeue", job], slurm_env, timeout=30)
@@ -422,8 +573,9 @@ def test_a_requeued_training_job_resumes_from_its_checkpoint(slurm_env, example_
     assert found["confusion_matrix"] == expected["confusion_matrix"]
 
 
-def test_workflow_train_job_requeued_by_slurm_continues_in_the_same_run(slurm_env, workflow_dir, example_data,
-                                                                       uninterrupted):
+def test_workflow_train_job_requeued_by_slurm_continues_in_the_same_run(
+    slurm_env, workflow_dir, example_data, uninterrupted
+):
     # The bioseq workflow with the SLURM profile (slurm-requeue: true, so every job is sbatch --requeue):
     # `scontrol requeue` of the training job mid-training, as a preemption or node failure would; the
     # same Snakemake run waits for the job's second start, which continues from the checkpoint.
@@ -431,15 +583,37 @@ def test_workflow_train_job_requeued_by_slurm_continues_in_the_same_run(slurm_en
 
     rows = (example_data / "uci_splice.csv").read_text().splitlines()
     (workflow_dir / "test.csv").write_text("\n".join([rows[0], *rows[1::8]]) + "\n")
-    cnn = {"epochs": 8, "batch_size": 64, "patience": 10, "threads": 1, "mem_mb": 1500, "runtime": 15,
-           "options": {"channels": [96, 96], "kernel_sizes": [9, 9], "dilations": [1, 2], "pools": [1, 1]}}
-    config = {"results": "out", "models": {"cnn": cnn},
-              "tables": {"t": {"train": str(example_data / "uci_splice.csv"), "test": "test.csv"}}}
+    cnn = {
+        "epochs": 8,
+        "batch_size": 64,
+        "patience": 10,
+        "threads": 1,
+        "mem_mb": 1500,
+        "runtime": 15,
+        "options": {"channels": [96, 96], "kernel_sizes": [9, 9], "dilations": [1, 2], "pools": [1, 1]},
+    }
+    config = {
+        "results": "out",
+        "models": {"cnn": cnn},
+        "tables": {"t": {"train": str(example_data / "uci_splice.csv"), "test": "test.csv"}},
+    }
     (workflow_dir / "small.yaml").write_text(yaml.safe_dump(config))
-    command = [sys.executable, "-m", "snakemake", "-s", str(WORKFLOW), "--configfile", "small.yaml",
-               "--workflow-profile", "none", "--profile", str(PROFILE)]
-    snakemake = subprocess.Popen(command, cwd=workflow_dir, env=slurm_env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(WORKFLOW),
+        "--configfile",
+        "small.yaml",
+        "--workflow-profile",
+        "none",
+        "--profile",
+        str(PROFILE),
+    ]
+    snakemake = subprocess.Popen(
+        command, cwd=workflow_dir, env=slurm_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     run_dir = workflow_dir / "out" / "runs" / "t" / "cnn"
     try:
         deadline = time.monotonic() + 300

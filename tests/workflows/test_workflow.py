@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 pytest.importorskip("snakemake")
+pytestmark = pytest.mark.slow  # every test runs snakemake (seconds each; the real runs minutes)
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO / "workflows"
@@ -38,8 +39,15 @@ SLURM_PROFILE = WORKFLOW / "profiles" / "slurm"
 def snakemake(workdir: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     """Run snakemake on the workflow in ``workdir``; stdout and stderr together in ``.stdout``."""
     command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), *args]
-    return subprocess.run(command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=timeout, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    return subprocess.run(
+        command,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
 
 
 def job_counts(output: str) -> dict[str, int]:
@@ -94,8 +102,12 @@ def small_table(path: Path, *, every: int = 8, bad: bool = False) -> Path:
 
 
 TINY_MODELS = {
-    "cnn": {"epochs": 1, "batch_size": 64, "threads": 1,
-            "options": {"channels": [8], "kernel_sizes": [9], "dilations": [1], "pools": [1], "head_hidden": 8}},
+    "cnn": {
+        "epochs": 1,
+        "batch_size": 64,
+        "threads": 1,
+        "options": {"channels": [8], "kernel_sizes": [9], "dilations": [1], "pools": [1], "head_hidden": 8},
+    },
     "kmer_logistic": {"options": {"k": 2}, "threads": 1},
 }
 
@@ -109,16 +121,26 @@ def test_lint_is_clean(workdir):
 def test_default_config_dry_run_with_default_profile(workdir):
     if not (REPO / "data" / "sim" / "genome.fa").is_file():
         pytest.skip("data/sim (made with bioseq simulate) is not there yet")
-    result = snakemake(workdir, "--configfile", str(WORKFLOW / "config" / "config.yaml"),
-                       "--profile", str(DEFAULT_PROFILE), "-n")
+    result = snakemake(
+        workdir, "--configfile", str(WORKFLOW / "config" / "config.yaml"), "--profile", str(DEFAULT_PROFILE), "-n"
+    )
     assert result.returncode == 0, result.stdout
     # uci_splice x 4 models + sim promoters x 2 + sim splice sites x 2 = 8 runs; each dataset trains
     # both members of the lstm_transformer ensemble, uci_splice also those of lstm_transformer_cnn:
     # 4 ensembles; 12 evaluations;
     # tracks: promoters 2 models x 1 + splice sites 2 models x (donor, acceptor) = 6.
     assert job_counts(result.stdout) == {
-        "split_table": 1, "promoter_dataset": 1, "splice_site_dataset": 1, "train": 8, "ensemble": 4,
-        "evaluate": 12, "compare": 1, "scan": 6, "predict": 1, "all": 1}
+        "split_table": 1,
+        "promoter_dataset": 1,
+        "splice_site_dataset": 1,
+        "train": 8,
+        "ensemble": 4,
+        "evaluate": 12,
+        "compare": 1,
+        "scan": 6,
+        "predict": 1,
+        "all": 1,
+    }
     assert "--model-option 'channels=[32, 32]'" in result.stdout  # lists reach bioseq train as YAML
     assert "--accelerator gpu" not in result.stdout and "gpu=1" not in result.stdout  # gpu: false
     assert "--device cpu" in result.stdout
@@ -127,8 +149,7 @@ def test_default_config_dry_run_with_default_profile(workdir):
 def test_gpu_config_requests_a_gpu_for_model_jobs_only(workdir):
     if not (REPO / "data" / "sim" / "genome.fa").is_file():
         pytest.skip("data/sim (made with bioseq simulate) is not there yet")
-    result = snakemake(workdir, "--configfile", str(WORKFLOW / "config" / "config.yaml"), "--config", "gpu=True",
-                       "-n")
+    result = snakemake(workdir, "--configfile", str(WORKFLOW / "config" / "config.yaml"), "--config", "gpu=True", "-n")
     assert result.returncode == 0, result.stdout
     jobs = result.stdout.split("\n\n")
     requests = {(re.search(r"rule (\w+):", job)[1], "gpu=1" in job) for job in jobs if re.search(r"rule (\w+):", job)}
@@ -145,7 +166,13 @@ def test_dm6_config_dry_run(workdir, shared_data):
     assert result.returncode == 0, result.stdout
     # splice sites x 3 models; tracks: transformer x (donor, acceptor).
     assert job_counts(result.stdout) == {
-        "splice_site_dataset": 1, "train": 3, "evaluate": 3, "compare": 1, "scan": 2, "all": 1}
+        "splice_site_dataset": 1,
+        "train": 3,
+        "evaluate": 3,
+        "compare": 1,
+        "scan": 2,
+        "all": 1,
+    }
     assert "--test-chroms chr2R" in result.stdout
     assert "results/dm6/tracks/dm6_splice_sites/transformer/donor.bw" in result.stdout
 
@@ -157,8 +184,16 @@ def test_slurm_profile_dry_run(workdir):
     if not (REPO / "data" / "sim" / "genome.fa").is_file():
         pytest.skip("data/sim (made with bioseq simulate) is not there yet")
     # --workflow-profile none: otherwise Snakemake adds profiles/default, whose keys win over --profile.
-    result = snakemake(workdir, "--configfile", str(WORKFLOW / "config" / "config.yaml"),
-                       "--profile", str(SLURM_PROFILE), "--workflow-profile", "none", "-n")
+    result = snakemake(
+        workdir,
+        "--configfile",
+        str(WORKFLOW / "config" / "config.yaml"),
+        "--profile",
+        str(SLURM_PROFILE),
+        "--workflow-profile",
+        "none",
+        "-n",
+    )
     assert result.returncode == 0, result.stdout
     assert job_counts(result.stdout)["train"] == 8
 
@@ -167,11 +202,15 @@ def test_multi_device_models_train_with_ddp_one_task_per_device(workdir):
     small_table(workdir / "t.csv")
     config = write_config(workdir, {"models": {"cnn": {"devices": 2}, "lstm": {}}, "tables": {"t": {"path": "t.csv"}}})
     # --workflow-profile none: the default profile caps every job at its gpu=1 limit
-    result = snakemake(workdir, "--configfile", str(config), "-n", "-p", "--config", "gpu=True",
-                       "--workflow-profile", "none")
+    result = snakemake(
+        workdir, "--configfile", str(config), "-n", "-p", "--config", "gpu=True", "--workflow-profile", "none"
+    )
     assert result.returncode == 0, result.stdout
-    jobs = {re.search(r"rule (\w+):", job)[1]: job for job in result.stdout.split("\n\n")
-            if re.search(r"rule (train\w*):", job)}
+    jobs = {
+        re.search(r"rule (\w+):", job)[1]: job
+        for job in result.stdout.split("\n\n")
+        if re.search(r"rule (train\w*):", job)
+    }
     assert set(jobs) == {"train", "train_ddp"}
     ddp, single = jobs["train_ddp"], jobs["train"]
     assert "--model cnn" in ddp and "--devices 2 --strategy ddp" in ddp
@@ -184,23 +223,44 @@ def test_multi_device_models_train_with_ddp_one_task_per_device(workdir):
 def test_bad_configs_fail_with_a_clear_message(workdir):
     table = small_table(workdir / "t.csv")
     cases = [
-        ({"models": {"lstmm": {}}, "tables": {"t": {"path": str(table)}}}, "'lstmm' is not one of"),
-        ({"models": {"cnn": {}}, "tables": {"t": {"path": str(table), "models": ["lstm"]}}},
-         "dataset 't' lists lstm, which is not in models:"),
+        (
+            {"models": {"lstmm": {}}, "tables": {"t": {"path": str(table)}}},
+            "unknown model 'lstmm'; the models are cnn, kmer_logistic, lstm, transformer. Did you mean 'lstm'",
+        ),
+        (
+            {"models": {"cnn": {}}, "tables": {"t": {"path": str(table), "models": ["lstm"]}}},
+            "dataset 't' lists lstm, which is not in models:",
+        ),
         ({"models": {"cnn": {}}, "tables": {"t": {"path": str(table), "train": str(table)}}}, "is not valid"),
         ({"models": {"cnn": {}}}, "there is nothing to train on"),
-        ({"models": {"cnn": {}}, "ensembles": {"mix": ["cnn", "lstm"]}, "tables": {"t": {"path": str(table)}}},
-         "the ensemble 'mix' lists lstm, which is not in models:"),
-        ({"models": {"cnn": {}, "lstm": {}}, "ensembles": {"cnn": ["cnn", "lstm"]}, "tables": {"t": {"path": str(table)}}},
-         "the ensemble 'cnn' has the name of a model"),
-        ({"models": {"cnn": {}}, "ensembles": {"mix": ["cnn"]}, "tables": {"t": {"path": str(table)}}},
-         "is too short|should be non-empty|minItems"),
-        ({"models": {"kmer_logistic": {"devices": 2}}, "tables": {"t": {"path": str(table)}}},
-         "kmer_logistic has devices: 2, but the k-mer baseline trains in one process"),
-        ({"models": {"cnn": {}}, "genomes": {"g": {"fasta": "g.fa", "promoters": {"negatives": "random"}}}},
-         "'random' is not one of \\['gc', 'shuffle', 'genebody'\\]"),
-        ({"results": "o{u}t", "models": {"cnn": {}}, "tables": {"t": {"path": str(table)}}},
-         "'o{u}t' does not match"),  # Snakemake would read {u} as a wildcard
+        (
+            {"models": {"cnn": {}}, "ensembles": {"mix": ["cnn", "lstm"]}, "tables": {"t": {"path": str(table)}}},
+            "the ensemble 'mix' lists lstm, which is not in models:",
+        ),
+        (
+            {
+                "models": {"cnn": {}, "lstm": {}},
+                "ensembles": {"cnn": ["cnn", "lstm"]},
+                "tables": {"t": {"path": str(table)}},
+            },
+            "the ensemble 'cnn' has the name of a model",
+        ),
+        (
+            {"models": {"cnn": {}}, "ensembles": {"mix": ["cnn"]}, "tables": {"t": {"path": str(table)}}},
+            "is too short|should be non-empty|minItems",
+        ),
+        (
+            {"models": {"kmer_logistic": {"devices": 2}}, "tables": {"t": {"path": str(table)}}},
+            "kmer_logistic has devices: 2, but it trains in one process",
+        ),
+        (
+            {"models": {"cnn": {}}, "genomes": {"g": {"fasta": "g.fa", "promoters": {"negatives": "random"}}}},
+            "'random' is not one of \\['gc', 'shuffle', 'genebody'\\]",
+        ),
+        (
+            {"results": "o{u}t", "models": {"cnn": {}}, "tables": {"t": {"path": str(table)}}},
+            "'o{u}t' does not match",
+        ),  # Snakemake would read {u} as a wildcard
     ]
     for config, message in cases:
         result = snakemake(workdir, "--configfile", str(write_config(workdir, config)), "-n")
@@ -218,12 +278,16 @@ def test_tiny_run_makes_every_output_then_nothing(workdir, bioseq_commands):
     table = "in put/uci's small.csv"
     small_table(workdir / table)
     results = "res ults;$x"
-    config = write_config(workdir, {
-        "results": results, "models": {"cnn": TINY_MODELS["cnn"], "kmer_logistic": {}},
-        "ensembles": {"mix": ["cnn", "kmer_logistic"]},
-        "tables": {"uci": {"path": table, "split": {"valid": 0.2, "test": 0.2}}},
-        "predict": {"new": {"input": table, "dataset": "uci", "models": ["kmer_logistic"]}},
-    })
+    config = write_config(
+        workdir,
+        {
+            "results": results,
+            "models": {"cnn": TINY_MODELS["cnn"], "kmer_logistic": {}},
+            "ensembles": {"mix": ["cnn", "kmer_logistic"]},
+            "tables": {"uci": {"path": table, "split": {"valid": 0.2, "test": 0.2}}},
+            "predict": {"new": {"input": table, "dataset": "uci", "models": ["kmer_logistic"]}},
+        },
+    )
     first = snakemake(workdir, "--configfile", str(config), "--cores", "2", "-p")
     assert first.returncode == 0, first.stdout[-4000:]
 
@@ -232,8 +296,9 @@ def test_tiny_run_makes_every_output_then_nothing(workdir, bioseq_commands):
 
     # printshellcmds: every path arrived as one shell word
     assert f"bioseq split {q(table)} --out {q(results + '/data/uci')}" in first.stdout, first.stdout
-    assert (f"--out {q(results + '/runs/uci/cnn')} --resume auto --overwrite "
-            f"2> {q(results + '/logs/train/uci/cnn.log')}") in first.stdout
+    assert (
+        f"--out {q(results + '/runs/uci/cnn')} --resume auto --overwrite 2> {q(results + '/logs/train/uci/cnn.log')}"
+    ) in first.stdout
     assert f"bioseq ensemble {q(results + '/runs/uci/cnn')} {q(results + '/runs/uci/kmer_logistic')}" in first.stdout
     assert f"--input {q(table)}" in first.stdout
     out = workdir / results
@@ -272,10 +337,14 @@ def test_tiny_run_makes_every_output_then_nothing(workdir, bioseq_commands):
 def test_failed_job_leaves_nothing_and_rerun_completes_only_the_rest(workdir, bioseq_commands):
     small_table(workdir / "good.csv")
     small_table(workdir / "bad.csv", every=9, bad=True)
-    config = write_config(workdir, {
-        "results": "out", "models": {"kmer_logistic": TINY_MODELS["kmer_logistic"]},
-        "tables": {"good": {"path": "good.csv"}, "bad": {"path": "bad.csv"}},
-    })
+    config = write_config(
+        workdir,
+        {
+            "results": "out",
+            "models": {"kmer_logistic": TINY_MODELS["kmer_logistic"]},
+            "tables": {"good": {"path": "good.csv"}, "bad": {"path": "bad.csv"}},
+        },
+    )
     first = snakemake(workdir, "--configfile", str(config), "--cores", "2", "--keep-going")
     assert first.returncode != 0
     assert "Error in rule split_table" in first.stdout and "wildcards: table=bad" in first.stdout
@@ -298,8 +367,10 @@ def test_dm6_genome_pipeline_on_real_data(workdir, shared_data, bioseq_commands)
     pyBigWig = pytest.importorskip("pyBigWig")
     config = yaml.safe_load((WORKFLOW / "config" / "dm6.yaml").read_text())
     config["results"] = "out"
-    config["models"] = {"transformer": {**config["models"]["transformer"], "epochs": 6},
-                        "kmer_logistic": config["models"]["kmer_logistic"]}
+    config["models"] = {
+        "transformer": {**config["models"]["transformer"], "epochs": 6},
+        "kmer_logistic": config["models"]["kmer_logistic"],
+    }
     task = config["genomes"]["dm6"]["splice_sites"]
     task["models"] = ["transformer", "kmer_logistic"]
     task["scan"]["step"] = 50
@@ -330,10 +401,14 @@ def test_dm6_genome_pipeline_on_real_data(workdir, shared_data, bioseq_commands)
 def test_a_tune_block_searches_first_and_training_starts_from_the_winner(workdir, bioseq_commands):
     small_table(workdir / "uci_small.csv")
     space = {"model_options.k": {"choices": [2, 3]}}
-    config = write_config(workdir, {
-        "results": "out", "models": {"kmer_logistic": {"tune": {"trials": 2, "space": space}}, "cnn": TINY_MODELS["cnn"]},
-        "tables": {"uci": {"path": "uci_small.csv", "split": {"valid": 0.2, "test": 0.2}}},
-    })
+    config = write_config(
+        workdir,
+        {
+            "results": "out",
+            "models": {"kmer_logistic": {"tune": {"trials": 2, "space": space}}, "cnn": TINY_MODELS["cnn"]},
+            "tables": {"uci": {"path": "uci_small.csv", "split": {"valid": 0.2, "test": 0.2}}},
+        },
+    )
     plan = snakemake(workdir, "--configfile", str(config), "-n")
     assert plan.returncode == 0, plan.stdout
     assert job_counts(plan.stdout).get("tune") == 1  # the CNN has no tune block
@@ -403,14 +478,22 @@ def test_extra_keys_are_exactly_the_train_options_the_workflow_leaves_open():
     assert not allowed & set(NOT_EXTRA), f"extra: allows {sorted(allowed & set(NOT_EXTRA))}, set by the workflow"
     assert not set(NOT_EXTRA) - fields, f"NOT_EXTRA lists {sorted(set(NOT_EXTRA) - fields)}, no TrainConfig fields"
     unsorted = fields - allowed - set(NOT_EXTRA)
-    assert not unsorted, (f"TrainConfig fields {sorted(unsorted)} are neither allowed in extra: (schema) nor "
-                          "listed in NOT_EXTRA with the reason the workflow sets them")
+    assert not unsorted, (
+        f"TrainConfig fields {sorted(unsorted)} are neither allowed in extra: (schema) nor "
+        "listed in NOT_EXTRA with the reason the workflow sets them"
+    )
 
 
 @pytest.mark.parametrize("key", HOSTILE_KEYS)
 def test_a_hostile_extra_key_is_refused_before_any_job_runs(workdir, key):
-    config = write_config(workdir, {"results": "out", "tables": {"t": split_tables(workdir)},
-                                    "models": {"kmer_logistic": {**TINY_MODELS["kmer_logistic"], "extra": {key: 1}}}})
+    config = write_config(
+        workdir,
+        {
+            "results": "out",
+            "tables": {"t": split_tables(workdir)},
+            "models": {"kmer_logistic": {**TINY_MODELS["kmer_logistic"], "extra": {key: 1}}},
+        },
+    )
     result = snakemake(workdir, "--configfile", str(config), "--cores", "1", "-p")
     assert result.returncode != 0, result.stdout
     assert repr(key) in result.stdout, result.stdout  # the message names the key
@@ -418,14 +501,20 @@ def test_a_hostile_extra_key_is_refused_before_any_job_runs(workdir, key):
     no_pwned(workdir)
 
 
-@pytest.mark.parametrize("block, message", [
-    ({"options": {"k;touch pwned": 2}}, "'k;touch pwned' does not match"),
-    ({"tune": {"trials": 1, "space": {"lr $(touch pwned)": {"low": 0.001, "high": 0.01}}}},
-     r"'lr \$\(touch pwned\)' does not match"),
-])
+@pytest.mark.parametrize(
+    "block, message",
+    [
+        ({"options": {"k;touch pwned": 2}}, "'k;touch pwned' does not match"),
+        (
+            {"tune": {"trials": 1, "space": {"lr $(touch pwned)": {"low": 0.001, "high": 0.01}}}},
+            r"'lr \$\(touch pwned\)' does not match",
+        ),
+    ],
+)
 def test_model_option_and_search_space_keys_must_be_names(workdir, block, message):
-    config = write_config(workdir, {"results": "out", "tables": {"t": split_tables(workdir)},
-                                    "models": {"kmer_logistic": block}})
+    config = write_config(
+        workdir, {"results": "out", "tables": {"t": split_tables(workdir)}, "models": {"kmer_logistic": block}}
+    )
     result = snakemake(workdir, "--configfile", str(config), "--cores", "1", "-p")
     assert result.returncode != 0, result.stdout
     assert re.search(message, result.stdout), result.stdout
@@ -433,9 +522,14 @@ def test_model_option_and_search_space_keys_must_be_names(workdir, block, messag
 
 
 def test_a_hostile_extra_value_reaches_bioseq_quoted_and_is_refused_there(workdir, bioseq_commands):
-    config = write_config(workdir, {"results": "out", "tables": {"t": split_tables(workdir)},
-                                    "models": {"kmer_logistic": {"extra": {"monitor": "mcc; touch pwned",
-                                                                           "max_time": "$(touch pwned)"}}}})
+    config = write_config(
+        workdir,
+        {
+            "results": "out",
+            "tables": {"t": split_tables(workdir)},
+            "models": {"kmer_logistic": {"extra": {"monitor": "mcc; touch pwned", "max_time": "$(touch pwned)"}}},
+        },
+    )
     result = snakemake(workdir, "--configfile", str(config), "--cores", "1", "-p")
     assert result.returncode != 0, result.stdout
     assert "--monitor 'mcc; touch pwned' --max-time '$(touch pwned)'" in result.stdout, result.stdout
@@ -456,8 +550,13 @@ def test_allowed_extra_options_reach_bioseq_train(workdir):
 
 # A CNN that trains for about 12 s on one core (8 epochs of ~1.5 s on the whole UCI table), so that a
 # kill after the first epoch's checkpoint lands mid-training with a wide margin. patience > epochs: all 8 run.
-RESUMABLE_CNN = {"epochs": 8, "batch_size": 64, "patience": 10, "threads": 1,
-                 "options": {"channels": [96, 96], "kernel_sizes": [9, 9], "dilations": [1, 2], "pools": [1, 1]}}
+RESUMABLE_CNN = {
+    "epochs": 8,
+    "batch_size": 64,
+    "patience": 10,
+    "threads": 1,
+    "options": {"channels": [96, 96], "kernel_sizes": [9, 9], "dilations": [1, 2], "pools": [1, 1]},
+}
 RUN = Path("out") / "runs" / "t" / "cnn"
 
 
@@ -465,8 +564,14 @@ def resumable_config(workdir: Path) -> Path:
     """One already split table (train: the whole UCI table, valid carved from it; test: every 8th row), one CNN."""
     small_table(workdir / "train.csv", every=1)
     small_table(workdir / "test.csv", every=8)
-    return write_config(workdir, {"results": "out", "models": {"cnn": RESUMABLE_CNN},
-                                  "tables": {"t": {"train": "train.csv", "test": "test.csv"}}})
+    return write_config(
+        workdir,
+        {
+            "results": "out",
+            "models": {"cnn": RESUMABLE_CNN},
+            "tables": {"t": {"train": "train.csv", "test": "test.csv"}},
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -493,8 +598,9 @@ def train_processes(session: int) -> list[int]:
             group = os.getpgid(int(entry.name))
         except (OSError, ProcessLookupError):
             continue  # gone meanwhile
-        if group == session and any(Path(w).name == "bioseq" and words[i + 1:i + 2] == ["train"]
-                                    for i, w in enumerate(words)):
+        if group == session and any(
+            Path(w).name == "bioseq" and words[i + 1 : i + 2] == ["train"] for i, w in enumerate(words)
+        ):
             found.append(int(entry.name))
     return found
 
@@ -505,7 +611,6 @@ def val_epochs(metrics_csv: Path) -> list[int]:
         return [int(row["epoch"]) for row in csv.DictReader(handle) if row["val_loss"]]
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/cmdline").is_file(), reason="finds the training process under /proc")
 @pytest.mark.parametrize("how", ["SIGTERM to bioseq train", "SIGKILL to bioseq train", "SIGTERM to snakemake's group"])
 def test_a_killed_training_job_resumes_from_its_checkpoint_when_rerun(workdir, uninterrupted_run, how):
@@ -513,8 +618,15 @@ def test_a_killed_training_job_resumes_from_its_checkpoint_when_rerun(workdir, u
     command = [sys.executable, "-m", "snakemake", "-s", str(SNAKEFILE), "--configfile", str(config), "--cores", "2"]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     run = workdir / RUN
-    first = subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             env=env, start_new_session=True)  # snakemake leads a process group of its own
+    first = subprocess.Popen(
+        command,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )  # snakemake leads a process group of its own
     try:
         deadline = time.monotonic() + 240
         while not (run / "checkpoints" / "last.ckpt").exists() and first.poll() is None:

@@ -48,16 +48,50 @@ TASKS = ("promoters", "splice_sites")
 DDP_MODELS = [m for m, options in MODELS.items() if options["devices"] > 1]
 # Models searched with bioseq tune before training (a ``tune:`` block); train starts from the winner.
 TUNED_MODELS = [m for m, options in MODELS.items() if "tune" in options]
-if "kmer_logistic" in DDP_MODELS:
-    raise WorkflowError("Config: models: kmer_logistic has devices: "
-                        f"{MODELS['kmer_logistic']['devices']}, but the k-mer baseline trains in one process. "
-                        "Remove devices: from its block.")
+
+
+def _model_kinds():
+    """The kind of each configured model, from bioseq's registry (what it trains on, whether it runs DDP).
+
+    Empty when bioseq is not installed where snakemake runs (its rules then run in conda environments,
+    ``--software-deployment-method conda``): ``bioseq train`` checks the same things when the job starts.
+    """
+    try:
+        from bioseq.errors import InputError
+        from bioseq.models.registry import model_kind
+    except ImportError:
+        return {}
+    kinds = {}
+    for name in MODELS:
+        try:
+            kinds[name] = model_kind(name)
+        except InputError as exc:
+            raise config_error(f"models: {exc.problem}", exc.fix or "Use one of the models listed") from None
+    return kinds
+
+
+KINDS = _model_kinds()
+for _model in DDP_MODELS:
+    if _model in KINDS and not KINDS[_model].distributed:
+        raise config_error(f"models: {_model} has devices: {MODELS[_model]['devices']}, but it trains in one process",
+                           "Remove devices: from its block")
 SPLITS = ("train", "valid", "test")
 # Ensembles by name (bioseq ensemble): models whose probabilities are averaged, made on every
 # dataset that trains all of them; evaluated and compared like the models.
 ENSEMBLES = config["ensembles"]
+
+
+def _registered_names():
+    """Every model name bioseq knows (none when bioseq is not installed here; see _model_kinds)."""
+    try:
+        from bioseq.models.registry import model_names
+    except ImportError:
+        return []
+    return model_names()
+
+
 for _name, _members in ENSEMBLES.items():
-    if _name in ("lstm", "transformer", "cnn", "kmer_logistic"):
+    if _name in MODELS or _name in _registered_names():
         raise config_error(f"the ensemble {_name!r} has the name of a model",
                            "Give it another name, e.g. " + "_".join(_members))
 
@@ -248,8 +282,8 @@ def flags(**options):
 
 
 def uses_gpu(model):
-    """True when the job should run on the GPU (``gpu: true``, and not the k-mer baseline, which never does)."""
-    return GPU and model != "kmer_logistic"
+    """True when the job should run on the GPU (``gpu: true``, and not a kind of model that runs on the CPU only)."""
+    return GPU and not (model in KINDS and KINDS[model].devices == "cpu")
 
 
 def gpu_request(wildcards):

@@ -93,8 +93,7 @@ def _check_count(name: str, value: object, *, allow_auto: bool) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         allowed = "a positive integer or 'auto'" if allow_auto else "a positive integer"
-        raise InputError(f"{name} must be {allowed}, not {value!r}",
-                         fix=f"Pass {option(name, 'N')} as {allowed}")
+        raise InputError(f"{name} must be {allowed}, not {value!r}", fix=f"Pass {option(name, 'N')} as {allowed}")
 
 
 def _launch_fix(devices: int, num_nodes: int) -> str:

@@ -1,6 +1,6 @@
 """Opening SAM/BAM/CRAM files with bioseq's checks, indexes and error messages.
 
-:class:`AlignmentSource` is the building block of :mod:`bioseq.io.alignments`
+:class:`AlignmentSource` is the building block of :mod:`bioseq.io.aligned_reads`
 and :mod:`bioseq.io.splice_junctions`: it checks that a file is an alignment file,
 builds a missing index where it may, turns regions into checked 0-based
 half-open ``(chrom, start, end)`` and translates htslib's terse errors into
@@ -25,7 +25,7 @@ from bioseq.io.handles import PathOrHandle, input_name, is_bgzf
 from bioseq.io.interval import Interval, parse_region
 from bioseq.io.sniff import sniff_format
 
-__all__ = ["AlignmentSource", "Region", "read_filter", "missing_contig"]
+__all__ = ["AlignmentSource", "Region", "read_filter", "quiet_htslib"]
 
 Region = str | Interval | tuple
 _CSI_MIN_LENGTH = 1 << 29  # contigs this long do not fit a .bai index
@@ -33,8 +33,22 @@ _BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000
 
 
 def read_filter(min_mapq: int, exclude_flags: int, require_flags: int):
-    for label, value, top in (("min_mapq", min_mapq, 255), ("exclude_flags", exclude_flags, 0xFFFF),
-                              ("require_flags", require_flags, 0xFFFF)):
+    """A predicate ``keep(read) -> bool`` on SAM flags and mapping quality, its arguments checked.
+
+    ``keep`` is true for a read with none of ``exclude_flags``, all of
+    ``require_flags`` and a mapping quality of at least ``min_mapq`` (as
+    ``samtools view -F exclude -f require -q min_mapq``).
+
+    Raises
+    ------
+    InputError
+        On a value out of range, or flags both required and excluded.
+    """
+    for label, value, top in (
+        ("min_mapq", min_mapq, 255),
+        ("exclude_flags", exclude_flags, 0xFFFF),
+        ("require_flags", require_flags, 0xFFFF),
+    ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= top:
             raise InputError(f"{label} must be an integer from 0 to {top}, got {value!r}")
     if exclude_flags & require_flags:
@@ -46,8 +60,8 @@ def read_filter(min_mapq: int, exclude_flags: int, require_flags: int):
 
     def keep(read: pysam.AlignedSegment) -> bool:
         flags = read.flag
-        return (not flags & exclude_flags and flags & require_flags == require_flags
-                and read.mapping_quality >= min_mapq)
+        return not flags & exclude_flags and flags & require_flags == require_flags and read.mapping_quality >= min_mapq
+
     return keep
 
 
@@ -75,8 +89,9 @@ class AlignmentSource:
         As for :func:`read_alignments`.
     """
 
-    def __init__(self, source: PathOrHandle, *, reference: str | os.PathLike | None = None,
-                 indexed: bool = False) -> None:
+    def __init__(
+        self, source: PathOrHandle, *, reference: str | os.PathLike | None = None, indexed: bool = False
+    ) -> None:
         self.path = _source_path(source)
         self.name = input_name(source)
         self.format = _alignment_format(self.path, self.name)
@@ -90,10 +105,13 @@ class AlignmentSource:
             self._file = self._open()
 
     def _open(self) -> pysam.AlignmentFile:
-        with _quiet_htslib():
+        with quiet_htslib():
             try:
                 return pysam.AlignmentFile(
-                    self.path, "r", check_sq=False, reference_filename=self._reference,
+                    self.path,
+                    "r",
+                    check_sq=False,
+                    reference_filename=self._reference,
                 )
             except (OSError, ValueError) as exc:
                 raise _translate(exc, self.name, self.format, reads=0) from exc
@@ -105,8 +123,22 @@ class AlignmentSource:
 
     @property
     def sort_order(self) -> str:
-        """The header's ``@HD SO`` value (``"unknown"`` when absent)."""
-        return self._file.header.to_dict().get("HD", {}).get("SO", "unknown")
+        """The header's ``@HD SO`` value (``"unknown"`` when absent).
+
+        Raises
+        ------
+        InputError
+            When pysam cannot parse the header text (e.g. a NUL byte inside a header line).
+        """
+        try:
+            header = self._file.header.to_dict()
+        except (AssertionError, ValueError, KeyError) as exc:  # pysam checks header lines with assert
+            raise InputError(
+                f"the {self.format.upper()} header cannot be parsed ({' '.join(str(exc).split())})",
+                path=self.name,
+                fix=f"Check it with: samtools view -H {self.name}",
+            ) from None
+        return header.get("HD", {}).get("SO", "unknown")
 
     @property
     def has_index(self) -> bool:
@@ -165,8 +197,7 @@ class AlignmentSource:
                 count += 1
                 yield read
         except (OSError, ValueError) as exc:
-            raise _translate(exc, self.name, self.format, reads=count,
-                             has_contigs=bool(self._lengths)) from exc
+            raise _translate(exc, self.name, self.format, reads=count, has_contigs=bool(self._lengths)) from exc
 
     def _build_index(self, order: str) -> None:
         path, name = Path(self.path), self.name
@@ -175,20 +206,25 @@ class AlignmentSource:
                 "region queries need a sorted, indexed BAM or CRAM file, and this is a SAM file",
                 path=name,
                 fix=f"Run: samtools sort -o {path.with_suffix('.bam')} {path} && "
-                    f"samtools index {path.with_suffix('.bam')}",
+                f"samtools index {path.with_suffix('.bam')}",
             )
-        sort_fix = (f"Run: samtools sort -o {path.with_suffix('.sorted' + path.suffix)} {path} && "
-                    f"samtools index {path.with_suffix('.sorted' + path.suffix)}")
+        sort_fix = (
+            f"Run: samtools sort -o {path.with_suffix('.sorted' + path.suffix)} {path} && "
+            f"samtools index {path.with_suffix('.sorted' + path.suffix)}"
+        )
         if order in ("unsorted", "queryname"):
             state = "not sorted" if order == "unsorted" else f"sorted by {order}"
-            raise InputError(f"region queries need an index, and the header says the file is {state}, "
-                             "not by coordinate", path=name, fix=sort_fix)
+            raise InputError(
+                f"region queries need an index, and the header says the file is {state}, not by coordinate",
+                path=name,
+                fix=sort_fix,
+            )
         if not can_write(path.parent):
             raise InputError(
                 "region queries need an index (.bai/.csi/.crai) and the file has none; bioseq "
-                "cannot build one because its folder is read-only", path=name,
-                fix=f"Run: samtools index {path} (where you may write), or copy the file to a "
-                    "writable folder",
+                "cannot build one because its folder is read-only",
+                path=name,
+                fix=f"Run: samtools index {path} (where you may write), or copy the file to a writable folder",
             )
         if self.format == "cram":
             suffix, options = ".crai", []
@@ -197,19 +233,22 @@ class AlignmentSource:
         else:
             suffix, options = ".bai", []
         try:
-            with atomic_path(str(path) + suffix) as tmp, _quiet_htslib():
+            with atomic_path(str(path) + suffix) as tmp, quiet_htslib():
                 pysam.index(*options, "-o", str(tmp), str(path))
         except pysam.SamtoolsError as exc:
-            raise InputError("region queries need an index, and samtools could not build one "
-                             "(the file is probably not sorted by coordinate)", path=name,
-                             fix=sort_fix) from exc
+            raise InputError(
+                "region queries need an index, and samtools could not build one "
+                "(the file is probably not sorted by coordinate)",
+                path=name,
+                fix=sort_fix,
+            ) from exc
 
     def close(self) -> None:
         """Close the file; closing a damaged file does not raise."""
         with contextlib.suppress(OSError):
             self._file.close()
 
-    def __enter__(self) -> "AlignmentSource":
+    def __enter__(self) -> AlignmentSource:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -220,8 +259,10 @@ def _source_path(source: PathOrHandle) -> str:
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if path == "-":
-            raise InputError("reading alignments from standard input ('-') is not supported",
-                             fix="Write them to a file and pass its path")
+            raise InputError(
+                "reading alignments from standard input ('-') is not supported",
+                fix="Write them to a file and pass its path",
+            )
         return path
     name = getattr(source, "name", None)
     fileno = getattr(source, "fileno", None)
@@ -232,33 +273,40 @@ def _source_path(source: PathOrHandle) -> str:
     if not regular or not isinstance(name, str) or not os.path.isfile(name):
         raise InputError(
             "pysam reads SAM/BAM/CRAM from files on disk only, not from this stream",
-            path=input_name(source), fix="Write the data to a file and pass its path",
+            path=input_name(source),
+            fix="Write the data to a file and pass its path",
         )
     return name
 
 
 def _alignment_format(path: str, name: str) -> str:
     if not os.path.exists(path):
-        raise MissingFileError("the file does not exist", path=name,
-                               fix="Check the path and the working directory")
+        raise MissingFileError("the file does not exist", path=name, fix="Check the path and the working directory")
     with open(path, "rb") as handle:
         bgzf = is_bgzf(handle.read(18))
         handle.seek(max(os.fstat(handle.fileno()).st_size - len(_BGZF_EOF), 0))
         if bgzf and handle.read() != _BGZF_EOF:
-            raise InputError("the BAM file is truncated (no EOF marker)", path=name,
-                             fix="Copy or download it again, or recreate it")
+            raise InputError(
+                "the BAM file is truncated (no EOF marker)", path=name, fix="Copy or download it again, or recreate it"
+            )
     try:
         kind = sniff_format(path)
     except InputError as exc:
         if bgzf and "gzip" in exc.problem:
-            raise InputError("the BAM file is truncated or corrupt (a compressed block is cut short)",
-                             path=name, fix="Copy or download it again, or recreate it") from exc
+            raise InputError(
+                "the BAM file is truncated or corrupt (a compressed block is cut short)",
+                path=name,
+                fix="Copy or download it again, or recreate it",
+            ) from exc
         if any(word in exc.problem for word in ("empty", "compress", "gzip")):
             raise
         kind = "unknown"
     if kind not in ("sam", "bam", "cram"):
-        problem = ("this is not a SAM, BAM or CRAM file (its format is not recognised)" if kind == "unknown"
-                   else f"this is a {kind.upper()} file, not SAM, BAM or CRAM")
+        problem = (
+            "this is not a SAM, BAM or CRAM file (its format is not recognised)"
+            if kind == "unknown"
+            else f"this is a {kind.upper()} file, not SAM, BAM or CRAM"
+        )
         raise InputError(problem, path=name, fix="Pass the alignment file (.bam, .cram or .sam)")
     return kind
 
@@ -268,10 +316,13 @@ def _cram_reference(reference, kind: str, name: str) -> str | None:
         if kind == "cram":
             raise InputError(
                 "reading a CRAM file needs the reference FASTA it was compressed against",
-                path=name, fix=option("reference", repr("genome.fa"),
-                                      clause="Pass {} (indexed with samtools faidx)",
-                                      otherwise="Convert it to BAM first: samtools view -b -T genome.fa "
-                                                f"-o reads.bam {name}"),
+                path=name,
+                fix=option(
+                    "reference",
+                    repr("genome.fa"),
+                    clause="Pass {} (indexed with samtools faidx)",
+                    otherwise=f"Convert it to BAM first: samtools view -b -T genome.fa -o reads.bam {name}",
+                ),
             )
         return None
     if not isinstance(reference, (str, os.PathLike)):
@@ -282,8 +333,11 @@ def _cram_reference(reference, kind: str, name: str) -> str | None:
 
 
 @contextlib.contextmanager
-def _quiet_htslib() -> Iterator[None]:
-    """Silence htslib's own stderr messages; bioseq raises its own errors instead."""
+def quiet_htslib() -> Iterator[None]:
+    """Silence htslib's own stderr messages inside the block; bioseq raises its own errors instead.
+
+    The verbosity in force before is restored on exit.
+    """
     level = pysam.set_verbosity(0)
     try:
         yield
@@ -300,13 +354,19 @@ def _translate(exc: Exception, name: str, kind: str, *, reads: int, has_contigs:
         if not has_contigs and kind == "sam":
             return InputError(
                 "the SAM file has no @SQ header lines, so its reads cannot be placed on contigs",
-                path=name, fix="Add a header from the reference index: samtools view -h -t genome.fa.fai "
-                f"-o fixed.sam {name}",
+                path=name,
+                fix=f"Add a header from the reference index: samtools view -h -t genome.fa.fai -o fixed.sam {name}",
             )
-        problem = f"the {label} file is truncated (no EOF marker)" if "EOF marker" in text \
+        problem = (
+            f"the {label} file is truncated (no EOF marker)"
+            if "EOF marker" in text
             else f"the {label} file is truncated or corrupt{where}"
+        )
         return InputError(problem, path=name, fix="Copy or download it again, or recreate it")
     if "does not contain alignment data" in text or "is it SAM/BAM" in text:
         return InputError(f"this is not a SAM, BAM or CRAM file ({text})", path=name)
-    return InputError(f"pysam cannot read this {label} file{where}: {text}", path=name,
-                      fix=f"Check it with: samtools quickcheck -v {name}")
+    return InputError(
+        f"pysam cannot read this {label} file{where}: {text}",
+        path=name,
+        fix=f"Check it with: samtools quickcheck -v {name}",
+    )

@@ -36,12 +36,16 @@ import numpy as np
 import pysam
 
 from bioseq.errors import InputError
-from bioseq.io.alignment_file import AlignmentSource, Region, read_filter
+from bioseq.io.alignment_source import AlignmentSource, Region, read_filter
 from bioseq.io.handles import PathOrHandle
 from bioseq.io.interval import Interval, parse_region
 
 __all__ = [
-    "DEFAULT_EXCLUDE_FLAGS", "Alignment", "read_alignments", "count_reads", "coverage",
+    "DEFAULT_EXCLUDE_FLAGS",
+    "Alignment",
+    "read_alignments",
+    "count_reads",
+    "coverage",
     "coverage_many",
 ]
 
@@ -94,8 +98,12 @@ class Alignment(NamedTuple):
     flags: int
 
     def __eq__(self, other) -> bool:  # tuple equality cannot compare the quality arrays
-        return (isinstance(other, Alignment) and self[:7] == other[:7] and self[8:] == other[8:]
-                and np.array_equal(self.quality, other.quality))
+        return (
+            isinstance(other, Alignment)
+            and self[:7] == other[:7]
+            and self[8:] == other[8:]
+            and np.array_equal(self.quality, other.quality)
+        )
 
     def __ne__(self, other) -> bool:
         return not self == other
@@ -184,9 +192,16 @@ def _to_record(read: pysam.AlignedSegment, names: tuple[str, ...], as_sequenced:
         quality = quality[::-1]
     tid, start, end = read.reference_id, read.reference_start, read.reference_end
     return Alignment(
-        read.query_name, names[tid] if tid >= 0 else "*", start, start if end is None else end,
-        "-" if flags & 0x10 else "+", read.mapping_quality, sequence, quality,
-        read.cigarstring or "*", flags,
+        read.query_name,
+        names[tid] if tid >= 0 else "*",
+        start,
+        start if end is None else end,
+        "-" if flags & 0x10 else "+",
+        read.mapping_quality,
+        sequence,
+        quality,
+        read.cigarstring or "*",
+        flags,
     )
 
 
@@ -245,7 +260,8 @@ def count_reads(
             chrom, start, end = bam.region(window)
             reverse = _wanted_reverse(window, strand)
             counts[i] = sum(
-                1 for read in bam.fetch(chrom, start, end)
+                1
+                for read in bam.fetch(chrom, start, end)
                 if keep(read) and (reverse is None or _fragment_reverse(read.flag) == reverse)
             )
     return counts
@@ -297,8 +313,14 @@ def coverage(
         As for :func:`count_reads`.
     """
     return coverage_many(
-        source, [interval], min_mapq=min_mapq, exclude_flags=exclude_flags,
-        require_flags=require_flags, strand=strand, deletions=deletions, reference=reference,
+        source,
+        [interval],
+        min_mapq=min_mapq,
+        exclude_flags=exclude_flags,
+        require_flags=require_flags,
+        strand=strand,
+        deletions=deletions,
+        reference=reference,
     )[0]
 
 
@@ -355,7 +377,7 @@ def _depth(bam, chrom, start, end, keep, reverse, deletions) -> np.ndarray:
     if hi > lo:
         for read in bam.fetch(chrom, lo, hi):
             if keep(read) and (reverse is None or _fragment_reverse(read.flag) == reverse):
-                for block_start, block_end in (_blocks_with_deletions(read) if deletions else read.get_blocks()):
+                for block_start, block_end in _blocks_with_deletions(read) if deletions else read.get_blocks():
                     starts.append(block_start)
                     ends.append(block_end)
     # a difference array: +1 where a block starts, -1 where it ends, clipped to the window

@@ -11,19 +11,30 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bioseq.errors import InputError
-from bioseq.train.cluster import check_ranks
+from bioseq.train.ranks import check_ranks
 
 
 def step(tasks: int, **extra: str) -> dict[str, str]:
     """The environment of one task of ``srun -n <tasks> ...`` in job 42 (job name as srun sets it)."""
-    return {"SLURM_JOB_ID": "42", "SLURM_STEP_ID": "0", "SLURM_NTASKS": str(tasks),
-            "SLURM_PROCID": "0", "SLURM_JOB_NAME": "bioseq", **extra}
+    return {
+        "SLURM_JOB_ID": "42",
+        "SLURM_STEP_ID": "0",
+        "SLURM_NTASKS": str(tasks),
+        "SLURM_PROCID": "0",
+        "SLURM_JOB_NAME": "bioseq",
+        **extra,
+    }
 
 
 def batch(**extra: str) -> dict[str, str]:
     """The environment of an sbatch script of job 42 that asked for two tasks per node."""
-    return {"SLURM_JOB_ID": "42", "SLURM_NTASKS": "2", "SLURM_NTASKS_PER_NODE": "2",
-            "SLURM_JOB_NAME": "train.sh", **extra}
+    return {
+        "SLURM_JOB_ID": "42",
+        "SLURM_NTASKS": "2",
+        "SLURM_NTASKS_PER_NODE": "2",
+        "SLURM_JOB_NAME": "train.sh",
+        **extra,
+    }
 
 
 @pytest.mark.parametrize("devices, num_nodes, tasks", [(1, 1, 1), (2, 1, 2), (4, 2, 8), (2, 3, 6)])
@@ -78,14 +89,17 @@ def test_batch_script_with_one_device_passes():
     check_ranks(1, 1, environ=batch())
 
 
-@pytest.mark.parametrize("environ", [
-    {},  # not under SLURM
-    step(1, TORCHELASTIC_RUN_ID="abc"),  # torchrun inside an allocation sets its own ranks
-    step(1, LOCAL_RANK="1"),  # a process Lightning or torchrun launched
-    step(1, SLURM_JOB_NAME="interactive"),  # Lightning ignores SLURM for these job names
-    step(1, SLURM_JOB_NAME="bash"),
-    batch(SLURM_JOB_NAME="bash"),
-])
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {},  # not under SLURM
+        step(1, TORCHELASTIC_RUN_ID="abc"),  # torchrun inside an allocation sets its own ranks
+        step(1, LOCAL_RANK="1"),  # a process Lightning or torchrun launched
+        step(1, SLURM_JOB_NAME="interactive"),  # Lightning ignores SLURM for these job names
+        step(1, SLURM_JOB_NAME="bash"),
+        batch(SLURM_JOB_NAME="bash"),
+    ],
+)
 def test_environments_that_set_their_own_ranks_pass(environ):
     check_ranks(2, 1, environ=environ)
 
@@ -96,10 +110,19 @@ def test_auto_devices_is_not_checked():
     check_ranks("auto", 1, environ=batch())
 
 
-@pytest.mark.parametrize("devices, num_nodes, name", [
-    (0, 1, "devices"), (-1, 1, "devices"), ("2", 1, "devices"), (True, 1, "devices"), (1.5, 1, "devices"),
-    (1, 0, "num_nodes"), (1, "auto", "num_nodes"), (1, None, "num_nodes"),
-])
+@pytest.mark.parametrize(
+    "devices, num_nodes, name",
+    [
+        (0, 1, "devices"),
+        (-1, 1, "devices"),
+        ("2", 1, "devices"),
+        (True, 1, "devices"),
+        (1.5, 1, "devices"),
+        (1, 0, "num_nodes"),
+        (1, "auto", "num_nodes"),
+        (1, None, "num_nodes"),
+    ],
+)
 def test_bad_counts_are_refused_everywhere(devices, num_nodes, name):
     # Checked before the environment, so a bad value fails on a laptop as on the cluster.
     with pytest.raises(InputError, match=f"^{name} must be a positive integer"):
@@ -127,7 +150,7 @@ def test_step_passes_exactly_when_tasks_match(devices, num_nodes, tasks):
 
 
 def test_launch_rank_reads_the_launchers_variables():
-    from bioseq.train.cluster import launch_rank
+    from bioseq.train.ranks import launch_rank
 
     assert launch_rank(2, environ={}) == 0
     assert launch_rank(2, environ={"RANK": "3", "LOCAL_RANK": "1"}) == 3  # torchrun

@@ -1,4 +1,4 @@
-"""Tests for bioseq.io.alignments: records, filters, regions, indexes, counts, coverage, bad files."""
+"""Tests for bioseq.io.aligned_reads: records, filters, regions, indexes, counts, coverage, bad files."""
 
 from __future__ import annotations
 
@@ -14,24 +14,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bioseq.errors import InputError, MissingContigError, MissingFileError
-from bioseq.io.alignments import (
-    DEFAULT_EXCLUDE_FLAGS, AlignmentSource, count_reads, coverage, coverage_many, read_alignments,
+from bioseq.io.aligned_reads import (
+    DEFAULT_EXCLUDE_FLAGS,
+    AlignmentSource,
+    count_reads,
+    coverage,
+    coverage_many,
+    read_alignments,
 )
 from bioseq.io.interval import Interval
 
-HEADER = {"HD": {"VN": "1.6", "SO": "coordinate"},
-          "SQ": [{"SN": "chr1", "LN": 100}, {"SN": "chr2", "LN": 50}]}
+HEADER = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr1", "LN": 100}, {"SN": "chr2", "LN": 50}]}
 # SAM POS is 1-based; the comment gives each read's 0-based half-open span [start, end).
 TINY_SAM = [
-    "fwd\t0\tchr1\t11\t60\t10M\t*\t0\t0\tACGTACGTAC\t!\"#$%&'()*",   # [10, 20), quals 0..9
+    "fwd\t0\tchr1\t11\t60\t10M\t*\t0\t0\tACGTACGTAC\t!\"#$%&'()*",  # [10, 20), quals 0..9
     "rev\t16\tchr1\t16\t20\t5M2D5M\t*\t0\t0\tAACCGGTTAC\tABCDEFGHIJ",  # [15, 27): blocks [15,20) [22,27)
-    "spl\t0\tchr1\t21\t60\t3M10N3M\t*\t0\t0\tGGGCCC\t*",             # [20, 36): blocks [20,23) [33,36)
-    "sec\t256\tchr1\t11\t60\t10M\t*\t0\t0\t*\t*",                    # secondary
-    "dup\t1024\tchr1\t11\t60\t10M\t*\t0\t0\tACGTACGTAC\t*",          # duplicate
-    "r2\t145\tchr1\t41\t60\t5M\t*\t0\t0\tAAAAA\t*",                 # read 2, '-': fragment '+'
-    "r1\t81\tchr1\t51\t60\t5M\t*\t0\t0\tCCCCC\t*",                  # read 1, '-': fragment '-'
-    "c2\t0\tchr2\t1\t60\t5M\t*\t0\t0\tTTTTT\t*",                    # chr2 [0, 5)
-    "unm\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\t####",                      # unmapped, unplaced
+    "spl\t0\tchr1\t21\t60\t3M10N3M\t*\t0\t0\tGGGCCC\t*",  # [20, 36): blocks [20,23) [33,36)
+    "sec\t256\tchr1\t11\t60\t10M\t*\t0\t0\t*\t*",  # secondary
+    "dup\t1024\tchr1\t11\t60\t10M\t*\t0\t0\tACGTACGTAC\t*",  # duplicate
+    "r2\t145\tchr1\t41\t60\t5M\t*\t0\t0\tAAAAA\t*",  # read 2, '-': fragment '+'
+    "r1\t81\tchr1\t51\t60\t5M\t*\t0\t0\tCCCCC\t*",  # read 1, '-': fragment '-'
+    "c2\t0\tchr2\t1\t60\t5M\t*\t0\t0\tTTTTT\t*",  # chr2 [0, 5)
+    "unm\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\t####",  # unmapped, unplaced
 ]
 
 
@@ -55,6 +59,7 @@ def tiny_bam(tmp_path) -> Path:
 
 
 # -- records and filters -------------------------------------------------------------------
+
 
 def test_records_are_zero_based_half_open(tiny_bam):
     records = {r.name: r for r in read_alignments(tiny_bam)}
@@ -97,13 +102,16 @@ def test_mapq_and_required_flags(tiny_bam):
     assert [r.name for r in read_alignments(tiny_bam, require_flags=0x10)] == ["rev", "r2", "r1"]
 
 
-@pytest.mark.parametrize(("option", "value", "text"), [
-    ("min_mapq", -1, "min_mapq must be an integer from 0 to 255"),
-    ("min_mapq", 1.5, "min_mapq must be an integer"),
-    ("exclude_flags", 0x10000, "exclude_flags must be an integer from 0 to 65535"),
-    ("require_flags", 0x4, "flags 0x4 are both required and excluded"),
-    ("as_sequenced", "yes", "as_sequenced must be True or False"),
-])
+@pytest.mark.parametrize(
+    ("option", "value", "text"),
+    [
+        ("min_mapq", -1, "min_mapq must be an integer from 0 to 255"),
+        ("min_mapq", 1.5, "min_mapq must be an integer"),
+        ("exclude_flags", 0x10000, "exclude_flags must be an integer from 0 to 65535"),
+        ("require_flags", 0x4, "flags 0x4 are both required and excluded"),
+        ("as_sequenced", "yes", "as_sequenced must be True or False"),
+    ],
+)
 def test_bad_options(tiny_bam, option, value, text):
     with pytest.raises(InputError, match=text):
         read_alignments(tiny_bam, **{option: value})
@@ -124,6 +132,7 @@ def test_as_sequenced_reverse_complements_reverse_reads(tiny_bam):
 
 # -- regions, contigs and indexes ------------------------------------------------------------
 
+
 def test_region_forms_agree(tiny_bam):
     # 1-based inclusive 'chr1:21-21' is the 0-based half-open base [20, 21)
     by_string = [r.name for r in read_alignments(tiny_bam, region="chr1:21-21")]
@@ -135,8 +144,11 @@ def test_region_forms_agree(tiny_bam):
 
 
 def test_missing_contig_suggests_chr_alias(tmp_path):
-    bam = write_bam(tmp_path / "ens.bam", ["a\t0\t1\t1\t60\t5M\t*\t0\t0\tAAAAA\t*"],
-                    header={"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "1", "LN": 10}]})
+    bam = write_bam(
+        tmp_path / "ens.bam",
+        ["a\t0\t1\t1\t60\t5M\t*\t0\t0\tAAAAA\t*"],
+        header={"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "1", "LN": 10}]},
+    )
     text = r"contig 'chr1' is not in the file's header\. Did you mean '1'\?"
     with pytest.raises(MissingContigError, match=text) as info:
         read_alignments(bam, region="chr1:1-5")
@@ -173,8 +185,11 @@ def test_unsorted_bam_needs_samtools_sort(tmp_path):
     bam = write_bam(tmp_path / "s.bam", TINY_SAM, index=False)
     byname = tmp_path / "byname.bam"
     pysam.sort("-n", "-o", str(byname), str(bam))
-    with pytest.raises(InputError, match=r"header says the file is sorted by queryname.*"
-                       r"Run: samtools sort -o .*byname\.sorted\.bam .*byname\.bam && samtools index"):
+    with pytest.raises(
+        InputError,
+        match=r"header says the file is sorted by queryname.*"
+        r"Run: samtools sort -o .*byname\.sorted\.bam .*byname\.bam && samtools index",
+    ):
         read_alignments(byname, region="chr1")
 
 
@@ -200,15 +215,19 @@ def test_streams_are_refused(source):
 
 # -- counts and coverage -------------------------------------------------------------------
 
+
 def test_count_reads_hand_checked(tiny_bam):
-    counts = count_reads(tiny_bam, [
-        ("chr1", 20, 21),   # rev [15,27) and spl [20,36) overlap; fwd [10,20) ends before
-        ("chr1", 27, 33),   # only spl, whose intron spans it (as samtools view -c)
-        ("chr1", 10, 10),   # empty interval
-        ("chr1", 36, 40),   # nothing
-        "chr1:11-20",       # fwd, rev (dup and sec are filtered out)
-        Interval("chr2", 0, 500),  # past the contig end: c2 only
-    ])
+    counts = count_reads(
+        tiny_bam,
+        [
+            ("chr1", 20, 21),  # rev [15,27) and spl [20,36) overlap; fwd [10,20) ends before
+            ("chr1", 27, 33),  # only spl, whose intron spans it (as samtools view -c)
+            ("chr1", 10, 10),  # empty interval
+            ("chr1", 36, 40),  # nothing
+            "chr1:11-20",  # fwd, rev (dup and sec are filtered out)
+            Interval("chr2", 0, 500),  # past the contig end: c2 only
+        ],
+    )
     assert counts.dtype == np.int64 and counts.tolist() == [2, 1, 0, 0, 2, 1]
 
 
@@ -230,13 +249,13 @@ def test_coverage_hand_checked(tiny_bam):
     depth = coverage(tiny_bam, ("chr1", 8, 38))
     expected = np.zeros(30, dtype=np.int32)
     for start, end in [(10, 20), (15, 20), (22, 27), (20, 23), (33, 36)]:  # aligned blocks
-        expected[start - 8:end - 8] += 1
+        expected[start - 8 : end - 8] += 1
     assert depth.dtype == np.int32 and depth.tolist() == expected.tolist()
     # 20 and 21 are rev's deleted bases: covered only when deletions count
     with_deletions = coverage(tiny_bam, Interval("chr1", 8, 38), deletions=True)
     assert (with_deletions - depth).tolist() == [1 if p in (20, 21) else 0 for p in range(8, 38)]
     # the intron [23, 33) of spl never counts
-    assert depth[23 - 8:33 - 8].tolist() == [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
+    assert depth[23 - 8 : 33 - 8].tolist() == [1, 1, 1, 1, 0, 0, 0, 0, 0, 0]
 
 
 def test_coverage_outside_the_contig_is_zero(tiny_bam):
@@ -258,11 +277,11 @@ def test_coverage_many_matches_coverage(tiny_bam):
 
 # -- CRAM ----------------------------------------------------------------------------------
 
+
 def test_cram_needs_reference(tmp_path, shared_data):
     folder = shared_data / "genomes" / "ex1_ncbi36"
     cram = tmp_path / "ex1.cram"
-    pysam.view("-C", "-T", str(folder / "ex1.fa"), "-o", str(cram), str(folder / "ex1.sorted.bam"),
-               catch_stdout=False)
+    pysam.view("-C", "-T", str(folder / "ex1.fa"), "-o", str(cram), str(folder / "ex1.sorted.bam"), catch_stdout=False)
     with pytest.raises(InputError, match=r"ex1\.cram: reading a CRAM file needs the reference FASTA.*ref"):
         read_alignments(cram)
     cram_reads = read_alignments(cram, reference=folder / "ex1.fa")
@@ -270,8 +289,10 @@ def test_cram_needs_reference(tmp_path, shared_data):
     from_bam = [(r.name, r.start, r.cigar, r.sequence) for r in read_alignments(folder / "ex1.sorted.bam")]
     assert from_cram == from_bam and len(from_bam) == 3235
     windows = [("chr1", 100, 400), ("chr2", 0, 1584)]
-    assert count_reads(cram, windows, reference=folder / "ex1.fa").tolist() == \
-        count_reads(folder / "ex1.sorted.bam", windows).tolist()
+    assert (
+        count_reads(cram, windows, reference=folder / "ex1.fa").tolist()
+        == count_reads(folder / "ex1.sorted.bam", windows).tolist()
+    )
     assert (tmp_path / "ex1.cram.crai").is_file()
     with pytest.raises(MissingFileError, match="the reference FASTA does not exist"):
         read_alignments(cram, reference=tmp_path / "none.fa")
@@ -280,10 +301,19 @@ def test_cram_needs_reference(tmp_path, shared_data):
 # -- malformed and edge-case files --------------------------------------------------------
 
 EDGE_FILES = [
-    "pysam/empty.bam", "pysam/example_empty_header.bam", "pysam/example_empty_with_header.bam",
-    "pysam/example_empty_with_header.sam", "pysam/ex9_fail.bam", "pysam/issue100.bam",
-    "bedtools/empty.bam", "htslib/c1#bounds.sam", "htslib/c1#unknown.sam", "htslib/index_dos.sam",
-    "htslib/longref.sam", "htslib/xx#blank.sam", "htslib/xx#minimal.sam",
+    "pysam/empty.bam",
+    "pysam/example_empty_header.bam",
+    "pysam/example_empty_with_header.bam",
+    "pysam/example_empty_with_header.sam",
+    "pysam/ex9_fail.bam",
+    "pysam/issue100.bam",
+    "bedtools/empty.bam",
+    "htslib/c1#bounds.sam",
+    "htslib/c1#unknown.sam",
+    "htslib/index_dos.sam",
+    "htslib/longref.sam",
+    "htslib/xx#blank.sam",
+    "htslib/xx#minimal.sam",
 ]
 
 
@@ -314,14 +344,19 @@ def test_edge_case_unsorted_bam_region(shared_data):
         coverage(path, ("1", 0, 10))
 
 
-@pytest.mark.parametrize(("name", "text"), [
-    ("htslib/emptyfile", "emptyfile: the file is empty"),
-    ("genomes/ex1_ncbi36/ex1.fa", r"ex1\.fa: this is a FASTA file, not SAM, BAM or CRAM"),
-    ("htslib/fastqs.fq", r"fastqs\.fq: this is a FASTQ file, not SAM, BAM or CRAM"),
-    ("pysam/gtf_toofew_fields.gtf", r"gtf_toofew_fields\.gtf: this is not a SAM, BAM or CRAM file \(its format"),
-    ("genomes/ex1_ncbi36/ex1_noheader.sam",
-     r"ex1_noheader\.sam: the SAM file has no @SQ header lines.*samtools view -h -t"),
-])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("htslib/emptyfile", "emptyfile: the file is empty"),
+        ("genomes/ex1_ncbi36/ex1.fa", r"ex1\.fa: this is a FASTA file, not SAM, BAM or CRAM"),
+        ("htslib/fastqs.fq", r"fastqs\.fq: this is a FASTQ file, not SAM, BAM or CRAM"),
+        ("pysam/gtf_toofew_fields.gtf", r"gtf_toofew_fields\.gtf: this is not a SAM, BAM or CRAM file \(its format"),
+        (
+            "genomes/ex1_ncbi36/ex1_noheader.sam",
+            r"ex1_noheader\.sam: the SAM file has no @SQ header lines.*samtools view -h -t",
+        ),
+    ],
+)
 def test_wrong_files_are_rejected(shared_data, name, text):
     base = shared_data if name.startswith("genomes") else shared_data / "edgecases"
     with pytest.raises(InputError, match=text):
@@ -358,6 +393,7 @@ def test_bam_cut_inside_a_block(tmp_path, shared_data):
 
 # -- real data -----------------------------------------------------------------------------
 
+
 def _filtered(read) -> bool:
     return not read.flag & DEFAULT_EXCLUDE_FLAGS
 
@@ -366,18 +402,30 @@ def _pileup_depth(path, chrom, start, end) -> np.ndarray:
     """Depth from htslib's pileup engine, an independent check of coverage()."""
     depth = np.zeros(end - start, dtype=np.int32)
     with pysam.AlignmentFile(str(path)) as bam:
-        for column in bam.pileup(chrom, start, end, truncate=True, stepper="nofilter", max_depth=1 << 20,
-                                 ignore_overlaps=False, min_base_quality=0):
+        for column in bam.pileup(
+            chrom,
+            start,
+            end,
+            truncate=True,
+            stepper="nofilter",
+            max_depth=1 << 20,
+            ignore_overlaps=False,
+            min_base_quality=0,
+        ):
             depth[column.reference_pos - start] = sum(
-                1 for p in column.pileups
-                if not p.is_del and not p.is_refskip and _filtered(p.alignment))
+                1 for p in column.pileups if not p.is_del and not p.is_refskip and _filtered(p.alignment)
+            )
     return depth
 
 
-@pytest.mark.parametrize(("folder", "name"), [
-    ("ex1_ncbi36", "ex1.sorted.bam"), ("celegans_chrI", "ce_1000.sorted.bam"),
-    ("dm6_small", "sample1.tiny.paired.dm6small.bam"),
-])
+@pytest.mark.parametrize(
+    ("folder", "name"),
+    [
+        ("ex1_ncbi36", "ex1.sorted.bam"),
+        ("celegans_chrI", "ce_1000.sorted.bam"),
+        ("dm6_small", "sample1.tiny.paired.dm6small.bam"),
+    ],
+)
 def test_real_counts_and_coverage_match_pysam(shared_data, folder, name):
     path = shared_data / "genomes" / folder / name
     with pysam.AlignmentFile(str(path)) as bam:

@@ -1,0 +1,56 @@
+"""The kinds of model bioseq ships, declared without importing them: name, module, defaults.
+
+Importing this module imports neither torch nor scikit-learn: the workflow asks
+a model's kind what it runs on at parse time (:mod:`bioseq.models.registry`),
+and a kind's module is imported when a model is built, fitted or loaded. The
+default learning rates are the winners of ``benchmarks/quality.py``; each
+search space adds to the training settings every network varies
+(:data:`bioseq.models.network.TRAINING_SPACE`).
+"""
+
+from __future__ import annotations
+
+from bioseq.models.kinds import ModelKind
+from bioseq.models.kmer_kind import KmerKind
+from bioseq.models.network import NetworkKind
+
+__all__ = ["BUILTIN"]
+
+BUILTIN: tuple[ModelKind, ...] = (
+    # The LSTM's best learning rate varies most between tasks (UCI splice: 1e-2; GUE tata: 2e-3), and so does
+    # how far its stem shortens the sequence it walks.
+    NetworkKind(
+        name="lstm",
+        module="bioseq.models.lstm",
+        lr=2e-3,
+        space={
+            "lr": {"low": 5e-4, "high": 1e-2, "log": True},
+            "model_options.hidden_size": {"choices": [32, 64, 128]},
+            "model_options.n_layers": {"low": 1, "high": 3},
+            "model_options.stem_channels": {"choices": [64, 128]},
+            "model_options.stem_kernel": {"choices": [5, 9, 15]},
+            "model_options.stem_pool": {"choices": [2, 3, 4]},
+        },
+    ),
+    NetworkKind(
+        name="transformer",
+        module="bioseq.models.transformer",
+        lr=1e-3,
+        space={
+            "model_options.d_model": {"choices": [32, 64, 96, 128]},
+            "model_options.n_layers": {"low": 1, "high": 4},
+            "model_options.stem_kernel": {"choices": [5, 9, 15]},
+        },
+    ),
+    NetworkKind(
+        name="cnn",
+        module="bioseq.models.cnn",
+        lr=2e-3,
+        space={
+            "model_options.head_hidden": {"choices": [32, 64, 128]},
+            "model_options.pooling": {"choices": ["max", "meanmax"]},
+        },
+    ),
+    KmerKind(),
+)
+"""bioseq's own kinds of model."""
