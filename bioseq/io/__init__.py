@@ -52,6 +52,11 @@ _EXPORTS = {
     "Junction": "splice_junctions",
     "junctions": "splice_junctions",
     "write_junctions_bed": "splice_junctions",
+    # variants
+    "Variant": "variants",
+    "VariantCounts": "variants",
+    "VariantReader": "variants",
+    "read_variants": "variants",
     # labelled data
     "LabelledSequences": "labels",
     "read_table": "tables",
