@@ -2,7 +2,9 @@
 
 :func:`delta_scores` turns per-position splice predictions of a reference and
 an alternative window into SpliceAI's four delta scores and their positions
-(:mod:`bioseq.variants.delta`). Names are imported lazily from their modules.
+(:mod:`bioseq.variants.delta`); :func:`allele_windows` cuts the model inputs
+of both alleles from the genome (:mod:`bioseq.variants.windows`). Names are
+imported lazily from their modules.
 """
 
 from bioseq._lazy import lazy_exports
@@ -13,6 +15,7 @@ _EXPORTS = {
     "align_alternative": "delta",
     "INFO_FORMAT": "delta",
     "info_header": "delta",
+    "allele_windows": "windows",
 }
 
 __all__ = sorted(_EXPORTS)
