@@ -20,6 +20,8 @@ _EXPORTS = {
     "write_split": "splits",
     "chromosome_quotas": "windows",
     "sample_gc_matched": "background",
+    "SITE_CLASSES": "per_base",
+    "site_labels": "per_base",
 }
 
 __all__ = sorted(_EXPORTS)
