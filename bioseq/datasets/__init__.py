@@ -22,6 +22,7 @@ _EXPORTS = {
     "sample_gc_matched": "background",
     "SITE_CLASSES": "per_base",
     "site_labels": "per_base",
+    "gene_folds": "gene_folds",
 }
 
 __all__ = sorted(_EXPORTS)
