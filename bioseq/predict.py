@@ -164,7 +164,7 @@ def predict_file(
         FASTA/table input, or as :func:`predict_sequences`.
     """
     options = as_options(options)
-    bundle = as_bundle(bundle, device=options.device)
+    bundle = as_bundle(bundle, device=options.device, per_position=False)
     block_size = positive_integer(block_size, "block_size")
     path = input_name(input)
     with open_input(input) as stream:

@@ -115,7 +115,7 @@ def scan_genome(
     from bioseq.io.reference import Reference
 
     options = as_options(options)
-    bundle = as_bundle(bundle, device=options.device)
+    bundle = as_bundle(bundle, device=options.device, per_position=False)
     width = window_width(bundle, length)
     step = max(1, width // 2) if step is None else positive_integer(step, "step")
     block_size = positive_integer(block_size, "block_size")

@@ -63,7 +63,7 @@ ALPHABET = "bioseq-codes-v1"
 WEIGHTS, CONFIG, METRICS = "model.safetensors", "config.json", "metrics.json"
 FILES = (CONFIG, WEIGHTS, METRICS)
 """The files of a bundle (``metrics.json`` optional); an ensemble adds ``members/<i>``."""
-TASKS = ("binary", "multiclass", "multilabel")
+TASKS = ("binary", "multiclass", "multilabel", "per_position")
 INCONSISTENT = "the bundle is inconsistent (was config.json edited, or the weights replaced?)"
 
 MAX_CONFIG_BYTES = 1 << 20  # config.json: 1 MiB
@@ -291,6 +291,7 @@ def check_config(config: dict, root: Path) -> tuple[str, dict]:
             fix="This bioseq reads only models of uint8 base codes",
         )
     check_length(spec.get("length"), root)
+    check_flank(spec.get("flank", 0), config["task"], root)
     return model["name"], model["options"]
 
 
@@ -303,12 +304,18 @@ def check_classes(task, classes, root: Path | None) -> tuple[str, ...]:
     classes = tuple(classes)
     if not all(isinstance(c, str) and c for c in classes) or len(set(classes)) != len(classes):
         raise InputError(f"{where}classes must be distinct non-empty strings, got {list(classes)!r}", path=root)
-    need = {"binary": len(classes) == 2, "multiclass": len(classes) >= 3, "multilabel": len(classes) >= 1}[task]
+    need = {
+        "binary": len(classes) == 2,
+        "multiclass": len(classes) >= 3,
+        "multilabel": len(classes) >= 1,
+        "per_position": len(classes) >= 2,
+    }[task]
     if not need:
         raise InputError(
             f"{where}task {task!r} cannot have {len(classes)} classes",
             path=root,
-            fix="binary needs 2 classes, multiclass 3 or more, multilabel 1 or more",
+            fix="binary needs 2 classes, multiclass 3 or more, multilabel 1 or more, per_position 2 or more "
+            "(the first is the background, e.g. neither, acceptor, donor)",
         )
     if len(classes) > MAX_OUTPUTS:
         raise InputError(
@@ -328,6 +335,16 @@ def check_length(length, root: Path | None) -> int | None:
             fix="Train on shorter windows, or set length to null for any width",
         )
     return None if length is None else int(length)
+
+
+def check_flank(flank, task: str, root: Path | None) -> int:
+    """``input.flank``: the context bases per side a per-position model crops from its output (0 otherwise)."""
+    where = "config.json: input." if root else ""
+    if isinstance(flank, bool) or not isinstance(flank, (int, np.integer)) or not 0 <= flank <= MAX_LENGTH:
+        raise InputError(f"{where}flank must be an integer from 0 to {MAX_LENGTH}, got {flank!r}", path=root)
+    if flank and task != "per_position":
+        raise InputError(f"{where}flank is {flank}, but a {task} model predicts one value per sequence", path=root)
+    return int(flank)
 
 
 def tensor_specs(tensors: Mapping[str, Any]) -> dict[str, TensorSpec]:

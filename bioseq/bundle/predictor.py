@@ -69,6 +69,19 @@ class Bundle:
         return self.config["input"]["length"]
 
     @property
+    def per_position(self) -> bool:
+        """Whether the model predicts a class for every position (task ``per_position``), not one per sequence."""
+        return self.task == "per_position"
+
+    @property
+    def flank(self) -> int:
+        """Context bases per side a per-position model crops from its output (0 for other models).
+
+        An input of ``L`` bases gives predictions for its central ``L - 2 * flank`` positions.
+        """
+        return int(self.config["input"].get("flank", 0))
+
+    @property
     def model_name(self) -> str:
         """The registry name of the model (:func:`bioseq.models.registry.model_kind`), or ``"ensemble"``."""
         return self.config["model"]["name"]
@@ -99,6 +112,13 @@ class Bundle:
             )
         if width == 0 and codes.shape[0]:
             raise InputError("the codes hold no bases (width 0)", fix="Pass non-empty sequences")
+        if self.per_position and width <= 2 * self.flank:
+            raise InputError(
+                f"the codes are {width} positions wide, but this per-position model reads {self.flank} bases of "
+                f"context on each side, so it needs more than {2 * self.flank}",
+                path=self.path,
+                fix=f"Add {self.flank} bases of context (N past a contig end) on each side of the region to predict",
+            )
         return codes
 
     def predict_proba(
@@ -129,7 +149,9 @@ class Bundle:
         Returns
         -------
         numpy.ndarray, float32
-            ``(N,)`` for binary, ``(N, C)`` for multiclass and multilabel.
+            ``(N,)`` for binary, ``(N, C)`` for multiclass and multilabel,
+            ``(N, L - 2 * flank, C)`` for a per-position model (a softmax over
+            the classes at each of the central positions).
 
         Raises
         ------
@@ -144,11 +166,18 @@ class Bundle:
         if not isinstance(rc_average, bool):
             raise InputError(f"rc_average must be True or False, got {rc_average!r}")
         n_out = n_outputs_of(self.task, len(self.classes))
+        if rc_average and self.per_position:
+            raise InputError(
+                "rc_average does not apply to a per-position model: its classes belong to one strand",
+                path=self.path,
+                fix="Predict the reverse complement as the other strand instead",
+            )
         if isinstance(self.model, Ensemble):  # the mean of the members' probabilities
-            out = np.zeros((codes.shape[0], n_out), dtype=np.float32)
+            shape = (codes.shape[0], codes.shape[1] - 2 * self.flank) if self.per_position else (codes.shape[0],)
+            out = np.zeros((*shape, n_out), dtype=np.float32)
             for member in self.model.members:
                 proba = member.predict_proba(codes, batch_size=batch_size, device=device, rc_average=rc_average)
-                out += proba.reshape(codes.shape[0], n_out)
+                out += proba.reshape(out.shape)
             out /= len(self.model.members)
         else:
             try:

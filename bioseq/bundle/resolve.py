@@ -20,7 +20,11 @@ from bioseq.errors import InputError, option
 __all__ = ["as_bundle", "window_width"]
 
 
-def as_bundle(bundle: Bundle | str | os.PathLike, *, device=None) -> Bundle:
+PER_POSITION_COMMANDS = "bioseq annotate (tracks of a genome) or bioseq score-variants"
+WINDOW_COMMANDS = "bioseq predict, bioseq scan or bioseq evaluate"
+
+
+def as_bundle(bundle: Bundle | str | os.PathLike, *, device=None, per_position: bool | None = None) -> Bundle:
     """``bundle`` itself, or the bundle loaded from that directory onto ``device`` (default the CPU).
 
     Parameters
@@ -30,17 +34,30 @@ def as_bundle(bundle: Bundle | str | os.PathLike, *, device=None) -> Bundle:
         directory or a training run directory.
     device : str or torch.device, optional
         Where to load a bundle given as a directory.
+    per_position : bool, optional
+        What the caller serves: True only a per-position model, False only a
+        model of one value per sequence, None either.
 
     Raises
     ------
     InputError
-        When ``bundle`` is neither, or as :func:`~bioseq.bundle.load_bundle`.
+        When ``bundle`` is neither, is of the other kind than ``per_position``
+        asks (the message names the commands that serve it), or as
+        :func:`~bioseq.bundle.load_bundle`.
     """
-    if isinstance(bundle, Bundle):
-        return bundle
     if isinstance(bundle, (str, os.PathLike)):
-        return load_bundle(bundle, device="cpu" if device is None else device)
-    raise InputError(f"bundle must be a Bundle or a bundle directory, got {type(bundle).__name__}")
+        bundle = load_bundle(bundle, device="cpu" if device is None else device)
+    elif not isinstance(bundle, Bundle):
+        raise InputError(f"bundle must be a Bundle or a bundle directory, got {type(bundle).__name__}")
+    if per_position is not None and bundle.per_position != per_position:
+        if bundle.per_position:
+            problem = "this model predicts a class for every position, not one value per sequence"
+            fix = f"Use {PER_POSITION_COMMANDS} with it"
+        else:
+            problem = "this model predicts one value per sequence, not a class for every position"
+            fix = f"Use {WINDOW_COMMANDS} with it, or train a per-position model on a per-base dataset"
+        raise InputError(problem, path=bundle.path, fix=fix)
+    return bundle
 
 
 def window_width(bundle: Bundle, length: int | None) -> int:

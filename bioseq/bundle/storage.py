@@ -75,9 +75,11 @@ def save_bundle(
     model_options : mapping or ModelConfig or None
         The options it was built with, checked by its kind against the model
         and the task (for a kind fitted in one call, None takes the model's own).
-    task : {"binary", "multiclass", "multilabel"}
+    task : {"binary", "multiclass", "multilabel", "per_position"}
+        ``per_position`` for a model that predicts a class per base (its kind says ``per_position``).
     classes : sequence of str
-        Class names in output order (2 for binary, 3+ for multiclass).
+        Class names in output order (2 for binary, 3+ for multiclass, 2+ for per-position with the
+        background first).
     length : int or None
         Fixed input width used in training, or ``None`` for variable width.
     training, data, metrics : mapping, optional
@@ -102,6 +104,13 @@ def save_bundle(
     classes = check_classes(task, classes, None)
     length = check_length(length, None)
     kind = model_kind(model_name)
+    if kind.per_position != (task == "per_position"):
+        raise InputError(
+            f"model {model_name!r} predicts "
+            + ("a class per position" if kind.per_position else "one value per sequence")
+            + f", but the task is {task!r}",
+            fix="Use task 'per_position' for a per-position model and only for one",
+        )
     n_outputs = n_outputs_of(task, len(classes))
     options = kind.bundle_options(model, model_options, task=task, n_outputs=n_outputs)
     arrays = kind.arrays(model)
@@ -110,7 +119,8 @@ def save_bundle(
         expected, array_specs(arrays), None, f"the model does not match model {model_name!r} with these model_options"
     )
     check_weight_bytes(expected, None, f"model {model_name!r}")  # load_bundle would refuse it
-    config = _bundle_config({"name": model_name, "options": options}, task, classes, length, training, data)
+    flank = kind.flank(options) if kind.per_position else 0
+    config = _bundle_config({"name": model_name, "options": options}, task, classes, length, training, data, flank)
     texts = {CONFIG: json.dumps(config, indent=2, allow_nan=False) + "\n"}
     if metrics is not None:
         texts[METRICS] = json.dumps(plain(metrics, "metrics"), indent=2, allow_nan=False) + "\n"
@@ -192,7 +202,8 @@ def combine_bundles(
     names = [bundle.model_name for bundle in loaded]
     member_model = names[0] if len(set(names)) == 1 else "+".join(names)
     model = {"name": ENSEMBLE, "options": {"members": len(loaded), "member_model": member_model}}
-    config = _bundle_config(model, first.task, first.classes, widths.pop() if widths else None, training, data)
+    width = widths.pop() if widths else None
+    config = _bundle_config(model, first.task, first.classes, width, training, data, first.flank)
     return Bundle(model=Ensemble(tuple(loaded)), config=config, path=Path(path))
 
 
@@ -253,8 +264,8 @@ def save_ensemble(
     return target
 
 
-def _bundle_config(model: dict, task: str, classes, length, training, data) -> dict:
-    """The ``config.json`` of a bundle (see :mod:`bioseq.bundle`)."""
+def _bundle_config(model: dict, task: str, classes, length, training, data, flank: int = 0) -> dict:
+    """The ``config.json`` of a bundle (see :mod:`bioseq.bundle`); ``input.flank`` only for a per-position model."""
     versions = {"bioseq": __version__, "torch": torch.__version__, "python": platform.python_version()}
     if model["name"] != ENSEMBLE:
         versions.update(model_kind(model["name"]).versions())
@@ -264,7 +275,12 @@ def _bundle_config(model: dict, task: str, classes, length, training, data) -> d
         "model": model,
         "task": task,
         "classes": list(classes),
-        "input": {"encoding": "codes", "length": length, "alphabet": ALPHABET},
+        "input": {
+            "encoding": "codes",
+            "length": length,
+            "alphabet": ALPHABET,
+            **({"flank": int(flank)} if task == "per_position" else {}),
+        },
         "training": plain(training or {}, "training"),
         "data": {"sha256": None, "n_train": None, "n_valid": None, **plain(data or {}, "data")},
         "versions": versions,
@@ -273,7 +289,7 @@ def _bundle_config(model: dict, task: str, classes, length, training, data) -> d
 
 
 def _check_member(first: Bundle, other: Bundle) -> None:
-    for what in ("task", "classes"):
+    for what in ("task", "classes", "flank"):
         if getattr(other, what) != getattr(first, what):
             raise InputError(
                 f"this ensemble member has {what} {getattr(other, what)!r}, but "

@@ -115,6 +115,7 @@ def check_bundle(root: Path, *, member: bool = False) -> Checked:
         check_total_bytes(nbytes, root, f"the {len(members)} ensemble members together")
         return Checked(root, config, metrics, {}, nbytes, members)
     expected = _expected_tensors(root, name, options, config)
+    _check_output_layout(root, name, options, config)
     nbytes = check_weight_bytes(expected, root, f"config.json: model {name!r} with these options")
     compare_tensors(expected, read_header(root), root, INCONSISTENT)
     return Checked(root, config, metrics, expected, nbytes)
@@ -132,6 +133,18 @@ def _expected_tensors(root: Path, name: str, options: dict, config: dict) -> dic
         raise InputError(f"config.json: {problem}", path=root, fix=getattr(exc, "fix", None)) from None
 
 
+def _check_output_layout(root: Path, name: str, options: dict, config: dict) -> None:
+    """A per-position kind needs task ``per_position`` and the ``input.flank`` of its options, and only it."""
+    kind = model_kind(name)
+    flank = config["input"].get("flank", 0)
+    if kind.per_position != (config["task"] == "per_position") or (kind.per_position and flank != kind.flank(options)):
+        raise InputError(
+            f"config.json: model {name!r} and task {config['task']!r} with input.flank {flank} disagree",
+            path=root,
+            fix="Save the bundle again with save_bundle",
+        )
+
+
 def _check_members(root: Path, config: dict, options: dict) -> tuple[Checked, ...]:
     count = options.get("members")
     if isinstance(count, bool) or not isinstance(count, int) or not 2 <= count <= MAX_MEMBERS:
@@ -145,12 +158,13 @@ def _check_members(root: Path, config: dict, options: dict) -> tuple[Checked, ..
         bundle_path(root, f"members/{i}", directory=True)  # a real directory inside the ensemble
         member = check_bundle(root / "members" / str(i), member=True)
         spec = member.config
-        if (spec["task"], spec["classes"]) != (config["task"], config["classes"]) or spec["input"]["length"] not in (
-            None,
-            config["input"]["length"],
+        if (
+            (spec["task"], spec["classes"]) != (config["task"], config["classes"])
+            or spec["input"]["length"] not in (None, config["input"]["length"])
+            or spec["input"].get("flank", 0) != config["input"].get("flank", 0)
         ):
             raise InputError(
-                "this ensemble member's task, classes or length differ from the ensemble's config.json",
+                "this ensemble member's task, classes, length or flank differ from the ensemble's config.json",
                 path=member.root,
                 fix="Save the ensemble again with save_ensemble",
             )

@@ -7,6 +7,14 @@ test.csv (columns name,sequence,label; names are the windows,
 chrom:start-end(strand), 0-based half-open) and summary.json into --out.
 Each file is written atomically and summary.json last. A GenBank/EMBL genome
 carries its own annotation, used when --annotation is not given.
+
+``splice-sites --per-base`` instead writes a per-base dataset folder (every
+base of each window labelled neither/acceptor/donor, on both strands, as
+memory-mapped uint8 arrays; see :mod:`bioseq.datasets.per_base_store`):
+windows around every training site plus random intronic and genomic
+windows (:mod:`bioseq.datasets.per_base_sampling`), and valid and test
+splits that tile every base of their genes. It needs --test-chroms or
+--folds, and no --site.
 """
 
 from __future__ import annotations
@@ -79,8 +87,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     splice.add_argument(
         "--site",
         choices=("donor", "acceptor", "both"),
-        required=True,
-        help="donor or acceptor against decoys, or both (three classes)",
+        help="donor or acceptor against decoys, or both (three classes); required without --per-base",
     )
     splice.add_argument("--length", type=int, default=60, help="window width, even (default 60)")
     splice.add_argument("--decoys-per-site", type=float, default=1.0, help="decoys per real site (default 1)")
@@ -90,8 +97,53 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default=50,
         help="least distance in bp between a decoy and any real site (default 50)",
     )
+    _per_base_flags(splice)
     parser.set_defaults(run=run)
     return parser
+
+
+def _per_base_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "per-base datasets (--per-base)",
+        "Every base of a window labelled neither/acceptor/donor, both strands (minus-strand examples "
+        "reverse-complemented), written as memory-mapped uint8 arrays into the --out folder. Valid and test "
+        "splits tile every base of their genes; --length, --decoys-per-site, --min-distance and --fractions "
+        "do not apply. --test-chroms and --valid-chroms also take comma-separated names.",
+    )
+    group.add_argument("--per-base", action="store_true", help="write a per-base dataset (no --site needed)")
+    group.add_argument("--window", type=int, default=1000, help="labelled bases per example (default 1000)")
+    group.add_argument(
+        "--context", type=int, default=400, help="extra input bases per example, half on each side (default 400)"
+    )
+    group.add_argument(
+        "--intronic", type=float, default=0.5, help="random intronic training windows per site window (default 0.5)"
+    )
+    group.add_argument(
+        "--genomic", type=float, default=0.5, help="random genomic training windows per site window (default 0.5)"
+    )
+    group.add_argument(
+        "--test-span",
+        choices=("genes", "genome"),
+        default="genes",
+        help="tile the held-out genes, or the whole held-out contigs (default genes)",
+    )
+    group.add_argument("--folds", type=int, help="gene-disjoint folds over all contigs instead of --test-chroms")
+    group.add_argument("--fold", type=int, default=0, help="with --folds: the fold that tests (default 0)")
+    group.add_argument(
+        "--valid-fraction",
+        type=float,
+        default=0.1,
+        help="without --valid-chroms: share of the training gene loci that validates (default 0.1; 0 for none)",
+    )
+    group.add_argument(
+        "--transcripts",
+        choices=("all", "canonical"),
+        default="all",
+        help="label the sites of every transcript, or of each gene's longest (default all)",
+    )
+    group.add_argument(
+        "--biotype", default="all", help="only transcripts whose or whose gene's biotype is this (default all)"
+    )
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +164,15 @@ def run(args: argparse.Namespace) -> int:
     from bioseq.datasets.splits import split_by_chromosome, write_split
     from bioseq.io.reference import Reference
 
+    if args.kind == "splice-sites" and args.per_base:
+        return _run_per_base(args)
+    if args.kind == "splice-sites" and args.site is None:
+        from bioseq.errors import InputError, option
+
+        raise InputError(
+            "splice-site windows need the kind of site",
+            fix=f"Pass {option('site', 'both')}, or {option('per_base', clause='{}')} for a per-base dataset",
+        )
     annotation, annotation_path = _annotation(args)
     with contextlib.ExitStack() as stack:
         cache = None
@@ -182,3 +243,58 @@ def _build(args, reference, annotation):
     if args.bam:
         options["min_support"] = args.min_support
     return splice_site_dataset(reference, annotation, bam=args.bam, **options), options
+
+
+def _run_per_base(args: argparse.Namespace) -> int:
+    """``splice-sites --per-base``: the dataset folder of :func:`bioseq.datasets.per_base.build_per_base`."""
+    from bioseq.datasets.per_base import PerBaseOptions, build_per_base, select_transcripts
+    from bioseq.errors import InputError, option
+    from bioseq.io.reference import Reference
+
+    if args.site not in (None, "both"):
+        raise InputError(
+            f"a per-base dataset labels both kinds of site; --site {args.site} does not apply",
+            fix=f"Leave out {option('site')}",
+        )
+    annotation, annotation_path = _annotation(args)
+    if annotation is not None:
+        annotation = select_transcripts(annotation, transcripts=args.transcripts, biotype=args.biotype)
+    options = PerBaseOptions(
+        window=args.window,
+        context=args.context,
+        intronic=args.intronic,
+        genomic=args.genomic,
+        test_chroms=_names(args.test_chroms),
+        valid_chroms=_names(args.valid_chroms),
+        folds=args.folds,
+        fold=args.fold,
+        valid_fraction=args.valid_fraction,
+        test_span=args.test_span,
+        seed=args.seed,
+    )
+    source = {"genome": os.path.abspath(args.genome)}
+    if annotation_path:
+        source["annotation"] = os.path.abspath(annotation_path)
+    if args.bam:
+        source["bam"] = os.path.abspath(args.bam)
+    source |= {"transcripts": args.transcripts, "biotype": args.biotype}
+    with Reference(args.genome) as reference:
+        meta = build_per_base(
+            reference, annotation, args.out, options=options, bam=args.bam, min_support=args.min_support, source=source
+        )
+    for split, info in meta["splits"].items():
+        kinds = ", ".join(f"{kind} {n:,}" for kind, n in info["windows"].items())
+        sites = ", ".join(f"{name} {n:,}" for name, n in info["labels"].items() if name != "neither")
+        print(
+            f"bioseq dataset: {split}: {info['n']:,} examples ({kinds or 'none'}); labelled {sites}",
+            file=sys.stderr,
+        )
+    print(f"bioseq dataset: per-base dataset ({meta['sampling']['how']}) in {args.out}", file=sys.stderr)
+    return 0
+
+
+def _names(values: list[str] | None) -> tuple[str, ...] | None:
+    """Contig names from repeated and/or comma-separated values."""
+    if values is None:
+        return None
+    return tuple(name for value in values for name in value.split(",") if name)

@@ -43,6 +43,8 @@ COMMANDS = (
     "compare",
     "predict",
     "scan",
+    "annotate",
+    "score_variants",
 )
 """Sub-command modules, in the order ``bioseq --help`` lists them."""
 

@@ -43,9 +43,12 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, flag_values(args, TrainConfig))
     result = train(config)
     if result is not None:
+        per_position = "topk_accuracy" in result.metrics.get("valid", {})
+        keys = ("topk_accuracy", "auprc") if per_position else ("accuracy", "mcc", "auroc", "auprc")
         summary = {
-            split: {k: result.metrics[split].get(k) for k in ("accuracy", "mcc", "auroc", "auprc")}
-            for split in result.metrics
+            split: {k: result.metrics[split].get(k) for k in keys}
+            for split in ("valid", "test")
+            if split in result.metrics
         }
         print(f"bioseq train: bundle {result.bundle_dir} ({result.seconds:.0f} s); {summary}", file=sys.stderr)
     return 0

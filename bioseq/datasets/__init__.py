@@ -4,7 +4,10 @@
 :class:`~bioseq.io.labels.LabelledSequences` named by window coordinates
 (``chrom:start-end(strand)``, 0-based half-open);
 :func:`split_by_chromosome` and :func:`write_split` turn them into
-train/valid/test tables. Names are imported lazily from their modules.
+train/valid/test tables. :func:`build_per_base` writes a per-base dataset
+(every base labelled neither/acceptor/donor; memory-mapped uint8 arrays,
+:mod:`bioseq.datasets.per_base_store`) that :func:`open_per_base` reads.
+Names are imported lazily from their modules.
 """
 
 from bioseq._lazy import lazy_exports
@@ -22,6 +25,17 @@ _EXPORTS = {
     "sample_gc_matched": "background",
     "SITE_CLASSES": "per_base",
     "site_labels": "per_base",
+    "select_transcripts": "per_base",
+    "PerBaseOptions": "per_base",
+    "build_per_base": "per_base",
+    "PerBaseDataset": "per_base_store",
+    "PerBaseSplit": "per_base_store",
+    "is_per_base": "per_base_store",
+    "open_per_base": "per_base_store",
+    "per_base_writer": "per_base_store",
+    "design_splits": "per_base_sampling",
+    "tile_windows": "per_base_sampling",
+    "training_windows": "per_base_sampling",
     "gene_folds": "gene_folds",
 }
 

@@ -73,7 +73,7 @@ def evaluate_bundle(
     from bioseq.evaluate.report import write_metrics, write_predictions
 
     options = as_options(options)
-    bundle = as_bundle(bundle, device=options.device)
+    bundle = as_bundle(bundle, device=options.device, per_position=False)
     labelled = read_for_bundle(bundle, data, sequence_column=sequence_column, label_column=label_column)
     codes, _ = labelled.codes(bundle.length)
     scores = options.predict_proba(bundle, codes)

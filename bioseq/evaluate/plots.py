@@ -24,9 +24,18 @@ import numpy as np
 from bioseq.errors import InputError
 from bioseq.evaluate.figures import colour, image_format, new_figure, save_figure
 from bioseq.evaluate.metrics import check_predictions, classification_metrics, one_vs_rest
+from bioseq.evaluate.per_base import check_per_base, per_base_metrics
 from bioseq.io.handles import input_name, open_input
 
-__all__ = ["plot_roc", "plot_pr", "plot_confusion", "plot_training_curves", "plot_all"]
+__all__ = [
+    "plot_roc",
+    "plot_pr",
+    "plot_confusion",
+    "plot_training_curves",
+    "plot_all",
+    "plot_per_base_pr",
+    "plot_reliability",
+]
 
 
 def _curves(y_true, y_score, task, classes, path, kind: str) -> Path:
@@ -395,3 +404,109 @@ def plot_all(
     if training_log is not None:
         written["training_curves"] = plot_training_curves(training_log, directory / "training_curves.png")
     return written
+
+
+def plot_per_base_pr(labels, proba, classes, path) -> Path:
+    """Plot the precision-recall curve of each site class of a per-position model.
+
+    Parameters
+    ----------
+    labels : array-like, shape ``(N, W)`` or ``(P,)``, integer
+    proba : array-like, shape ``(N, W, C)`` or ``(P, C)``, float
+        As :func:`~bioseq.evaluate.per_base.per_base_metrics`; the background
+        class ``classes[0]`` is not drawn.
+    classes : sequence of str, length ``C``
+    path : str or os.PathLike
+        Output image; ``.png``, ``.pdf`` or ``.svg``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``. The legend gives each class's AUPRC and top-k accuracy; a
+        dot marks the top-k point (precision = recall there) and a dashed
+        line the class's prevalence (chance).
+
+    Raises
+    ------
+    InputError
+        As :func:`~bioseq.evaluate.per_base.check_per_base`, or an unknown image extension.
+    """
+    from sklearn import metrics as skm
+
+    fmt = image_format(path)
+    y, p, names = check_per_base(labels, proba, classes=classes)
+    table = per_base_metrics(y, p, classes=names, thresholds=())["per_class"]
+    figure = new_figure(6.0, 5.5)
+    ax = figure.add_subplot()
+    for c, name in enumerate(names[1:], start=1):
+        row, tint = table[name], colour(c - 1, len(names) - 1)
+        if row["n_sites"] == 0:
+            ax.plot([], [], color=tint, label=f"{name} (no sites)")
+            continue
+        precision, recall, _ = skm.precision_recall_curve(y == c, p[:, c], drop_intermediate=True)
+        figures = f"AUPRC {row['auprc']:.3f}, top-k {row['topk_accuracy']:.3f}, n = {row['n_sites']:,}"
+        ax.plot(recall, precision, color=tint, drawstyle="steps-post", label=f"{name} ({figures})")
+        ax.plot([row["topk_accuracy"]], [row["topk_accuracy"]], "o", color=tint)
+        ax.axhline(row["prevalence"], linestyle="--", color=tint, alpha=0.5)
+    title = f"Per-position precision-recall ({y.size:,} positions)"
+    ax.set(xlabel="Recall", ylabel="Precision", xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize="small")
+    return save_figure(figure, path, fmt)
+
+
+def _calibration_series(calibration) -> list[tuple[str, Mapping]]:
+    """(series label, expected_calibration_error dict) pairs of an ECE result or of a calibration report."""
+    if isinstance(calibration, Mapping) and "bins" in calibration and "per_class" in calibration:
+        return [("", calibration)]
+    if isinstance(calibration, Mapping) and "temperature" in calibration and "test" in calibration:
+        t = calibration["temperature"]
+        return [("before", calibration["test"]["before"]), (f"after (T = {t:.3g})", calibration["test"]["after"])]
+    raise InputError(
+        "the calibration dict is neither a result of expected_calibration_error nor of calibration_report",
+        fix="Pass the dict that one of those functions returned",
+    )
+
+
+def plot_reliability(calibration, path) -> Path:
+    """Plot reliability diagrams: top-label and one per site class.
+
+    Parameters
+    ----------
+    calibration : mapping
+        The dict of :func:`~bioseq.evaluate.calibration.expected_calibration_error`,
+        or of :func:`~bioseq.evaluate.calibration.calibration_report`, whose test
+        split is drawn before and after temperature scaling.
+    path : str or os.PathLike
+        Output image; ``.png``, ``.pdf`` or ``.svg``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``. Each panel plots the bins' accuracy (classwise: the fraction
+        of the bin's positions of that class) against their mean confidence,
+        empty bins left out; the diagonal is perfect calibration.
+
+    Raises
+    ------
+    InputError
+        A dict of another kind, or an unknown image extension.
+    """
+    fmt = image_format(path)
+    series = _calibration_series(calibration)
+    first = series[0][1]
+    panels = [("top label", lambda e: e)] + [(n, lambda e, n=n: e["per_class"][n]) for n in first["per_class"]]
+    figure = new_figure(3.6 * len(panels), 3.9)
+    for ax, (title, pick) in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
+        ax.plot([0, 1], [0, 1], linestyle="--", color="grey")
+        for k, (label, result) in enumerate(series):
+            part = pick(result)
+            filled = [b for b in part["bins"] if b["count"]]
+            x, y = [b["confidence"] for b in filled], [b["accuracy"] for b in filled]
+            ax.plot(x, y, "o-", color=colour(k, len(series)), label=f"{label} ECE {part['ece']:.4f}".strip())
+        ylabel = "Accuracy" if title == "top label" else "Frequency of the class"
+        ax.set(title=title, xlabel="Mean confidence", ylabel=ylabel, xlim=(0, 1), ylim=(0, 1))
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize="small")
+    figure.suptitle(f"Reliability ({first['n_positions']:,} positions, {first['n_bins']} bins)")
+    return save_figure(figure, path, fmt)

@@ -1,10 +1,12 @@
-"""Sequence classifiers: LSTM, Transformer and CNN, plus a k-mer logistic baseline.
+"""Sequence classifiers: LSTM, Transformer and CNN, plus a k-mer logistic baseline; per-base models.
 
 Every kind of model is found by name (:func:`model_kind`) and follows one
 protocol (:mod:`bioseq.models.kinds`): how it is built or fitted, stored,
 loaded and run. Networks are small ``nn.Module``s built from a keyword-only
 config (:func:`build_model`; :mod:`bioseq.models.registry` has the
-input/output contract). Names are imported lazily.
+input/output contract). Per-position networks (``per_base_cnn``,
+``per_base_lstm``, ``per_base_transformer``) score every base instead
+(:mod:`bioseq.models.per_position`). Names are imported lazily.
 """
 
 from bioseq._lazy import lazy_exports
@@ -28,6 +30,13 @@ _EXPORTS = {
     "TransformerClassifier": "transformer",
     "CNNConfig": "cnn",
     "CNNClassifier": "cnn",
+    "PerPositionKind": "per_position",
+    "PerBaseCNNConfig": "per_base_cnn",
+    "PerBaseCNN": "per_base_cnn",
+    "PerBaseLSTMConfig": "per_base_lstm",
+    "PerBaseLSTM": "per_base_lstm",
+    "PerBaseTransformerConfig": "per_base_transformer",
+    "PerBaseTransformer": "per_base_transformer",
 }
 
 __all__ = sorted(_EXPORTS)

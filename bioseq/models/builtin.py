@@ -13,6 +13,7 @@ from __future__ import annotations
 from bioseq.models.kinds import ModelKind
 from bioseq.models.kmer_kind import KmerKind
 from bioseq.models.network import NetworkKind
+from bioseq.models.per_position import PerPositionKind
 
 __all__ = ["BUILTIN"]
 
@@ -52,5 +53,33 @@ BUILTIN: tuple[ModelKind, ...] = (
         },
     ),
     KmerKind(),
+    # Per-position models (bioseq.models.per_position): a class per base of the central region.
+    PerPositionKind(
+        name="per_base_cnn",
+        module="bioseq.models.per_base_cnn",
+        lr=2e-3,
+        space={
+            "model_options.channels": {"choices": [16, 32, 64]},
+            "model_options.kernel": {"choices": [7, 11, 15]},
+        },
+    ),
+    PerPositionKind(
+        name="per_base_lstm",
+        module="bioseq.models.per_base_lstm",
+        lr=2e-3,
+        space={
+            "model_options.hidden_size": {"choices": [32, 64, 128]},
+            "model_options.n_layers": {"low": 1, "high": 2},
+        },
+    ),
+    PerPositionKind(
+        name="per_base_transformer",
+        module="bioseq.models.per_base_transformer",
+        lr=1e-3,
+        space={
+            "model_options.d_model": {"choices": [32, 64, 128]},
+            "model_options.n_layers": {"low": 1, "high": 4},
+        },
+    ),
 )
 """bioseq's own kinds of model."""

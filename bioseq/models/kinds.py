@@ -35,6 +35,16 @@ probabilities ``(N, n_outputs)``: the positive class for a binary task
 (``n_outputs = 1``), a softmax for multiclass, independent sigmoids for
 multilabel.
 
+A *per-position* kind (:attr:`ModelKind.per_position`, e.g.
+:class:`bioseq.models.per_position.PerPositionKind`) scores every base of
+the input's central region instead: it takes codes ``(N, L)`` uint8 with
+``L > context`` and returns float32 probabilities ``(N, L - context,
+n_outputs)``, a softmax over the classes at each position. ``context`` (a
+model option, even) is the total input context cropped from the output:
+:meth:`ModelKind.flank` ``= context // 2`` bases on each side, so output
+position ``j`` scores input position ``flank + j`` (0-based). Window
+classifiers have a flank of 0.
+
 This module imports neither torch nor scikit-learn.
 """
 
@@ -99,6 +109,10 @@ class ModelKind(abc.ABC):
     any_length : bool
         Whether it reads sequences of any length (its bundle has no fixed
         input width); otherwise a bundle records the training width.
+    per_position : bool
+        Whether it predicts every position of the input's central region
+        ``(N, L - 2 * flank, n_outputs)`` rather than one row per sequence
+        (see the module docstring and :meth:`flank`).
     weights_format : {"pt", "np"}
         Whether :meth:`arrays` gives torch tensors or numpy arrays.
     default_lr : float or None
@@ -114,6 +128,7 @@ class ModelKind(abc.ABC):
     distributed: ClassVar[bool] = False
     seeded: ClassVar[bool] = True
     any_length: ClassVar[bool] = False
+    per_position: ClassVar[bool] = False
     weights_format: ClassVar[Literal["pt", "np"]]
     default_lr: float | None = None
     search_space: Mapping[str, Mapping[str, Any]] = {}
@@ -210,6 +225,21 @@ class ModelKind(abc.ABC):
         ``device`` None runs where the model is; ``rc_average`` averages each
         sequence with its reverse complement (padding stays at the right).
         """
+
+    def flank(self, options: Mapping[str, Any] | None) -> int:
+        """Input bases on each side of the scored region that a per-position model reads as context.
+
+        Parameters
+        ----------
+        options : mapping or None
+            The model's options (:meth:`check_options`).
+
+        Returns
+        -------
+        int
+            ``context // 2`` for a per-position kind; 0 for a window classifier.
+        """
+        return 0
 
     def nbytes(self, model: Any) -> int:
         """Bytes of the arrays a bundle of ``model`` holds."""

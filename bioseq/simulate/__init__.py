@@ -2,8 +2,11 @@
 
 :func:`simulate_genome` builds the genome and annotation,
 :func:`write_genome` and :func:`write_gtf` write FASTA (+ ``.fai``) and GTF,
-:func:`simulate_rnaseq` writes reads aligned to it as an indexed BAM. All
-coordinates are 0-based and half-open. Names are imported lazily.
+:func:`simulate_rnaseq` writes reads aligned to it as an indexed BAM.
+:func:`splice_variants` draws labelled control variants at the annotated
+splice sites of a real genome and :func:`write_vcf` / :func:`write_labels`
+write them as VCF and TSV. All coordinates are 0-based and half-open. Names
+are imported lazily.
 """
 
 from bioseq._lazy import lazy_exports
@@ -18,6 +21,15 @@ _EXPORTS = {
     "write_truth": "genome",
     "SimulatedReads": "reads",
     "simulate_rnaseq": "reads",
+    "CATEGORIES": "variants",
+    "DISRUPTING": "variants",
+    "INJECTED": "variants",
+    "SimulatedVariant": "variants",
+    "SpliceVariants": "variants",
+    "chr_aliases": "variants",
+    "splice_variants": "variants",
+    "write_labels": "variants",
+    "write_vcf": "variants",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -20,7 +20,7 @@ from bioseq.bundle.format import MAX_MEMBERS
 from bioseq.errors import InputError, option
 from bioseq.models.registry import MAX_LENGTH
 
-__all__ = ["TrainConfig", "load_config", "config_from_options"]
+__all__ = ["TrainConfig", "load_config", "config_from_options", "is_per_base_data"]
 
 SMALL_TRAINING_SET = 8192
 """Below this many training sequences the default batch is 32, not 128: a small set gives few
@@ -28,7 +28,19 @@ steps per epoch, and more, noisier steps train better (benchmarks/quality.py: on
 about 1,000 sequences, MCC +0.02 Transformer, +0.04 LSTM; on UCI splice, about 2,300, LSTM accuracy
 0.88 -> 0.94; on GUE tata, 4,400, level)."""
 
-MONITORS = ("mcc", "auroc", "auprc", "accuracy", "balanced_accuracy", "f1", "loss")
+MONITORS = ("mcc", "auroc", "auprc", "accuracy", "balanced_accuracy", "f1", "topk_accuracy", "loss")
+PER_POSITION_MONITORS = ("auprc", "topk_accuracy", "loss")
+"""What a per-position run can monitor: the mean over site classes of AUPRC or top-k accuracy, or the loss."""
+PER_POSITION_MODEL = "per_base_cnn"
+"""The model a per-base dataset trains when none is named: the dilated CNN, the fastest to train and to score
+variants with (``benchmarks/bench_variants.py``)."""
+
+
+def is_per_base_data(path) -> bool:
+    """Whether ``path`` is a per-base dataset directory (:mod:`bioseq.datasets.per_base_store`)."""
+    from bioseq.datasets.per_base_store import is_per_base
+
+    return path is not None and is_per_base(path)
 
 
 class TrainConfig(BaseModel):
@@ -36,7 +48,10 @@ class TrainConfig(BaseModel):
 
     Data paths accept what :func:`bioseq.io.tables.read_labelled` reads (a
     ``sequence,label`` CSV/TSV, FASTA with labels in the headers, a folder
-    per class). Sizes are in bases; coordinates, where sequences carry them in
+    per class), or, for ``train``, a per-base dataset directory
+    (``bioseq dataset splice-sites --per-base``), which holds its own
+    validation and test splits and trains a per-position model (default
+    :data:`PER_POSITION_MODEL`, monitoring ``auprc``). Sizes are in bases; coordinates, where sequences carry them in
     their names (``chr1:100-200``), are 0-based half-open.
     """
 
@@ -121,6 +136,13 @@ class TrainConfig(BaseModel):
         except ValidationError as exc:
             raise _explain(exc, None) from None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _per_base_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and is_per_base_data(data.get("train")):
+            data = {"model": PER_POSITION_MODEL, "monitor": "auprc", **data}
+        return data
+
     @field_validator("model")
     @classmethod
     def _known_model(cls, value: str) -> str:
@@ -145,9 +167,44 @@ class TrainConfig(BaseModel):
                 f"model {self.model!r} fits the same model for every seed, so an ensemble of it adds "
                 "nothing; leave ensemble at 1"
             )
+        self._check_per_position(kind)
         if not kind.distributed and (self.num_nodes > 1 or (isinstance(self.devices, int) and self.devices > 1)):
             raise ValueError(f"model {self.model!r} trains in one process; leave devices and num_nodes at 1")
         return self
+
+    def _check_per_position(self, kind) -> None:
+        per_base = is_per_base_data(self.train)
+        if kind.per_position and not per_base:
+            raise ValueError(
+                f"model {self.model!r} predicts a class per position and trains on a per-base dataset "
+                "(bioseq dataset splice-sites --per-base), not on labelled sequences"
+            )
+        if per_base and not kind.per_position:
+            raise ValueError(
+                f"the training data is a per-base dataset, but model {self.model!r} predicts one value per "
+                f"sequence; use a per-position model ({PER_POSITION_MODEL}, per_base_lstm, per_base_transformer)"
+            )
+        if not per_base:
+            if self.monitor == "topk_accuracy":
+                raise ValueError("monitor 'topk_accuracy' is for per-position models; use mcc, auroc or auprc")
+            return
+        settings = {"valid": self.valid, "test": self.test, "length": self.length}
+        given = [name for name, value in settings.items() if value is not None]
+        if given:
+            raise ValueError(
+                f"{given[0]} does not apply to a per-base dataset, which holds its own validation and test "
+                "splits and windows; leave it out"
+            )
+        if self.rc_augment or self.shift_augment:
+            raise ValueError(
+                "rc_augment and shift_augment do not apply to per-position labels (a site belongs to one "
+                "strand and one base); the dataset already holds both strands"
+            )
+        if self.monitor not in PER_POSITION_MONITORS:
+            raise ValueError(
+                f"monitor {self.monitor!r} is not computed for per-position models; use one of "
+                f"{', '.join(PER_POSITION_MONITORS)}"
+            )
 
     @property
     def kind(self):

@@ -8,6 +8,10 @@ Data contract
 loader batch is a pair of tensors ``(codes (B, L) uint8, labels)``: one byte
 per base travels to the device, where the model one-hot encodes.
 
+For a per-position model (task ``"per_position"``, :meth:`SequenceSet.from_per_base`)
+``labels`` is ``(N, W)`` uint8, the class of each of the ``W`` central
+positions of an input of ``L = W + 2 * flank`` bases.
+
 Validation splits (:func:`split_validation`) are stratified by class, or by
 chromosome when the sequence names carry coordinates (``chr1:100-200`` or
 ``chr1:100-200(+)``, 0-based half-open), so that no region of a validation
@@ -50,6 +54,17 @@ class SequenceSet:
             )
 
     @classmethod
+    def from_per_base(cls, split, *, classes: tuple[str, ...], crop: int = 0) -> SequenceSet:
+        """One split of a per-base dataset (:mod:`bioseq.datasets.per_base_store`), ``crop`` bases cut off each side.
+
+        A dataset stores more context than a model may read; ``crop`` is the
+        difference per side (dataset flank - model flank). The arrays stay
+        memory-mapped views until a loader copies them.
+        """
+        codes = split.codes if crop == 0 else split.codes[:, crop : split.codes.shape[1] - crop]
+        return cls(codes, split.labels, tuple(split.regions), tuple(classes), "per_position")
+
+    @classmethod
     def from_labelled(cls, data: LabelledSequences, *, length: int | None = None) -> SequenceSet:
         """Encode a :class:`LabelledSequences` to codes of width ``length`` (default: the longest)."""
         codes, _ = data.codes(length)
@@ -69,17 +84,19 @@ class SequenceSet:
 
     @property
     def n_outputs(self) -> int:
-        """Logits the model needs: 1 for binary, the number of classes otherwise."""
+        """Logits the model needs (per position for ``per_position``): 1 for binary, the number of classes otherwise."""
         return 1 if self.task == "binary" else len(self.classes)
 
     def class_weights(self) -> np.ndarray:
-        """Inverse-frequency weights ``(C,)`` float32, mean 1 ("balanced"); for binary ``(2,)``."""
+        """Inverse-frequency weights ``(C,)`` float32 ("balanced": ``n / (C * count)``); for binary ``(2,)``.
+
+        Per position, the counts are of labelled positions."""
         if self.task == "multilabel":
             positives = self.labels.sum(axis=0).astype(np.float64)
             negatives = len(self) - positives
             return (negatives / np.maximum(positives, 1)).astype(np.float32)  # pos_weight per class
-        counts = np.bincount(self.labels, minlength=len(self.classes)).astype(np.float64)
-        weights = len(self) / (len(self.classes) * np.maximum(counts, 1))
+        counts = np.bincount(self.labels.reshape(-1), minlength=len(self.classes)).astype(np.float64)
+        weights = counts.sum() / (len(self.classes) * np.maximum(counts, 1))
         return weights.astype(np.float32)
 
 

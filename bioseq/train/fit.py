@@ -67,7 +67,40 @@ def read_split(path: Path, config: TrainConfig, classes: tuple[str, ...] | None 
     return read_labelled(path, table_options=columns, **options)
 
 
+def _per_base_datasets(config: TrainConfig) -> tuple[SequenceSet, SequenceSet, SequenceSet | None, str]:
+    """The splits of a per-base dataset, cropped to the context the model reads."""
+    from bioseq.datasets.per_base_store import open_per_base
+
+    dataset = open_per_base(config.train)
+    kind = config.kind
+    options = kind.check_options({**config.model_options, "n_outputs": len(dataset.classes)})
+    flank, stored = kind.flank(options), dataset.context // 2
+    if flank > stored or (dataset.context - 2 * flank) % 2:
+        raise InputError(
+            f"model {config.model!r} reads {2 * flank} bases of context ({flank} per side), but the dataset "
+            f"stores {dataset.context}",
+            path=str(config.train),
+            fix=f"Set the model option context to {dataset.context} or less (an even number), or build the "
+            f"dataset again with a context of {2 * flank} or more",
+        )
+    if "valid" not in dataset.splits or "train" not in dataset.splits:
+        raise InputError(
+            "the per-base dataset has no train or valid split",
+            path=str(config.train),
+            fix="Build it again with bioseq dataset splice-sites --per-base",
+        )
+    crop = stored - flank
+    parts = {
+        name: SequenceSet.from_per_base(split, classes=dataset.classes, crop=crop)
+        for name, split in dataset.splits.items()
+    }
+    how = f"validation = the valid split of {config.train} ({len(parts['valid'])} windows)"
+    return parts["train"], parts["valid"], parts.get("test"), how
+
+
 def _datasets(config: TrainConfig) -> tuple[SequenceSet, SequenceSet, SequenceSet | None, str]:
+    if config.kind.per_position:
+        return _per_base_datasets(config)
     train = read_split(config.train, config)
     valid = read_split(config.valid, config, train.classes) if config.valid else None
     test = read_split(config.test, config, train.classes) if config.test else None

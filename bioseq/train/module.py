@@ -1,7 +1,9 @@
 """The Lightning module that trains any bioseq classifier.
 
 It wraps a model that maps ``(B, L)`` uint8 codes to ``(B, n_outputs)``
-logits (see :mod:`bioseq.models.registry`) and adds what training needs and
+logits (see :mod:`bioseq.models.registry`), or to ``(B, W, n_outputs)`` for a
+per-position model (task ``"per_position"``, labels ``(B, W)``: a cross-entropy
+over every position, validated by :func:`bioseq.evaluate.per_base.per_base_metrics`), and adds what training needs and
 the model must not know: the loss for the task, class weights, label
 smoothing, reverse-complement and shift augmentation on the device, AdamW
 with linear warm-up and cosine decay, and validation metrics gathered across
@@ -23,7 +25,7 @@ from bioseq.train.augment import augment
 
 __all__ = ["ClassifierModule"]
 
-LOGGED_METRICS = ("accuracy", "balanced_accuracy", "mcc", "f1", "auroc", "auprc")
+LOGGED_METRICS = ("accuracy", "balanced_accuracy", "mcc", "f1", "auroc", "auprc", "topk_accuracy")
 
 
 class ClassifierModule(pl.LightningModule):
@@ -88,6 +90,9 @@ class ClassifierModule(pl.LightningModule):
         weights, smooth = self.class_weights, self.label_smoothing
         if self.task == "multiclass":
             return F.cross_entropy(logits, labels.long(), weight=weights, label_smoothing=smooth)
+        if self.task == "per_position":  # (B, W, C) against (B, W)
+            flat = logits.reshape(-1, logits.shape[-1])
+            return F.cross_entropy(flat, labels.reshape(-1).long(), weight=weights, label_smoothing=smooth)
         if self.task == "binary":
             target = labels.float()
             sample_weight = None if weights is None else weights[labels.long()]
@@ -128,6 +133,10 @@ class ClassifierModule(pl.LightningModule):
     def compute_metrics(self, labels: np.ndarray, scores: np.ndarray) -> dict:
         from bioseq.evaluate.metrics import classification_metrics
 
+        if self.task == "per_position":
+            from bioseq.evaluate.per_base import per_base_metrics
+
+            return per_base_metrics(labels.astype(np.uint8), scores, classes=self.classes)
         if self.task != "multilabel":
             labels = labels.astype(np.int64)
         return classification_metrics(labels, scores, task=self.task, classes=self.classes)

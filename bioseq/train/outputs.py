@@ -63,12 +63,19 @@ class Run:
 
 
 def evaluate_split(bundle, data: SequenceSet | None) -> dict | None:
-    """Classification metrics of ``bundle`` on ``data`` (None when there is no such split)."""
+    """Classification metrics of ``bundle`` on ``data`` (None when there is no such split).
+
+    Per position: :func:`bioseq.evaluate.per_base.per_base_metrics` over every labelled position.
+    """
     from bioseq.evaluate.metrics import classification_metrics
 
     if data is None:
         return None
     scores = bundle.predict_proba(data.codes)
+    if data.task == "per_position":
+        from bioseq.evaluate.per_base import per_base_metrics
+
+        return per_base_metrics(data.labels, scores, classes=data.classes)
     return classification_metrics(data.labels, scores, task=data.task, classes=data.classes)
 
 
@@ -115,9 +122,25 @@ def evaluate_run(run: Run, bundle_dir: Path) -> TrainResult:
     loaded = load_bundle(bundle_dir, complete_run=False)
     metrics = {"valid": evaluate_split(loaded, run.data.valid), "test": evaluate_split(loaded, run.data.test)}
     metrics = {k: v for k, v in metrics.items() if v is not None}
+    if loaded.per_position:
+        metrics["calibration"] = _calibration(loaded, run.data)
     write_outputs(run, bundle_dir, metrics, loaded)
     mark_complete(run.path, run.data.signature)
     return TrainResult(run.path, bundle_dir, metrics, time.perf_counter() - run.started)
+
+
+def _calibration(bundle, parts: RunData) -> dict:
+    """Temperature scaling fitted on the validation split; expected calibration error before and after."""
+    from bioseq.evaluate.calibration import calibration_report
+
+    test = parts.test if parts.test is not None else parts.valid
+    return calibration_report(
+        bundle.predict_proba(parts.valid.codes),
+        parts.valid.labels,
+        bundle.predict_proba(test.codes),
+        test.labels,
+        classes=parts.valid.classes,
+    )
 
 
 def write_outputs(run: Run, bundle_dir: Path, metrics: dict, bundle) -> None:
@@ -130,6 +153,8 @@ def write_outputs(run: Run, bundle_dir: Path, metrics: dict, bundle) -> None:
     with atomic_output(bundle_dir / "metrics.json", "w") as handle:
         json.dump(metrics, handle, indent=2, sort_keys=True)
     valid = run.data.valid
+    if valid.task == "per_position":
+        return  # no per-sequence curves; the per-class figures are in metrics.json
     scores = bundle.predict_proba(valid.codes)
     log_file = run.path / "logs" / "metrics.csv"
     plot_all(

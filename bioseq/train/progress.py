@@ -49,11 +49,9 @@ class EpochLog(pl.Callback):
         )
         if improved:
             self.best = value
-        shown = [
-            f"{key} {metrics[key]:.4f}"
-            for key in ("train_loss_epoch", "val_loss", "val_accuracy", "val_mcc", "val_auroc")
-            if key in metrics
-        ]
+        keys = ["train_loss_epoch", "val_loss", "val_accuracy", "val_mcc", "val_auroc", "val_topk_accuracy"]
+        keys += [] if self.monitor in keys else [self.monitor]
+        shown = [f"{key} {metrics[key]:.4f}" for key in keys if key in metrics]
         log.info(
             "epoch %d/%d: %s%s",
             trainer.current_epoch + 1,

@@ -3,8 +3,12 @@
 :func:`delta_scores` turns per-position splice predictions of a reference and
 an alternative window into SpliceAI's four delta scores and their positions
 (:mod:`bioseq.variants.delta`); :func:`allele_windows` cuts the model inputs
-of both alleles from the genome (:mod:`bioseq.variants.windows`). Names are
-imported lazily from their modules.
+of both alleles from the genome (:mod:`bioseq.variants.windows`);
+:func:`score_variants` scores variants with a bundle, sharing reference
+predictions and batching (:mod:`bioseq.variants.score`), :func:`score_vcf`
+does it from a VCF to a scored VCF and TSV (:mod:`bioseq.variants.vcf_output`),
+and :class:`GeneIndex` says which genes a variant falls in
+(:mod:`bioseq.variants.genes`). Names are imported lazily from their modules.
 """
 
 from bioseq._lazy import lazy_exports
@@ -16,6 +20,14 @@ _EXPORTS = {
     "INFO_FORMAT": "delta",
     "info_header": "delta",
     "allele_windows": "windows",
+    "GeneIndex": "genes",
+    "GeneSpan": "genes",
+    "SpliceEntry": "score",
+    "VariantScore": "score",
+    "score_variants": "score",
+    "score_vcf": "score",
+    "write_vcf": "vcf_output",
+    "write_tsv": "vcf_output",
 }
 
 __all__ = sorted(_EXPORTS)

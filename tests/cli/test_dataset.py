@@ -239,3 +239,70 @@ def test_dm6_promoters_gc_and_splice_sites_from_reads(bioseq, shared_data, tmp_p
         == 0
     )
     assert "12 donor sites from junctions, 12 of them annotated" in capsys.readouterr().err
+
+
+def gff3_of(gtf: Path, out: Path) -> Path:
+    """The GTF fixture as GFF3: a gene, an mRNA and its exons per transcript."""
+    exons: dict[str, list[list[str]]] = {}
+    for line in gtf.read_text().splitlines():
+        fields = line.split("\t")
+        exons.setdefault(fields[8].split('"')[1], []).append(fields)
+    lines = ["##gff-version 3\n"]
+    for tx, rows in exons.items():
+        chrom, strand = rows[0][0], rows[0][6]
+        start, end = min(int(r[3]) for r in rows), max(int(r[4]) for r in rows)
+        lines.append(f"{chrom}\tt\tgene\t{start}\t{end}\t.\t{strand}\t.\tID=g{tx};biotype=protein_coding\n")
+        lines.append(f"{chrom}\tt\tmRNA\t{start}\t{end}\t.\t{strand}\t.\tID={tx};Parent=g{tx}\n")
+        lines += [f"{chrom}\tt\texon\t{r[3]}\t{r[4]}\t.\t{strand}\t.\tParent={tx}\n" for r in rows]
+    out.write_text("".join(lines))
+    return out
+
+
+def test_splice_sites_per_base(bioseq, genome, tmp_path, capsys):
+    from bioseq.datasets.per_base_store import open_per_base
+
+    fasta, gtf = genome
+    common = ["dataset", "splice-sites", "--genome", str(fasta), "--per-base", "--window", "100", "--context", "20"]
+    split = ["--test-chroms", "chr3", "--valid-chroms", "chr2"]
+    assert bioseq([*common, "--annotation", str(gtf), *split, "--out", str(tmp_path / "DS")]) == 0
+    err = capsys.readouterr().err
+    assert "test: 12 examples (tile 12); labelled acceptor 2, donor 2" in err
+    assert "train: 8 examples (site 4, intronic 2, genomic 2)" in err and "(chromosomes) in" in err
+    ds = open_per_base(tmp_path / "DS")
+    assert [len(ds.splits[s]) for s in ("train", "valid", "test")] == [8, 12, 12]
+    assert {r.split(":")[0] for r in ds.splits["train"].regions} == {"chr1"}
+    meta = ds.metadata
+    assert meta["source"]["annotation"] == str(gtf.resolve()) and meta["sampling"]["options"]["window"] == 100
+    # GFF3 (with a biotype filter) and GenBank give the same dataset; --test-chroms takes commas.
+    gff = gff3_of(gtf, tmp_path / "g.gff3")
+    biotype = ["--biotype", "protein_coding", "--transcripts", "canonical"]
+    assert bioseq([*common, "--annotation", str(gff), *biotype, *split, "--out", str(tmp_path / "gff")]) == 0
+    gb = genbank_of(fasta, tmp_path / "g.gb")
+    gb_command = ["dataset", "splice-sites", "--genome", str(gb), "--per-base", "--window", "100", "--context", "20"]
+    assert bioseq([*gb_command, *split, "--out", str(tmp_path / "gb")]) == 0
+    for other in ("gff", "gb"):
+        for name in ("train", "valid", "test"):
+            got = open_per_base(tmp_path / other).splits[name]
+            np.testing.assert_array_equal(got.labels, ds.splits[name].labels)
+            np.testing.assert_array_equal(got.codes, ds.splits[name].codes)
+    folds = ["--folds", "3", "--fold", "2", "--seed", "1"]
+    assert bioseq([*common, "--annotation", str(gtf), *folds, "--out", str(tmp_path / "folds")]) == 0
+    assert "(fold 2 of 3, valid: 1/4 of the training loci)" in capsys.readouterr().err  # 4 loci left
+
+
+def test_splice_sites_per_base_errors(bioseq, genome, tmp_path, capsys):
+    fasta, gtf = genome
+    common = ["dataset", "splice-sites", "--genome", str(fasta), "--annotation", str(gtf), "--out", str(tmp_path / "x")]
+    for extra, message in [
+        (["--per-base", "--site", "donor", "--test-chroms", "chr3"], "labels both kinds of site"),
+        (["--per-base", "--test-chroms", "chr9"], "'chr9'"),
+        (["--per-base", "--test-chroms", "chr2,chr3", "--valid-chroms", "chr1"], "no contig is left for training"),
+        (["--per-base"], "--test-chroms chr2R or --folds 5"),
+        (["--per-base", "--test-chroms", "chr3", "--context", "5"], "--context 6"),
+        (["--per-base", "--test-chroms", "chr3", "--biotype", "snRNA"], "no transcript has biotype 'snRNA'"),
+        (["--test-chroms", "chr3"], "--site both"),
+    ]:
+        assert bioseq([*common, *extra]) == 1, extra
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith("bioseq dataset: error: ") and message in err, err
+    assert not (tmp_path / "x").exists()

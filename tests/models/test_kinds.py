@@ -93,6 +93,9 @@ def test_builtin_kinds_declare_how_they_train():
         "lstm": "lightning",
         "transformer": "lightning",
         "kmer_logistic": "fit",
+        "per_base_cnn": "lightning",
+        "per_base_lstm": "lightning",
+        "per_base_transformer": "lightning",
     }
     for name in ("cnn", "lstm", "transformer"):
         kind = model_kind(name)

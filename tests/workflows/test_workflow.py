@@ -164,13 +164,19 @@ def test_gpu_config_requests_a_gpu_for_model_jobs_only(workdir):
 def test_dm6_config_dry_run(workdir, shared_data):
     result = snakemake(workdir, "--configfile", str(WORKFLOW / "config" / "dm6.yaml"), "-n")
     assert result.returncode == 0, result.stdout
-    # splice sites x 3 models; tracks: transformer x (donor, acceptor).
+    # splice sites x 3 models; tracks: transformer x (donor, acceptor); the per-base section: one per-position
+    # model, its genome annotation, and a simulated control VCF scored with it.
     assert job_counts(result.stdout) == {
         "splice_site_dataset": 1,
         "train": 3,
         "evaluate": 3,
         "compare": 1,
         "scan": 2,
+        "per_base_dataset": 1,
+        "train_per_base": 1,
+        "annotate": 1,
+        "simulate_variants": 1,
+        "score_variants": 1,
         "all": 1,
     }
     assert "--test-chroms chr2R" in result.stdout
@@ -225,7 +231,8 @@ def test_bad_configs_fail_with_a_clear_message(workdir):
     cases = [
         (
             {"models": {"lstmm": {}}, "tables": {"t": {"path": str(table)}}},
-            "unknown model 'lstmm'; the models are cnn, kmer_logistic, lstm, transformer. Did you mean 'lstm'",
+            "unknown model 'lstmm'; the models are cnn, kmer_logistic, lstm, per_base_cnn, per_base_lstm, "
+            "per_base_transformer, transformer. Did you mean 'lstm'",
         ),
         (
             {"models": {"cnn": {}}, "tables": {"t": {"path": str(table), "models": ["lstm"]}}},

@@ -11,6 +11,12 @@ files carry them, are 0-based half-open:
     R/comparison/comparison.{tsv,png}           bioseq compare across every run
     R/tracks/<dataset>/<model>/<track>.<ext>    bioseq scan (bigWig or bedGraph)
     R/predictions/<name>/<model>.tsv            bioseq predict
+    R/data/<genome>_per_base/                   per-base dataset (bioseq dataset splice-sites --per-base)
+    R/runs/<genome>_per_base/<model>/           per-position training runs (complete.json: the marker)
+    R/annotation/<genome>/<model>/              bioseq annotate: <class>.<plus|minus>.bw, sites.bed, summary.json
+    R/variants/<genome>/simulated.vcf.gz        control VCF of bioseq simulate variants (a simulate: block)
+    R/variants/<genome>/<vcf>/<model>.vcf.gz    bioseq score-variants (+ .tbi, .summary.json, .tsv); split/, shards/
+                                                hold the per-contig pieces of a sharded VCF (temporary)
     R/logs/<rule>/...  R/benchmarks/<rule>/...  stderr and time/memory of every job
 
 A dataset is a ``tables:`` entry or a genome task, named ``<genome>_promoters``
@@ -76,6 +82,16 @@ for _model in DDP_MODELS:
         raise config_error(f"models: {_model} has devices: {MODELS[_model]['devices']}, but it trains in one process",
                            "Remove devices: from its block")
 SPLITS = ("train", "valid", "test")
+# Genomes with a per_base: block (per_base.smk): a per-base dataset, its per-position models, base-resolution
+# annotation, and with a variants: block, scored VCFs (variants.smk).
+PER_BASE = {genome: spec["per_base"] for genome, spec in config["genomes"].items() if "per_base" in spec}
+# Per-position models (a kind that scores every base; without bioseq here, one that a per_base: block lists)
+# train on per-base datasets only; the window datasets train the rest (WINDOW_MODELS) unless they list their own.
+PER_POSITION_MODELS = [
+    m for m in MODELS
+    if (KINDS[m].per_position if m in KINDS else any(m in block.get("models", []) for block in PER_BASE.values()))
+]
+WINDOW_MODELS = [m for m in MODELS if m not in PER_POSITION_MODELS]
 # Ensembles by name (bioseq ensemble): models whose probabilities are averaged, made on every
 # dataset that trains all of them; evaluated and compared like the models.
 ENSEMBLES = config["ensembles"]
@@ -108,9 +124,9 @@ def _collect_datasets():
                 raise config_error(f"the table {name!r} has the name of genome {genome!r}'s {task} dataset",
                                    "Rename the table")
             datasets[name] = {"kind": task, "genome": genome, **spec[task]}
-    if not datasets:
+    if not datasets and not PER_BASE:
         raise config_error("there is nothing to train on",
-                           "Add a tables: entry, or a genome with a promoters: or splice_sites: block")
+                           "Add a tables: entry, or a genome with a promoters:, splice_sites: or per_base: block")
     return datasets
 
 
@@ -122,9 +138,17 @@ def _check_models(where, names, allowed, allowed_what="in models:"):
                            "Add a block for it under models:, or remove it from the list")
 
 
+def _check_window_models(where, names):
+    per_position = [m for m in names if m in PER_POSITION_MODELS]
+    if per_position:
+        raise config_error(f"{where} lists {', '.join(per_position)}, which scores every base and trains on a "
+                           "per-base dataset only", "List it under the genome's per_base: models instead")
+
+
 def _check_dataset(name, dataset):
-    dataset["models"] = list(dataset.get("models") or MODELS)
+    dataset["models"] = list(dataset.get("models") or WINDOW_MODELS)
     _check_models(f"dataset {name!r}", dataset["models"], list(MODELS))
+    _check_window_models(f"dataset {name!r}", dataset["models"])
     dataset["ensembles"] = [e for e, members in ENSEMBLES.items() if set(members) <= set(dataset["models"])]
     if dataset["kind"] == "table":
         return
@@ -248,10 +272,12 @@ def all_tracks():
 def all_targets():
     """Everything the workflow makes: evaluations, the comparison, tracks and predictions."""
     targets = [f"{RESULTS}/evaluation/{d}/{m}" for d, m in all_runs()]
-    targets += [f"{RESULTS}/comparison/comparison.tsv", f"{RESULTS}/comparison/comparison.png"]
+    if all_runs():
+        targets += [f"{RESULTS}/comparison/comparison.tsv", f"{RESULTS}/comparison/comparison.png"]
     targets += all_tracks()
     targets += [f"{RESULTS}/predictions/{name}/{m}.tsv"
                 for name, entry in config["predict"].items() for m in entry["models"]]
+    targets += per_base_targets() + variant_targets()
     return targets
 
 
@@ -428,3 +454,217 @@ def predict_inputs(wildcards):
     if "reference" in entry:
         inputs["reference"] = entry["reference"]
     return inputs
+
+
+# ---------------------------------------------------------------- per-base models and variants
+# (rules/per_base.smk, rules/variants.smk). A genome's per_base: block makes the per-base dataset
+# <genome>_per_base and trains each of its per-position models on it; its variants: block scores VCFs
+# with each of those models.
+
+SIMULATED = "simulated"  # the name of the control VCF that bioseq simulate variants writes
+
+
+def per_base_dataset(genome):
+    """The per-base dataset directory of a genome (dataset.json, <split>.codes.npy, ...)."""
+    return f"{RESULTS}/data/{genome}_per_base"
+
+
+def per_base_marker(genome, model):
+    """The marker (complete.json) of a per-position training run on a genome's per-base dataset."""
+    return run_marker(f"{genome}_per_base", model)
+
+
+def annotation_dir(genome, model):
+    return f"{RESULTS}/annotation/{genome}/{model}"
+
+
+def simulated_vcf(genome):
+    return f"{RESULTS}/variants/{genome}/{SIMULATED}.vcf.gz"
+
+
+def variant_vcfs(genome):
+    """The VCFs a genome's models score, by name: the config's vcfs: and the simulated control VCF."""
+    block = config["genomes"][genome]["variants"]
+    vcfs = dict(block["vcfs"])
+    if "simulate" in block:
+        vcfs[SIMULATED] = simulated_vcf(genome)
+    return vcfs
+
+
+def scored(genome, vcf, model, ext="vcf.gz"):
+    """The scores of one VCF by one model: vcf.gz (with vcf.gz.tbi and vcf.gz.summary.json) and tsv."""
+    return f"{RESULTS}/variants/{genome}/{vcf}/{model}.{ext}"
+
+
+def _check_per_base(genome, block):
+    spec = config["genomes"][genome]
+    block["models"] = list(block.get("models") or PER_POSITION_MODELS)
+    if not block["models"]:
+        raise config_error(f"genome {genome!r} has a per_base: block but no per-position model",
+                           "Add one under models: (e.g. per_base_cnn) and list it under per_base: models")
+    _check_models(f"the per_base: block of {genome!r}", block["models"], list(MODELS))
+    windows = [m for m in block["models"] if m in KINDS and not KINDS[m].per_position]
+    if windows:
+        raise config_error(f"the per_base: block of {genome!r} lists {', '.join(windows)}, which scores a window, "
+                           "not every base", "List per-position models only (per_base_cnn, per_base_lstm, ...)")
+    tuned = [m for m in block["models"] if m in TUNED_MODELS]
+    if tuned:
+        raise config_error(f"{', '.join(tuned)} has a tune: block, but the workflow does not tune per-position "
+                           "models", "Remove its tune: block")
+    if "annotation" not in spec:
+        raise config_error(f"genome {genome!r} has a per_base: block but no annotation",
+                           "Give annotation: (GTF, GFF3 or GenBank) for the genome")
+    if f"{genome}_per_base" in DATASETS:
+        raise config_error(f"the table {genome}_per_base has the name of genome {genome!r}'s per-base dataset",
+                           "Rename the table")
+    for model in block["models"]:
+        context = MODELS[model]["options"].get("context")
+        if context is not None and "context" in block and context > block["context"]:
+            raise config_error(f"{model} reads a context of {context} bases, but the per-base dataset of "
+                               f"{genome!r} stores {block['context']}",
+                               f"Set per_base: context to {context} or more, or the model's context to less")
+
+
+def _check_variants(genome, block):
+    if genome not in PER_BASE:
+        raise config_error(f"genome {genome!r} has a variants: block but no per_base: block",
+                           "Add a per_base: block: its models score the variants")
+    if SIMULATED in block["vcfs"] and "simulate" in block:
+        raise config_error(f"genome {genome!r} lists a VCF named {SIMULATED!r}, the name of its simulated one",
+                           "Rename it")
+    if not block["vcfs"] and "simulate" not in block:
+        raise config_error(f"genome {genome!r} has a variants: block with nothing to score",
+                           "List VCFs under vcfs:, or add a simulate: block")
+
+
+for _genome, _block in PER_BASE.items():
+    _check_per_base(_genome, _block)
+for _genome, _spec in config["genomes"].items():
+    if "variants" in _spec:
+        _check_variants(_genome, _spec["variants"])
+VARIANT_GENOMES = [g for g, spec in config["genomes"].items() if "variants" in spec]
+SHARDED_GENOMES = [g for g in VARIANT_GENOMES if config["genomes"][g]["variants"]["shard_by_contig"]]
+
+
+def _fasta_contigs(path):
+    """The contigs of an indexed FASTA, from its .fai (a cheap read; never writes an index)."""
+    try:
+        with open(f"{path}.fai") as handle:
+            return [line.split("\t", 1)[0] for line in handle if line.strip()]
+    except OSError:
+        raise config_error(f"shard_by_contig needs the contigs of {path}, which has no index ({path}.fai)",
+                           f"Run samtools faidx {path}, or list them under variants: simulate: contigs") from None
+
+
+def _vcf_contigs(path):
+    """The contigs a VCF/BCF holds records of, in its header's order: those of its index when it has one
+    (.tbi/.csi), else every contig its header declares. Only the header and the index are read."""
+    try:
+        import pysam
+    except ImportError:
+        raise config_error("shard_by_contig reads each VCF's contigs with pysam, which is not installed here",
+                           "pip install pysam where snakemake runs, or set shard_by_contig: false") from None
+    if not os.path.isfile(path):
+        raise config_error(f"the VCF {path} does not exist (shard_by_contig reads its contigs when the workflow "
+                           "starts)", "Check the path under variants: vcfs:, or set shard_by_contig: false")
+    try:
+        with pysam.VariantFile(path) as vcf:
+            contigs = list(vcf.header.contigs)
+            indexed = set(vcf.index.keys()) if vcf.index is not None else None
+    except (OSError, ValueError) as exc:
+        raise config_error(f"cannot read the header of the VCF {path} ({exc})",
+                           "Check that it is a VCF or BCF file") from None
+    if indexed is not None:
+        contigs = [c for c in contigs if c in indexed] + sorted(indexed - set(contigs))
+    if not contigs:
+        raise config_error(f"the VCF {path} declares no contigs (no ##contig lines) and has no index",
+                           f"Index it (tabix -p vcf {path}), or set shard_by_contig: false")
+    unusable = [c for c in contigs if os.path.basename(c) != c or c in (".", "..")]
+    if unusable:
+        raise config_error(f"the VCF {path} has contigs that cannot name a file: {', '.join(unusable)}",
+                           "Set shard_by_contig: false")
+    return contigs
+
+
+def _shards(genome, vcf, path):
+    block = config["genomes"][genome]["variants"]
+    if vcf == SIMULATED:
+        return list(block["simulate"].get("contigs") or _fasta_contigs(config["genomes"][genome]["fasta"]))
+    return _vcf_contigs(path)
+
+
+# (genome, VCF name) -> the contigs of its shards, in the order the merged VCF keeps them.
+SHARDS = {(g, v): _shards(g, v, path) for g in SHARDED_GENOMES for v, path in variant_vcfs(g).items()}
+VCF_NAMES = sorted({v for g in VARIANT_GENOMES for v in variant_vcfs(g)})
+
+
+def per_base_targets():
+    """Every per-position run's marker and, with annotate: true, its base-resolution annotation."""
+    targets = [per_base_marker(g, m) for g, block in PER_BASE.items() for m in block["models"]]
+    targets += [annotation_dir(g, m) for g, block in PER_BASE.items() if block["annotate"] for m in block["models"]]
+    return targets
+
+
+def variant_targets():
+    """The scores of every VCF by every per-position model of its genome: vcf.gz, its index, the TSV and
+    the summary of the counts."""
+    return [scored(g, v, m, ext)
+            for g in VARIANT_GENOMES for v in variant_vcfs(g) for m in PER_BASE[g]["models"]
+            for ext in ("vcf.gz", "vcf.gz.tbi", "tsv", "vcf.gz.summary.json")]
+
+
+def per_base_dataset_flags(wildcards):
+    block = PER_BASE[wildcards.genome]
+    return " ".join([flags(context=block.get("context"), window=block.get("window")), chrom_flags(wildcards.genome)])
+
+
+def per_base_train_flags(wildcards):
+    """The bioseq train flags of a per-position run: its model block's settings; epochs and batch size of the
+    per_base: block win, and the model reads the dataset's context unless its options: set one."""
+    block = PER_BASE[wildcards.genome]
+    options = {**MODELS[wildcards.model]}
+    options.update({k: v for k, v in block.items() if k in ("epochs", "batch_size")})
+    if "context" in block and "context" not in options["options"]:
+        options["options"] = {**options["options"], "context": block["context"]}
+    devices = options["devices"]
+    return " ".join(f for f in (
+        flags(model=wildcards.model, seed=SEED, accelerator="gpu" if uses_gpu(wildcards.model) else "cpu"),
+        flags(devices=devices, strategy="ddp") if devices > 1 else "",
+        settings_flags(options),
+    ) if f)
+
+
+def annotate_flags(wildcards):
+    return flags(threshold=PER_BASE[wildcards.genome].get("threshold"))
+
+
+def simulate_flags(wildcards):
+    simulate = config["genomes"][wildcards.genome]["variants"]["simulate"]
+    return flags(contigs=simulate.get("contigs"), per_category=simulate.get("per_category"), seed=SEED)
+
+
+def score_inputs(wildcards):
+    """The run, reference, VCF (or its shard) and, with annotation: true, the annotation of a scoring job."""
+    spec = config["genomes"][wildcards.genome]
+    inputs = {"run": per_base_marker(wildcards.genome, wildcards.model), "reference": spec["fasta"]}
+    if spec["variants"]["annotation"] and "annotation" in spec:
+        inputs["annotation"] = spec["annotation"]
+    if "contig" in wildcards.keys():
+        inputs["shards"] = vcf_shards(wildcards.genome, wildcards.vcf)  # the folder; the job reads <contig>.vcf.gz
+    else:
+        inputs["vcf"] = variant_vcfs(wildcards.genome)[wildcards.vcf]
+    return inputs
+
+
+def score_flags(wildcards, input):
+    distance = config["genomes"][wildcards.genome]["variants"].get("distance")
+    return flags(annotation=input.get("annotation"), distance=distance)
+
+
+def vcf_shards(genome, vcf):
+    """The folder of a sharded VCF's pieces, <contig>.vcf.gz each (rule split_vcf)."""
+    return f"{RESULTS}/variants/{genome}/{vcf}/split"
+
+
+def scored_shard(genome, vcf, model, contig, ext="vcf.gz"):
+    return f"{RESULTS}/variants/{genome}/{vcf}/shards/{model}/{contig}.{ext}"

@@ -1,0 +1,495 @@
+"""Score variants with a model bundle: SpliceAI-style delta scores, or window probabilities.
+
+Data contract
+-------------
+:func:`score_variants` takes a loaded bundle (anything with the attributes
+below), :class:`~bioseq.io.variants.Variant` records (0-based, half-open, as
+:func:`~bioseq.io.variants.read_variants` yields them against the same
+:class:`~bioseq.io.reference.Reference`) and yields one :class:`VariantScore`
+per variant, in input order.
+
+Per-position bundles (``bundle.per_position`` true; ``bundle.flank`` context
+bases per side; ``bundle.classes`` holding ``"acceptor"`` and ``"donor"``;
+``bundle.predict_proba(codes (N, L) uint8, *, batch_size, device)`` ->
+``(N, L - 2 * flank, C)`` float32) give SpliceAI's four delta scores within
+``distance`` bases (:func:`~bioseq.variants.delta.delta_scores`), one
+:class:`SpliceEntry` per gene that overlaps the variant, scored on that gene's
+strand (a gene with strand ``.`` on both). Without genes, every variant gets
+two entries, ``+`` and ``-``, with symbol ``"."``. With genes, a variant
+outside all of them gets none (``reason="outside genes"``).
+
+Window classifiers (``per_position`` false; ``bundle.length`` the input width
+``L``, or ``width=`` for a model that reads any width;
+``predict_proba(codes (N, L))`` -> ``(N,)`` or ``(N, C)``) give the class
+probabilities of the reference and alternative windows and their difference.
+The reference window is ``[c - L // 2, c - L // 2 + L)`` with
+``c = start + len(REF) // 2``; the alternative window starts at the same base,
+holds the same bases up to the allele, then ALT and the genome after REF, cut
+(or extended with the genome) to ``L`` bases at its right end. A REF longer
+than ``L`` is not scored (``reason="allele longer than the window"``). Windows
+are read on the genome's + strand; genes are not used.
+
+Speed
+-----
+Variants are read in blocks of ``block`` (bounded memory); inside a block,
+per-position scoring groups the (variant, strand) pairs by contig and strand,
+sorts them and cuts them into chunks whose REF alleles span at most ``chunk``
+bases and whose input windows overlap (so sharing never costs more bases than
+it saves). The reference is predicted once per chunk, on
+``[min start - distance - flank, max end + distance + flank)``, and each
+variant's reference scores are sliced from it; alternative inputs are batched
+across variants, grouped by input length (SNVs together). For a block of
+``n`` variants the model sees one input per chunk plus one per variant and
+strand, in one ``predict_proba`` call per distinct input length. This is exact
+for models whose output at a base depends only on the ``flank`` bases around
+it (valid convolutions); for others pass ``chunk=0`` (one reference input per variant).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import itertools
+import json
+import logging
+import os
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from bioseq.alphabet import COMPLEMENT
+from bioseq.checks import is_integer, positive_integer
+from bioseq.codes import encode_one
+from bioseq.errors import InputError, option
+from bioseq.io.annotation import Annotation
+from bioseq.io.reference import Reference
+from bioseq.io.variants import Variant
+from bioseq.variants.delta import DeltaScores, delta_scores
+from bioseq.variants.genes import GeneIndex
+
+__all__ = ["SpliceEntry", "VariantScore", "score_variants", "score_vcf", "OUTSIDE_GENES", "TOO_LONG"]
+
+log = logging.getLogger(__name__)
+
+OUTSIDE_GENES = "outside genes"
+TOO_LONG = "allele longer than the window"
+
+
+@dataclasses.dataclass(frozen=True)
+class SpliceEntry:
+    """The delta scores of one variant for one gene (or strand): SpliceAI's per-gene entry."""
+
+    symbol: str
+    strand: str
+    scores: DeltaScores
+
+    def info(self, allele: str) -> str:
+        """``ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|DP_AL|DP_DG|DP_DL``."""
+        return self.scores.info(allele, self.symbol)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class VariantScore:
+    """What a model says about one variant.
+
+    Attributes
+    ----------
+    variant : Variant
+    entries : tuple of SpliceEntry
+        Per-position models: one per gene (strand); empty otherwise.
+    ref, alt : numpy.ndarray of shape ``(K,)``, float32, or None
+        Window classifiers: probabilities of the reference and alternative
+        windows (``K = 1``, the positive class, for a binary model; else one per class).
+    reason : str or None
+        Why the variant has no score (:data:`OUTSIDE_GENES`, :data:`TOO_LONG`), None when scored.
+    """
+
+    variant: Variant
+    entries: tuple[SpliceEntry, ...] = ()
+    ref: np.ndarray | None = None
+    alt: np.ndarray | None = None
+    reason: str | None = None
+
+    @property
+    def scored(self) -> bool:
+        """Whether the variant got scores (``reason`` is None)."""
+        return self.reason is None
+
+    @property
+    def diff(self) -> np.ndarray | None:
+        """``alt - ref`` for a window classifier, else None."""
+        return None if self.ref is None else self.alt - self.ref
+
+    @property
+    def maximum(self) -> float | None:
+        """The largest delta score over the entries (per-position), or the largest ``|alt - ref|``; None unscored."""
+        if self.entries:
+            return max(entry.scores.maximum for entry in self.entries)
+        if self.ref is not None:
+            return float(np.abs(self.diff).max())
+        return None
+
+
+def score_variants(
+    bundle,
+    variants: Iterable[Variant],
+    reference: Reference,
+    *,
+    genes: GeneIndex | Annotation | None = None,
+    distance: int = 50,
+    batch_size: int = 256,
+    device=None,
+    chunk: int = 5000,
+    block: int = 4096,
+    width: int | None = None,
+    rc_average: bool = False,
+) -> Iterator[VariantScore]:
+    """Score each variant with ``bundle`` (see the module docstring), yielding results in input order.
+
+    Parameters
+    ----------
+    bundle : Bundle
+        A loaded bundle (:func:`bioseq.bundle.resolve.as_bundle`) or an object with the same attributes.
+    variants : iterable of Variant
+        0-based half-open, ``contig`` naming a contig of ``reference``.
+    reference : Reference
+        The genome the variants were read against.
+    genes : GeneIndex or Annotation, optional
+        Per-position models: score each overlapping gene on its strand; without, both strands.
+    distance : int, default 50
+        Bases scored on each side of the allele (per-position models), >= 0.
+    batch_size : int, default 256
+        Inputs per forward pass; scores do not depend on it.
+    device : str or torch.device, optional
+        Passed to ``bundle.predict_proba``.
+    chunk : int, default 5000
+        Largest span (bases) of variants that share one reference prediction; 0 shares none.
+    block : int, default 4096
+        Variants read and scored together (bounds memory).
+    width : int, optional
+        Window width for a window classifier that reads any width (``bundle.length`` None).
+    rc_average : bool, default False
+        Window classifiers: average each window's prediction with its reverse complement's.
+
+    Yields
+    ------
+    VariantScore
+
+    Raises
+    ------
+    InputError
+        On bad arguments, a per-position bundle without ``acceptor`` and ``donor``
+        classes (or with ``rc_average``), or a contig the reference lacks.
+    """
+    if not isinstance(reference, Reference):
+        raise InputError(f"reference must be a Reference, got {type(reference).__name__}")
+    for name, value, low in (("distance", distance, 0), ("chunk", chunk, 0), ("block", block, 1)):
+        if not is_integer(value) or value < low:
+            raise InputError(f"{name} must be an integer >= {low}, got {value!r}")
+    batch_size = positive_integer(batch_size, "batch_size")
+    if isinstance(genes, Annotation):
+        genes = GeneIndex.from_annotation(genes, reference)
+    elif genes is not None and not isinstance(genes, GeneIndex):
+        raise InputError(f"genes must be a GeneIndex or an Annotation, got {type(genes).__name__}")
+    if rc_average and getattr(bundle, "per_position", False):
+        raise InputError(
+            f"{option('rc_average', 'True')} does not apply to a per-position model: each strand is scored on its own",
+            fix=f"Leave out {option('rc_average', 'True')}",
+        )
+    predict = _Predictor(bundle, batch_size, device, bool(rc_average))
+    if getattr(bundle, "per_position", False):
+        scorer = _SpliceScorer(predict, reference, genes, int(distance), int(chunk), _splice_columns(bundle))
+    else:
+        scorer = _WindowScorer(predict, reference, _window_width(bundle, width))
+    return _stream(scorer, variants, int(block))
+
+
+def _stream(scorer, variants: Iterable[Variant], block: int) -> Iterator[VariantScore]:
+    iterator = iter(variants)
+    while batch := list(itertools.islice(iterator, block)):
+        for v in batch:
+            if not isinstance(v, Variant):
+                raise InputError(f"variants must be Variant records, got {type(v).__name__}")
+        yield from scorer.score(batch)
+
+
+def _splice_columns(bundle) -> tuple[int, int]:
+    classes = tuple(bundle.classes)
+    if "acceptor" not in classes or "donor" not in classes:
+        raise InputError(
+            f"this per-position model's classes are {classes}, but splice delta scores need 'acceptor' and 'donor'",
+            path=getattr(bundle, "path", None),
+            fix="Use a splice-site model trained on per-base acceptor/donor labels",
+        )
+    return classes.index("acceptor"), classes.index("donor")
+
+
+def _window_width(bundle, width: int | None) -> int:
+    if bundle.length is not None:
+        return int(bundle.length)
+    if width is None:
+        raise InputError(
+            "the model reads windows of any width, so the window around a variant is not known",
+            path=getattr(bundle, "path", None),
+            fix=option("width", "N", clause="Pass {} (the window width in bp)", dest="length"),
+        )
+    return positive_integer(width, "width")
+
+
+class _Predictor:
+    """``bundle.predict_proba`` over inputs of several lengths: one call per distinct length."""
+
+    def __init__(self, bundle, batch_size: int, device, rc_average: bool) -> None:
+        self.bundle = bundle
+        self.options = {"batch_size": batch_size, "device": device, **({"rc_average": True} if rc_average else {})}
+
+    def __call__(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
+        out: list = [None] * len(inputs)
+        by_length: dict[int, list[int]] = {}
+        for i, codes in enumerate(inputs):
+            by_length.setdefault(len(codes), []).append(i)
+        for rows in by_length.values():
+            proba = self.bundle.predict_proba(np.stack([inputs[i] for i in rows]), **self.options)
+            for i, p in zip(rows, proba):
+                out[i] = p
+        return out
+
+
+class _SpliceScorer:
+    def __init__(self, predict, reference, genes, distance, chunk, columns) -> None:
+        self.predict, self.reference, self.genes = predict, reference, genes
+        self.distance, self.chunk, (self.acceptor, self.donor) = distance, chunk, columns
+        self.side = distance + int(predict.bundle.flank)
+        self._alt_codes: dict[str, np.ndarray] = {}
+
+    def targets(self, v: Variant) -> tuple[tuple[str, str], ...]:
+        """``(strand, symbol)`` of each entry the variant gets."""
+        if self.genes is None:
+            return (("+", "."), ("-", "."))
+        hits = self.genes.overlapping(v.contig, v.start, v.end)
+        return tuple((s, g.symbol) for g in hits for s in (("+", "-") if g.strand == "." else (g.strand,)))
+
+    def score(self, block: list[Variant]) -> list[VariantScore]:
+        targets = [self.targets(v) for v in block]
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, (v, entries) in enumerate(zip(block, targets)):
+            for strand in sorted({s for s, _ in entries}):
+                groups.setdefault((v.contig, strand), []).append(i)
+        chunks, ref_in, alt_keys, alt_in = [], [], [], []
+        for (contig, strand), rows in groups.items():
+            rows.sort(key=lambda i: block[i].start)
+            for members in self._chunks(block, rows):
+                lo, hi = block[members[0]].start, max(block[i].end for i in members)
+                codes = self.reference.fetch_codes(contig, lo - self.side, hi + self.side)  # + orientation
+                chunks.append((strand, lo, members))
+                ref_in.append(_oriented(codes, strand))
+                for i in members:
+                    alt_keys.append((i, strand))
+                    alt_in.append(_oriented(self._alt_window(codes, lo, block[i]), strand))
+        ref_out, alt_out = self.predict(ref_in), self.predict(alt_in)
+        refs = {}
+        for (strand, lo, members), proba in zip(chunks, ref_out):
+            proba = proba[::-1] if strand == "-" else proba  # (hi - lo + 2d, C), + orientation
+            for i in members:
+                refs[i, strand] = proba[block[i].start - lo : block[i].end - lo + 2 * self.distance]
+        deltas = {}
+        for (i, strand), proba in zip(alt_keys, alt_out):
+            v = block[i]
+            alt = proba[::-1] if strand == "-" else proba
+            deltas[i, strand] = delta_scores(
+                refs[i, strand], alt, distance=self.distance, ref_length=len(v.ref), alt_length=len(v.alt),
+                acceptor=self.acceptor, donor=self.donor,
+            )  # fmt: skip
+        return [
+            VariantScore(v, tuple(SpliceEntry(sym, s, deltas[i, s]) for s, sym in entries))
+            if entries
+            else VariantScore(v, reason=OUTSIDE_GENES)
+            for i, (v, entries) in enumerate(zip(block, targets))
+        ]
+
+    def _chunks(self, block: list[Variant], rows: list[int]) -> Iterator[list[int]]:
+        """Runs of ``rows`` (sorted by start) whose alleles span at most ``chunk`` bases and whose windows overlap.
+
+        A variant joins the run when its input window overlaps the run's (``start - hi < 2 * side``), so a
+        shared input is never longer than the separate inputs it replaces.
+        """
+        members, lo, hi = [rows[0]], block[rows[0]].start, block[rows[0]].end
+        for i in rows[1:]:
+            v = block[i]
+            if v.start - hi < 2 * self.side and max(hi, v.end) - lo <= self.chunk:
+                members.append(i)
+                hi = max(hi, v.end)
+            else:
+                yield members
+                members, lo, hi = [i], v.start, v.end
+        yield members
+
+    def _alt_window(self, codes: np.ndarray, lo: int, v: Variant) -> np.ndarray:
+        """``genome[start - side : start] + ALT + genome[end : end + side]`` from the chunk's + codes."""
+        alt = self._alt_codes.get(v.alt)
+        if alt is None:
+            alt = encode_one(v.alt, name=str(v))
+            if len(v.alt) == 1:  # cache single bases only: indel alleles are many and rarely repeat
+                self._alt_codes[v.alt] = alt
+        left = v.start - lo  # index of start - side in the chunk's codes
+        right = v.end - lo + self.side
+        return np.concatenate([codes[left : left + self.side], alt, codes[right : right + self.side]])
+
+
+def _oriented(codes: np.ndarray, strand: str) -> np.ndarray:
+    return COMPLEMENT[codes[::-1]] if strand == "-" else codes
+
+
+class _WindowScorer:
+    def __init__(self, predict, reference, width: int) -> None:
+        self.predict, self.reference, self.width = predict, reference, width
+
+    def score(self, block: list[Variant]) -> list[VariantScore]:
+        width, half = self.width, self.width // 2
+        rows = [i for i, v in enumerate(block) if len(v.ref) <= width]
+        ref_in, alt_in = [], []
+        for i in rows:
+            v = block[i]
+            offset = half - len(v.ref) // 2  # of the allele in the window, >= 0
+            codes = self.reference.fetch_codes(v.contig, v.start - offset, v.start - offset + width + len(v.ref))
+            alt = encode_one(v.alt, name=str(v))
+            ref_in.append(codes[:width])
+            alt_in.append(np.concatenate([codes[:offset], alt, codes[offset + len(v.ref) :]])[:width])
+        ref_out, alt_out = self.predict(ref_in), self.predict(alt_in)
+        results = [VariantScore(v, reason=TOO_LONG) for v in block]
+        for i, r, a in zip(rows, ref_out, alt_out):
+            ref, alt = (np.atleast_1d(np.asarray(p, dtype=np.float32)) for p in (r, a))
+            results[i] = VariantScore(block[i], ref=ref, alt=alt)
+        return results
+
+
+def score_vcf(
+    model,
+    vcf: str | os.PathLike,
+    reference: str | os.PathLike | Reference,
+    out: str | os.PathLike,
+    *,
+    annotation: str | os.PathLike | Annotation | None = None,
+    tsv: str | os.PathLike | None = None,
+    distance: int = 50,
+    batch_size: int = 256,
+    device=None,
+    chunk: int = 5000,
+    width: int | None = None,
+    rc_average: bool = False,
+    ref_mismatch: str = "skip",
+    unknown_contig: str = "skip",
+) -> dict:
+    """Score a VCF/BCF file and write the scored VCF (``.vcf`` or bgzipped, tabix-indexed ``.vcf.gz``).
+
+    Every input record is written, in input order; the scores go into INFO
+    (:mod:`bioseq.variants.vcf_output`). ``tsv`` adds one row per variant and
+    gene (or per variant, for a window classifier). A summary (the reader's
+    counts, scored and unscored variants) is returned and written as JSON to
+    ``out + ".summary.json"``. Every file is written atomically.
+
+    Parameters
+    ----------
+    model : Bundle, str or os.PathLike
+        A bundle (or an object with its attributes, see :func:`score_variants`), a bundle
+        directory or a training run directory.
+    vcf : str or os.PathLike
+        The input VCF (plain, gzip, bgzip) or BCF: a file on disk, read twice.
+    reference : str, os.PathLike or Reference
+    out : str or os.PathLike
+    annotation, tsv, distance, batch_size, device, chunk, width, rc_average
+        As :func:`score_variants`; ``annotation`` may be a GTF/GFF3/GenBank path.
+    ref_mismatch, unknown_contig
+        As :func:`bioseq.io.variants.read_variants`.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``counts`` (the reader's), ``scored``, ``unscored`` (by reason), ``entries``, ``outputs``.
+
+    Raises
+    ------
+    InputError
+        As :func:`~bioseq.io.variants.read_variants`, :func:`score_variants` and the writers.
+    """
+    from bioseq.io.atomic import atomic_output
+    from bioseq.io.gff import read_annotation
+    from bioseq.variants import vcf_output
+
+    bundle = model
+    if isinstance(model, (str, os.PathLike)):
+        from bioseq.bundle.resolve import as_bundle  # torch: only for a model given as a path
+
+        bundle = as_bundle(model, device=device)
+    out = os.fspath(out)
+    with _genome(reference) as genome:
+        genes = None
+        if annotation is not None and bundle.per_position:
+            annotation = annotation if isinstance(annotation, Annotation) else read_annotation(annotation)
+            genes = GeneIndex.from_annotation(annotation, genome)
+        elif annotation is not None:
+            log.warning("a window classifier does not use the annotation; every variant is scored")
+        header = vcf_output.header_lines(bundle, distance=distance, reference=genome.path, annotation=annotation)
+        labels = vcf_output.labels_of(bundle)
+        tally = {"scored": 0, "entries": 0, "unscored": {}}
+        reader = _reader(vcf, genome, ref_mismatch, unknown_contig)
+        with reader, vcf_output.vcf_writer(vcf, out, header_lines=header, labels=labels) as writer:
+            tsv_writer = vcf_output.tsv_writer(tsv, labels=labels) if tsv else contextlib.nullcontext()
+            with tsv_writer as rows:
+                results = score_variants(
+                    bundle, reader, genome, genes=genes, distance=distance, batch_size=batch_size,
+                    device=device, chunk=chunk, width=width, rc_average=rc_average,
+                )  # fmt: skip
+                for result in results:
+                    _count(tally, result)
+                    writer.add(result)
+                    if rows is not None:
+                        rows.add(result)
+        summary = {
+            "counts": {k: v for k, v in dataclasses.asdict(reader.counts).items() if not k.startswith("_")},
+            **tally,
+            "genes_dropped": genes.dropped if genes is not None else 0,
+            "outputs": [os.fspath(p) for p in (out, tsv) if p],
+            "model": os.fspath(getattr(bundle, "path", "")),
+            "distance": distance,
+        }
+        log.info("%s; scored %s variants (%s)", reader.counts.summary(), f"{tally['scored']:,}", _unscored(tally))
+        with atomic_output(summary_path(out), "w") as handle:
+            json.dump(summary, handle, indent=2)
+            handle.write("\n")
+    return summary
+
+
+def summary_path(out: str | os.PathLike) -> str:
+    """Where :func:`score_vcf` writes its JSON summary: ``out + ".summary.json"``."""
+    return os.fspath(out) + ".summary.json"
+
+
+def _count(tally: dict, result: VariantScore) -> None:
+    if result.scored:
+        tally["scored"] += 1
+        tally["entries"] += len(result.entries) or 1
+    else:
+        tally["unscored"][result.reason] = tally["unscored"].get(result.reason, 0) + 1
+
+
+def _unscored(tally: dict) -> str:
+    return ", ".join(f"{n:,} {reason}" for reason, n in tally["unscored"].items()) or "none unscored"
+
+
+def _reader(vcf, genome, ref_mismatch, unknown_contig):
+    from bioseq.io.variants import read_variants
+
+    return read_variants(vcf, reference=genome, ref_mismatch=ref_mismatch, unknown_contig=unknown_contig)
+
+
+@contextlib.contextmanager
+def _genome(reference) -> Iterator[Reference]:
+    """``reference`` itself (left open), or the :class:`Reference` opened from a path (closed after)."""
+    if isinstance(reference, Reference):
+        yield reference
+        return
+    if not isinstance(reference, (str, os.PathLike)):
+        raise InputError(f"reference must be a Reference or a genome path, got {type(reference).__name__}")
+    with Reference(reference) as genome:
+        yield genome

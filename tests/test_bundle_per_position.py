@@ -1,0 +1,135 @@
+"""Per-position bundles: save, verify, load, ensemble and predict ``(N, L - 2 * flank, C)``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from bioseq.bundle import as_bundle, combine_bundles, load_bundle, save_bundle, save_ensemble
+from bioseq.errors import InputError
+from bioseq.models.registry import model_kind
+
+CLASSES = ["neither", "acceptor", "donor"]
+OPTIONS = {"context": 20, "channels": 8}
+
+
+def _model(seed: int):
+    torch.manual_seed(seed)
+    return model_kind("per_base_cnn").build(OPTIONS, n_outputs=3).eval()
+
+
+def _save(path, seed: int = 0):
+    return save_bundle(
+        path,
+        model=_model(seed),
+        model_name="per_base_cnn",
+        model_options=OPTIONS,
+        task="per_position",
+        classes=CLASSES,
+        length=None,
+    )
+
+
+@pytest.fixture
+def codes():
+    return np.random.default_rng(0).integers(0, 4, size=(5, 64), dtype=np.uint8)
+
+
+def test_round_trip_predicts_the_model(tmp_path, codes):
+    model = _model(0)
+    bundle = load_bundle(_save(tmp_path / "b"))
+    assert bundle.per_position and bundle.flank == 10 and bundle.length is None
+    assert json.loads((tmp_path / "b" / "config.json").read_text())["input"]["flank"] == 10
+    proba = bundle.predict_proba(codes, batch_size=2)
+    assert proba.shape == (5, 44, 3) and proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(-1), 1.0, atol=1e-5)
+    with torch.no_grad():
+        expected = torch.softmax(model(torch.from_numpy(codes)), -1).numpy()
+    np.testing.assert_allclose(proba, expected, atol=1e-5)
+
+
+def test_window_bundles_have_no_flank(tmp_path):
+    model = model_kind("cnn").build({}, n_outputs=1)
+    path = save_bundle(
+        tmp_path / "w", model=model, model_name="cnn", model_options={}, task="binary", classes=["a", "b"], length=50
+    )
+    bundle = load_bundle(path)
+    assert not bundle.per_position and bundle.flank == 0
+    assert "flank" not in json.loads((path / "config.json").read_text())["input"]
+    with pytest.raises(InputError, match="one value per sequence.*annotate|score-variants|per-position model"):
+        as_bundle(bundle, per_position=True)
+
+
+def test_the_task_must_match_the_kind(tmp_path):
+    with pytest.raises(InputError, match="predicts a class per position, but the task is 'multiclass'"):
+        save_bundle(
+            tmp_path / "x",
+            model=_model(0),
+            model_name="per_base_cnn",
+            model_options=OPTIONS,
+            task="multiclass",
+            classes=CLASSES,
+            length=None,
+        )
+    model = model_kind("cnn").build({}, n_outputs=3)
+    with pytest.raises(InputError, match="one value per sequence, but the task is 'per_position'"):
+        save_bundle(
+            tmp_path / "y",
+            model=model,
+            model_name="cnn",
+            model_options={},
+            task="per_position",
+            classes=CLASSES,
+            length=9,
+        )
+
+
+def test_an_edited_flank_is_refused(tmp_path):
+    path = _save(tmp_path / "b")
+    config = json.loads((path / "config.json").read_text())
+    config["input"]["flank"] = 3
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(InputError, match="input.flank 3 disagree"):
+        load_bundle(path)
+    config["input"]["flank"] = -1
+    (path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(InputError, match="flank must be an integer"):
+        load_bundle(path)
+
+
+def test_narrow_codes_and_rc_average_are_refused(tmp_path, codes):
+    bundle = load_bundle(_save(tmp_path / "b"))
+    with pytest.raises(InputError, match="20 positions wide.*10 bases of context on each side"):
+        bundle.predict_proba(codes[:, :20])
+    with pytest.raises(InputError, match="rc_average does not apply"):
+        bundle.predict_proba(codes, rc_average=True)
+    with pytest.raises(InputError, match="predicts a class for every position"):
+        as_bundle(bundle, per_position=False)
+
+
+def test_an_ensemble_averages_its_members(tmp_path, codes):
+    paths = [_save(tmp_path / str(i), seed=i) for i in range(2)]
+    ensemble = load_bundle(save_ensemble(tmp_path / "e", paths))
+    assert ensemble.per_position and ensemble.flank == 10
+    members = [load_bundle(p).predict_proba(codes) for p in paths]
+    np.testing.assert_allclose(ensemble.predict_proba(codes), (members[0] + members[1]) / 2, atol=1e-6)
+
+
+def test_members_of_other_flanks_do_not_ensemble(tmp_path):
+    first = _save(tmp_path / "a")
+    torch.manual_seed(0)
+    wide = model_kind("per_base_cnn").build({**OPTIONS, "context": 40}, n_outputs=3)
+    other = save_bundle(
+        tmp_path / "b",
+        model=wide,
+        model_name="per_base_cnn",
+        model_options={**OPTIONS, "context": 40},
+        task="per_position",
+        classes=CLASSES,
+        length=None,
+    )
+    with pytest.raises(InputError, match="flank 20"):
+        combine_bundles([first, other])
