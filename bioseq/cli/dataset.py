@@ -111,7 +111,7 @@ def _per_base_flags(parser: argparse.ArgumentParser) -> None:
         "do not apply. --test-chroms and --valid-chroms also take comma-separated names.",
     )
     group.add_argument("--per-base", action="store_true", help="write a per-base dataset (no --site needed)")
-    group.add_argument("--window", type=int, default=1000, help="labelled bases per example (default 1000)")
+    group.add_argument("--window", type=int, default=400, help="labelled bases per example (default 400)")
     group.add_argument(
         "--context", type=int, default=400, help="extra input bases per example, half on each side (default 400)"
     )
@@ -120,6 +120,12 @@ def _per_base_flags(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--genomic", type=float, default=0.5, help="random genomic training windows per site window (default 0.5)"
+    )
+    group.add_argument(
+        "--site-windows",
+        type=int,
+        default=4,
+        help="training windows around each site, each at its own random offset (default 4)",
     )
     group.add_argument(
         "--test-span",
@@ -264,6 +270,7 @@ def _run_per_base(args: argparse.Namespace) -> int:
         context=args.context,
         intronic=args.intronic,
         genomic=args.genomic,
+        site_windows=args.site_windows,
         test_chroms=_names(args.test_chroms),
         valid_chroms=_names(args.valid_chroms),
         folds=args.folds,

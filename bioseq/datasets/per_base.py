@@ -173,12 +173,14 @@ class PerBaseOptions:
 
     Parameters
     ----------
-    window : int, default 1000
+    window : int, default 400
         Labelled bases per example.
     context : int, default 400
         Extra input bases per example, even: ``context // 2`` on each side.
     intronic, genomic : float, default 0.5
         Random intronic and random genomic training windows per site window.
+    site_windows : int, default 4
+        Training windows around each site, each at its own random offset.
     test_chroms, valid_chroms : tuple of str, optional
         Held-out contigs (aliases resolve against the genome).
     folds : int, optional
@@ -195,10 +197,11 @@ class PerBaseOptions:
         On a value out of range.
     """
 
-    window: int = 1000
+    window: int = 400
     context: int = 400
     intronic: float = 0.5
     genomic: float = 0.5
+    site_windows: int = 4
     test_chroms: tuple[str, ...] | None = None
     valid_chroms: tuple[str, ...] | None = None
     folds: int | None = None
@@ -221,6 +224,7 @@ class PerBaseOptions:
         if self.test_span not in TEST_SPANS:
             raise InputError(f"test_span must be one of {', '.join(TEST_SPANS)}, got {self.test_span!r}")
         integer(self.seed, "seed", 0)
+        integer(self.site_windows, "site_windows", 1)
         for name in ("test_chroms", "valid_chroms"):
             value = getattr(self, name)
             if value is not None:
@@ -309,6 +313,7 @@ def build_per_base(
         context=options.context,
         intronic=options.intronic,
         genomic=options.genomic,
+        site_windows=options.site_windows,
         seed=options.seed,
     )
     plans = {"train": train}

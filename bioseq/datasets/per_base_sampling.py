@@ -353,6 +353,7 @@ def training_windows(
     context: int,
     intronic: float = 0.5,
     genomic: float = 0.5,
+    site_windows: int = 1,
     seed: int = 0,
 ) -> tuple[WindowPlan, dict]:
     """Site, intronic and genomic windows of the training contigs (see the module docstring).
@@ -372,6 +373,9 @@ def training_windows(
         Labelled bases and total extra input bases of an example.
     intronic, genomic : float, default 0.5
         Windows of each kind per site window (>= 0).
+    site_windows : int, default 1
+        Windows around each site, each at its own random offset (more views of
+        the few sites of a small genome).
     seed : int, default 0
 
     Returns
@@ -388,6 +392,7 @@ def training_windows(
         On bad numbers, or no site on the training contigs.
     """
     window, flank = integer(window, "window", 1), integer(context, "context", 0) // 2
+    site_windows = integer(site_windows, "site_windows", 1)
     for name, value in (("intronic", intronic), ("genomic", genomic)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
             raise InputError(f"{name} must be a number >= 0, got {value!r}")
@@ -413,7 +418,9 @@ def training_windows(
             inside = _inside(held.get(chrom), at)
             stats["held_out_sites"] += int(inside.sum())
             at = at[~inside]
-            keep("site", chrom, at - _offsets(held.get(chrom), at, window, flank, rng), np.full(at.size, strand == "-"))
+            for _ in range(site_windows):
+                offsets = _offsets(held.get(chrom), at, window, flank, rng)
+                keep("site", chrom, at - offsets, np.full(at.size, strand == "-"))
     stats["sites"] = n_sites = sum(p[1].size for p in parts)
     if not n_sites:
         raise InputError(

@@ -45,6 +45,7 @@ from bioseq.io.atomic import atomic_directory
 from bioseq.io.interval import Interval
 
 __all__ = [
+    "read_description",
     "FORMAT",
     "VERSION",
     "PerBaseDataset",
@@ -120,6 +121,17 @@ def is_per_base(path: str | os.PathLike) -> bool:
     except (OSError, ValueError, TypeError):
         return False
     return isinstance(meta, dict) and meta.get("format") == FORMAT
+
+
+def read_description(path: str | os.PathLike) -> dict:
+    """The checked ``dataset.json`` of the dataset folder ``path``, without opening its arrays.
+
+    Raises
+    ------
+    InputError
+        As :func:`open_per_base` for the description.
+    """
+    return _read_meta(Path(path))
 
 
 def open_per_base(path: str | os.PathLike) -> PerBaseDataset:

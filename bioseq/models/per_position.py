@@ -176,6 +176,8 @@ class PerPositionKind(NetworkKind):
         """
         import torch
 
+        if not batch.flags.writeable:  # a memory-mapped dataset: torch wants writable memory
+            batch = batch.copy()
         logits = model(torch.from_numpy(batch).to(device))
         expected = (batch.shape[0], batch.shape[1] - self.model_context(model), n_outputs)
         if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != expected:

@@ -34,6 +34,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from bioseq import interrupt
@@ -342,8 +343,9 @@ def _module(config: TrainConfig, model, train_set: SequenceSet):
     from bioseq.train.module import ClassifierModule
 
     weights = None
-    if config.class_weights == "balanced":
-        weights = train_set.class_weights().tolist()
+    if config.class_weights != "none":
+        weights = train_set.class_weights()
+        weights = (np.sqrt(weights) if config.class_weights == "sqrt" else weights).tolist()
     return ClassifierModule(
         model,
         task=train_set.task,

@@ -263,6 +263,7 @@ def test_splice_sites_per_base(bioseq, genome, tmp_path, capsys):
 
     fasta, gtf = genome
     common = ["dataset", "splice-sites", "--genome", str(fasta), "--per-base", "--window", "100", "--context", "20"]
+    common += ["--site-windows", "1"]
     split = ["--test-chroms", "chr3", "--valid-chroms", "chr2"]
     assert bioseq([*common, "--annotation", str(gtf), *split, "--out", str(tmp_path / "DS")]) == 0
     err = capsys.readouterr().err
@@ -278,7 +279,7 @@ def test_splice_sites_per_base(bioseq, genome, tmp_path, capsys):
     biotype = ["--biotype", "protein_coding", "--transcripts", "canonical"]
     assert bioseq([*common, "--annotation", str(gff), *biotype, *split, "--out", str(tmp_path / "gff")]) == 0
     gb = genbank_of(fasta, tmp_path / "g.gb")
-    gb_command = ["dataset", "splice-sites", "--genome", str(gb), "--per-base", "--window", "100", "--context", "20"]
+    gb_command = [*common[:3], str(gb), *common[4:]]
     assert bioseq([*gb_command, *split, "--out", str(tmp_path / "gb")]) == 0
     for other in ("gff", "gb"):
         for name in ("train", "valid", "test"):

@@ -102,7 +102,14 @@ def build(genome, out, annotation=True, **options):
     from bioseq.io.reference import Reference
 
     fasta, gtf = genome
-    options = {"window": 100, "context": 20, "test_chroms": ("chr2",), "valid_chroms": ("chr3",), **options}
+    options = {
+        "window": 100,
+        "context": 20,
+        "test_chroms": ("chr2",),
+        "valid_chroms": ("chr3",),
+        "site_windows": 1,
+        **options,
+    }
     bam = options.pop("bam", None)
     with Reference(fasta) as reference:
         meta = build_per_base(

@@ -161,3 +161,11 @@ def test_training_windows_hold_every_site_in_stated_proportions_and_repeat_by_se
     assert not np.array_equal(other.starts, plan.starts)
     with pytest.raises(InputError, match="intronic must be a number"):
         training_windows(**{**args, "intronic": -1})
+    many, stats3 = training_windows(**args, site_windows=3, seed=7)
+    assert stats3["windows"] == {"site": 3 * n, "intronic": 3 * n, "genomic": 3 * n // 2}  # proportions per window
+    site_rows = many.kinds == KINDS.index("site")
+    for p in sites_of(annotation)("c1", "+").tolist():  # three windows around each site, at their own offsets
+        around = many.starts[site_rows & ~many.minus & (many.starts <= p) & (p < many.starts + WINDOW)]
+        assert around.size >= 3
+    with pytest.raises(InputError, match="site_windows"):
+        training_windows(**{**args, "site_windows": 0})

@@ -178,3 +178,22 @@ def test_cnn_learns_dinucleotide_sites_in_a_few_steps():
         predicted = model.eval()(held_out).argmax(-1)  # (4, 120)
     for site in (0, 1, 2):  # neither, acceptor (the G of AG), donor (the G of GT)
         assert (predicted[held_labels == site] == site).float().mean() > 0.9, site
+
+
+def test_the_folded_evaluation_path_equals_batch_norm_with_running_statistics():
+    from bioseq.models.per_base_cnn import ResidualBlock
+
+    torch.manual_seed(0)
+    block = ResidualBlock(6, kernel=3, dilation=2, dropout=0.5)
+    for norm in (block.norm1, block.norm2):
+        norm.running_mean.uniform_(-1, 1)
+        norm.running_var.uniform_(0.5, 2)
+        norm.weight.data.uniform_(0.5, 1.5)
+        norm.bias.data.uniform_(-0.5, 0.5)
+    block.eval()
+    x = torch.randn(2, 6, 1, 30)
+    with torch.no_grad():
+        y = block.conv1(torch.relu(block.norm1(x)))
+        y = block.conv2(torch.relu(block.norm2(y)))
+        expected = x[..., 4:-4] + y
+        np.testing.assert_allclose(block(x).numpy(), expected.numpy(), atol=1e-5)

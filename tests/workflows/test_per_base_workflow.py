@@ -15,10 +15,8 @@ import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pysam
@@ -196,7 +194,7 @@ def test_dm6_dry_run_lists_the_per_base_jobs(workdir):
     assert counts["train"] == 3  # every window model; per_base_cnn never trains on the splice-site windows
     out = result.stdout
     assert (
-        "--per-base --context 400 --window 1000 --test-chroms chr2R --seed 0 --out results/dm6/data/dm6_per_base" in out
+        "--per-base --context 400 --window 400 --test-chroms chr2R --seed 0 --out results/dm6/data/dm6_per_base" in out
     )
     assert "bioseq train --train results/dm6/data/dm6_per_base --model per_base_cnn" in out
     assert "--model-option context=400 --out results/dm6/runs/dm6_per_base/per_base_cnn --resume auto" in out
@@ -293,62 +291,5 @@ def test_bad_per_base_configs_fail_with_a_clear_message(workdir):
         assert message in result.stdout, result.stdout
 
 
-def missing_commands() -> list[str]:
-    """The commands of the per-base section that this checkout's bioseq lacks."""
-
-    def helps(*words: str) -> str:
-        run = subprocess.run(["bioseq", *words, "--help"], capture_output=True, text=True, env=ENV)
-        return run.stdout if run.returncode == 0 else ""
-
-    if shutil.which("bioseq") is None:
-        return ["bioseq"]
-    missing = [] if "--per-base" in helps("dataset", "splice-sites") else ["dataset splice-sites --per-base"]
-    missing += [
-        " ".join(words) for words in (("annotate",), ("score-variants",), ("simulate", "variants")) if not helps(*words)
-    ]
-    return missing
-
-
-@pytest.mark.slow
-def test_reduced_dm6_run_scores_the_simulated_variants(workdir):
-    missing = missing_commands()
-    if missing:
-        pytest.skip(f"bioseq lacks {', '.join(missing)}")
-
-    def edit(config):
-        dm6 = config["genomes"]["dm6"]
-        del dm6["splice_sites"]
-        config["models"] = {
-            "per_base_cnn": {"epochs": 1, "options": {"context": 80, "channels": 8}, "threads": 2, "runtime": 30}
-        }
-        dm6["per_base"].update(context=80, window=200)
-        dm6["variants"].update(shard_by_contig=True, simulate={"contigs": ["chr2L", "chr2R"], "per_category": 3})
-
-    config = dm6_config(workdir, edit)
-    started = time.perf_counter()
-    result = snakemake(workdir, "--configfile", str(config), "--cores", "2", "-p", timeout=1500)
-    assert result.returncode == 0, result.stdout[-6000:]
-    print(f"reduced dm6 run: {time.perf_counter() - started:.0f} s")
-    out = workdir / "results" / "dm6"
-    assert (out / "runs" / "dm6_per_base" / "per_base_cnn" / "complete.json").is_file()
-    annotation = out / "annotation" / "dm6" / "per_base_cnn"
-    assert {"sites.bed", "summary.json"} <= {p.name for p in annotation.iterdir()}
-    assert any(p.suffix == ".bw" for p in annotation.iterdir())
-    scored = out / "variants" / "dm6" / "simulated" / "per_base_cnn.vcf.gz"
-    assert Path(f"{scored}.tbi").is_file() and scored.with_name("per_base_cnn.tsv").is_file()
-    with pysam.VariantFile(str(scored)) as vcf:
-        assert "BIOSEQ" in vcf.header.info
-        rows = list(vcf)
-        contigs = [r.contig for r in rows]
-        assert contigs == sorted(contigs, key=list(vcf.header.contigs).index)  # merged in contig order
-        assert {"chr2L", "chr2R"} <= set(contigs)
-        assert any("BIOSEQ" in r.info for r in rows)
-    assert not (out / "variants" / "dm6" / "simulated" / "shards").exists() or not any(
-        (out / "variants" / "dm6" / "simulated" / "shards").rglob("*.vcf.gz")
-    )  # the pieces were temporary
-    again = snakemake(workdir, "--configfile", str(config), "--cores", "2", "-n")
-    assert again.returncode == 0 and "Nothing to be done" in again.stdout, again.stdout
-    report = snakemake(workdir, "--configfile", str(config), "--report", "report.html")
-    assert report.returncode == 0, report.stdout
-    html = (workdir / "report.html").read_text(errors="replace")
-    assert "Per-base models" in html and "Variant scores" in html and "per_base_cnn.vcf.gz.summary.json" in html
+# The end-to-end run of this section is part of tests/workflows/test_workflow.py::
+# test_dm6_genome_pipeline_on_real_data (one snakemake run of dm6.yaml for both sections).

@@ -370,20 +370,28 @@ def test_failed_job_leaves_nothing_and_rerun_completes_only_the_rest(workdir, bi
 
 
 def test_dm6_genome_pipeline_on_real_data(workdir, shared_data, bioseq_commands):
-    """dm6.yaml, smaller: splice sites from the real GTF and RNA-seq BAM, tested on the held-out chr2R."""
+    """dm6.yaml, smaller: splice sites from the real GTF and RNA-seq BAM, tested on the held-out chr2R; and the
+    per-base section: a per-position model, its genome annotation, and simulated variants scored per contig."""
     pyBigWig = pytest.importorskip("pyBigWig")
+    pysam = pytest.importorskip("pysam")
     config = yaml.safe_load((WORKFLOW / "config" / "dm6.yaml").read_text())
     config["results"] = "out"
     config["models"] = {
         "transformer": {**config["models"]["transformer"], "epochs": 6},
         "kmer_logistic": config["models"]["kmer_logistic"],
+        "per_base_cnn": {"epochs": 1, "options": {"context": 80, "channels": 8}, "threads": 2, "runtime": 30},
     }
     task = config["genomes"]["dm6"]["splice_sites"]
     task["models"] = ["transformer", "kmer_logistic"]
     task["scan"]["step"] = 50
-    ran = snakemake(workdir, "--configfile", str(write_config(workdir, config)), "--cores", "2", timeout=1200)
+    dm6 = config["genomes"]["dm6"]
+    dm6["per_base"].update(context=80, window=200)
+    dm6["variants"].update(shard_by_contig=True, simulate={"contigs": ["chr2L", "chr2R"], "per_category": 3})
+    path = write_config(workdir, config)
+    ran = snakemake(workdir, "--configfile", str(path), "--cores", "2", timeout=1500)
     assert ran.returncode == 0, ran.stdout[-4000:]
     out = workdir / "out"
+    _check_per_base_outputs(workdir, out, path, pysam)
     summary = json.loads((out / "data" / "dm6_splice_sites" / "summary.json").read_text())
     assert summary["chromosomes"]["test"] == ["chr2R"] and "chr2R" not in summary["chromosomes"]["train"]
     with open(out / "comparison" / "comparison.tsv", newline="") as handle:
@@ -403,6 +411,28 @@ def test_dm6_genome_pipeline_on_real_data(workdir, shared_data, bioseq_commands)
             track.close()
         scored = values[~np.isnan(values)]
         assert scored.size > 0.9 * values.size and ((scored >= 0) & (scored <= 1)).all()
+
+
+def _check_per_base_outputs(workdir, out, config, pysam) -> None:
+    assert (out / "runs" / "dm6_per_base" / "per_base_cnn" / "complete.json").is_file()
+    annotation = out / "annotation" / "dm6" / "per_base_cnn"
+    assert {"sites.bed", "summary.json"} <= {p.name for p in annotation.iterdir()}
+    assert any(p.suffix == ".bw" for p in annotation.iterdir())
+    scored = out / "variants" / "dm6" / "simulated" / "per_base_cnn.vcf.gz"
+    assert Path(f"{scored}.tbi").is_file() and scored.with_name("per_base_cnn.tsv").is_file()
+    with pysam.VariantFile(str(scored)) as vcf:
+        assert "BIOSEQ" in vcf.header.info
+        rows = list(vcf)
+        contigs = [r.contig for r in rows]
+        assert contigs == sorted(contigs, key=list(vcf.header.contigs).index)  # shards merged in contig order
+        assert {"chr2L", "chr2R"} <= set(contigs)
+        assert any("BIOSEQ" in r.info for r in rows)
+    shards = out / "variants" / "dm6" / "simulated" / "shards"
+    assert not shards.exists() or not any(shards.rglob("*.vcf.gz"))  # the pieces were temporary
+    report = snakemake(workdir, "--configfile", str(config), "--report", "report.html")
+    assert report.returncode == 0, report.stdout
+    html = (workdir / "report.html").read_text(errors="replace")
+    assert "Per-base models" in html and "Variant scores" in html and "per_base_cnn.vcf.gz.summary.json" in html
 
 
 def test_a_tune_block_searches_first_and_training_starts_from_the_winner(workdir, bioseq_commands):

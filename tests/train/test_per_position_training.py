@@ -1,0 +1,100 @@
+"""Training a per-position model on a per-base dataset: defaults, checks, the bundle and its metrics."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bioseq.bundle import load_bundle
+from bioseq.datasets.per_base_store import per_base_writer
+from bioseq.errors import InputError
+from bioseq.io.interval import Interval
+from bioseq.train.config import TrainConfig
+from bioseq.train.fit import train
+
+CLASSES = ("neither", "acceptor", "donor")
+WINDOW, CONTEXT = 40, 20
+
+
+def _split(n: int, rng: np.random.Generator):
+    """Random bases; a donor at every G followed by T, an acceptor at every G preceded by A (input positions)."""
+    codes = rng.integers(0, 4, (n, WINDOW + CONTEXT)).astype(np.uint8)
+    full = np.zeros(codes.shape, dtype=np.uint8)
+    g = codes == 2
+    full[:, :-1][g[:, :-1] & (codes[:, 1:] == 3)] = 2
+    full[:, 1:][g[:, 1:] & (codes[:, :-1] == 0)] = 1
+    labels = full[:, CONTEXT // 2 : CONTEXT // 2 + WINDOW]
+    regions = [Interval("chr1", 100 * i, 100 * i + WINDOW + CONTEXT, "+", "site") for i in range(n)]
+    return codes, np.ascontiguousarray(labels), regions
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    path = tmp_path_factory.mktemp("per_base") / "DS"
+    rng = np.random.default_rng(0)
+    sizes = {"train": 96, "valid": 16, "test": 16}
+    with per_base_writer(path, classes=CLASSES, context=CONTEXT, window=WINDOW, sizes=sizes) as writer:
+        for name, n in sizes.items():
+            writer.append(name, *_split(n, rng))
+    return path
+
+
+def _config(dataset, out, **options):
+    settings = {"epochs": 2, "batch_size": 16, "seed": 0, "model_options": {"channels": 8}, **options}
+    return TrainConfig(train=dataset, out=out, **settings)
+
+
+def test_a_per_base_dataset_picks_the_per_position_defaults(dataset, tmp_path):
+    config = _config(dataset, tmp_path / "run")
+    assert config.model == "per_base_cnn" and config.monitor == "auprc"
+    assert config.model_options["context"] == CONTEXT  # the dataset's, unless set
+    narrower = _config(dataset, tmp_path / "run", model_options={"channels": 8, "context": 10}, model="per_base_cnn")
+    assert narrower.model_options["context"] == 10
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"model": "cnn"}, "per-base dataset, but model 'cnn' predicts one value per sequence"),
+        ({"rc_augment": True}, "rc_augment and shift_augment do not apply"),
+        ({"monitor": "mcc"}, "monitor 'mcc' is not computed for per-position models"),
+        ({"valid": "v.csv"}, "valid does not apply to a per-base dataset"),
+    ],
+)
+def test_settings_that_do_not_apply_are_refused(dataset, tmp_path, options, message):
+    base = {"train": dataset, "out": tmp_path / "run", **options}
+    with pytest.raises(InputError, match=message):
+        TrainConfig(**base)
+
+
+def test_a_per_position_model_needs_a_per_base_dataset(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("sequence,label\nACGT,a\nACGA,b\n")
+    with pytest.raises(InputError, match="trains on a per-base dataset"):
+        TrainConfig(train=table, out=tmp_path / "run", model="per_base_cnn")
+
+
+def test_a_model_of_more_context_than_the_dataset_is_refused(dataset, tmp_path):
+    config = _config(dataset, tmp_path / "run", model="per_base_cnn", model_options={"channels": 8, "context": 40})
+    with pytest.raises(InputError, match="reads 40 bases of context.*the dataset stores 20"):
+        train(config)
+
+
+def test_training_writes_a_per_position_bundle_with_field_metrics(dataset, tmp_path):
+    result = train(_config(dataset, tmp_path / "run", model_options={"channels": 8, "context": 10}))
+    bundle = load_bundle(result.bundle_dir)
+    assert bundle.per_position and bundle.flank == 5 and bundle.classes == CLASSES
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert set(metrics) == {"valid", "test", "calibration"}
+    for split in ("valid", "test"):
+        assert metrics[split]["n_positions"] == 16 * WINDOW
+        assert set(metrics[split]["per_class"]) == {"acceptor", "donor"}
+        assert 0 <= metrics[split]["topk_accuracy"] <= 1
+    assert metrics["calibration"]["temperature"] > 0
+    # the model reads the dataset's inputs cropped to its own context: 10 of the 20 stored bases
+    codes = np.random.default_rng(1).integers(0, 4, (3, WINDOW + 10)).astype(np.uint8)
+    assert bundle.predict_proba(codes).shape == (3, WINDOW, 3)
+    again = train(_config(dataset, tmp_path / "run", resume="auto", model_options={"channels": 8, "context": 10}))
+    assert again.metrics == result.metrics  # complete: nothing to do
