@@ -82,6 +82,18 @@ class Bundle:
         return int(self.config["input"].get("flank", 0))
 
     @property
+    def local(self) -> bool:
+        """Whether each output reads only the ``flank`` bases around it (an ensemble: every member's does).
+
+        Then a region predicted in pieces, or variants sharing one reference
+        prediction, give exactly what one input per position would
+        (:class:`bioseq.models.per_position.PerPositionKind`).
+        """
+        if isinstance(self.model, Ensemble):
+            return all(member.local for member in self.model.members)
+        return bool(getattr(model_kind(self.model_name), "local", False))
+
+    @property
     def model_name(self) -> str:
         """The registry name of the model (:func:`bioseq.models.registry.model_kind`), or ``"ensemble"``."""
         return self.config["model"]["name"]

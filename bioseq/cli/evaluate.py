@@ -25,7 +25,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[1],
     )
     add_model_argument(parser)
-    parser.add_argument("--data", required=True, help="labelled sequences (table, FASTA with labels, folder)")
+    parser.add_argument(
+        "--data",
+        required=True,
+        help="labelled sequences (table, FASTA with labels, folder); for a per-position model, a per-base dataset "
+        "(its test split)",
+    )
     add_out_flag(parser, help="output directory (default RUN/evaluation/<data name>)", required=False)
     add_column_flags(parser)
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -49,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
         plots=not args.no_plots,
     )
     shown = ", ".join(
-        f"{k} {metrics[k]:.4f}" for k in ("accuracy", "mcc", "auroc", "auprc") if isinstance(metrics.get(k), float)
+        f"{k} {metrics[k]:.4f}"
+        for k in ("accuracy", "mcc", "auroc", "auprc", "topk_accuracy")
+        if isinstance(metrics.get(k), float)
     )
     print(f"bioseq evaluate: {out / 'metrics.json'}: {shown}", file=sys.stderr)
     return 0

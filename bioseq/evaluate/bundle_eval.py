@@ -18,7 +18,7 @@ import numpy as np
 from bioseq.errors import InputError
 from bioseq.inference import InferenceOptions, as_options
 
-__all__ = ["evaluate_bundle", "read_for_bundle"]
+__all__ = ["evaluate_bundle", "evaluate_per_base", "read_for_bundle"]
 
 
 def evaluate_bundle(
@@ -58,7 +58,9 @@ def evaluate_bundle(
     Returns
     -------
     dict
-        The metrics (see :func:`bioseq.evaluate.metrics.classification_metrics`).
+        The metrics (see :func:`bioseq.evaluate.metrics.classification_metrics`);
+        a per-position bundle is evaluated on the test split of a per-base
+        dataset instead (:func:`evaluate_per_base`).
 
     Raises
     ------
@@ -73,7 +75,9 @@ def evaluate_bundle(
     from bioseq.evaluate.report import write_metrics, write_predictions
 
     options = as_options(options)
-    bundle = as_bundle(bundle, device=options.device, per_position=False)
+    bundle = as_bundle(bundle, device=options.device)
+    if bundle.per_position:
+        return evaluate_per_base(bundle, data, out=out, options=options, plots=plots)
     labelled = read_for_bundle(bundle, data, sequence_column=sequence_column, label_column=label_column)
     codes, _ = labelled.codes(bundle.length)
     scores = options.predict_proba(bundle, codes)
@@ -94,6 +98,85 @@ def evaluate_bundle(
     )
     if plots:
         plot_all(labels, scores, bundle.task, list(bundle.classes), directory, metrics=metrics)
+    return metrics
+
+
+def evaluate_per_base(
+    bundle,
+    data: str | os.PathLike,
+    *,
+    out: str | os.PathLike,
+    split: str = "test",
+    options: InferenceOptions | None = None,
+    plots: bool = True,
+) -> dict:
+    """Score one split of a per-base dataset with a per-position bundle and write the evaluation.
+
+    Parameters
+    ----------
+    bundle : Bundle
+        A per-position bundle whose context is at most the dataset's.
+    data : str or os.PathLike
+        A per-base dataset directory (``bioseq dataset splice-sites --per-base``)
+        with the bundle's classes.
+    out : str or os.PathLike
+        Directory for ``metrics.json`` / ``metrics.tsv``
+        (:func:`bioseq.evaluate.per_base.per_base_metrics` plus ``calibration``:
+        the expected calibration error) and, with ``plots``, ``pr.png`` and
+        ``reliability.png``.
+    split : str, default "test"
+    options : InferenceOptions, optional
+        Batch size and device.
+    plots : bool, default True
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    InputError
+        When ``data`` is not a per-base dataset, lacks ``split``, has other
+        classes, or stores less context than the model reads.
+    """
+    from bioseq.datasets.per_base_store import is_per_base, open_per_base
+    from bioseq.evaluate.calibration import expected_calibration_error
+    from bioseq.evaluate.per_base import per_base_metrics
+    from bioseq.evaluate.plots import plot_per_base_pr, plot_reliability
+    from bioseq.evaluate.report import write_metrics
+
+    options = as_options(options)
+    if not is_per_base(data):
+        raise InputError(
+            "a per-position model is evaluated on a per-base dataset, and this is not one",
+            path=data,
+            fix="Build one with bioseq dataset splice-sites --per-base",
+        )
+    dataset = open_per_base(data)
+    if split not in dataset.splits:
+        raise InputError(f"the dataset has no {split!r} split (it has {', '.join(dataset.splits)})", path=data)
+    if dataset.classes != bundle.classes:
+        raise InputError(
+            f"the dataset's classes {list(dataset.classes)} are not the model's {list(bundle.classes)}", path=data
+        )
+    crop = dataset.context // 2 - bundle.flank
+    if crop < 0:
+        raise InputError(
+            f"the model reads {bundle.flank} bases of context per side, but the dataset stores {dataset.context // 2}",
+            path=data,
+            fix="Build the dataset again with at least the model's context",
+        )
+    part = dataset.splits[split]
+    codes = part.codes[:, crop : part.codes.shape[1] - crop]
+    proba = options.predict_proba(bundle, np.ascontiguousarray(codes))
+    labels = np.asarray(part.labels)
+    metrics = per_base_metrics(labels, proba, classes=bundle.classes)
+    metrics["calibration"] = expected_calibration_error(proba, labels, classes=bundle.classes)
+    directory = Path(out)
+    write_metrics(metrics, directory)
+    if plots:
+        plot_per_base_pr(labels, proba, bundle.classes, directory / "pr.png")
+        plot_reliability(metrics["calibration"], directory / "reliability.png")
     return metrics
 
 

@@ -57,6 +57,7 @@ BUILTIN: tuple[ModelKind, ...] = (
     PerPositionKind(
         name="per_base_cnn",
         module="bioseq.models.per_base_cnn",
+        local=True,  # valid convolutions: an output reads only the flank around it
         lr=2e-3,
         space={
             "model_options.channels": {"choices": [16, 32, 64]},

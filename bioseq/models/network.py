@@ -171,10 +171,8 @@ class NetworkKind(ModelKind):
     ) -> np.ndarray:
         import torch
 
-        from bioseq.encode.transforms import reverse_complement
-        from bioseq.models.outputs import probabilities
-
-        out = np.empty((codes.shape[0], n_outputs), dtype=np.float32)
+        self.check_request(model, codes, rc_average=rc_average)
+        out = np.empty(self.output_shape(model, codes, n_outputs), dtype=np.float32)
         home = next(model.parameters(), torch.empty(0)).device
         target = home if device is None else device
         was_training = model.training
@@ -184,11 +182,12 @@ class NetworkKind(ModelKind):
             with torch.inference_mode():
                 for start in range(0, codes.shape[0], batch_size):
                     batch = np.ascontiguousarray(codes[start : start + batch_size])  # (B, L)
-                    logits = self._logits(model, batch, target, n_outputs)  # (B, n_outputs)
-                    if rc_average:
-                        logits = (logits + self._logits(model, reverse_complement(batch), target, n_outputs)) / 2
-                    proba = probabilities(logits, task).cpu().numpy()
-                    out[start : start + batch.shape[0]] = proba.reshape(batch.shape[0], -1)
+                    if not batch.flags.writeable:  # a read-only memory map: torch wants writable memory
+                        batch = batch.copy()
+                    proba = self.batch_proba(
+                        model, batch, target, task=task, n_outputs=n_outputs, rc_average=rc_average
+                    )
+                    out[start : start + batch.shape[0]] = proba
         except (torch.OutOfMemoryError, MemoryError, RuntimeError) as exc:
             if not isinstance(exc, (torch.OutOfMemoryError, MemoryError)) and "can't allocate memory" not in str(exc):
                 raise
@@ -201,6 +200,23 @@ class NetworkKind(ModelKind):
             model.to(home)
             model.train(was_training)
         return out
+
+    def check_request(self, model, codes: np.ndarray, *, rc_average: bool) -> None:
+        """Refuse what this kind cannot predict before any batch runs (nothing for a window classifier)."""
+
+    def output_shape(self, model, codes: np.ndarray, n_outputs: int) -> tuple[int, ...]:
+        """The shape of :meth:`predict_proba`'s result for ``codes``: ``(N, n_outputs)``."""
+        return (codes.shape[0], n_outputs)
+
+    def batch_proba(self, model, batch: np.ndarray, device, *, task: str, n_outputs: int, rc_average: bool):
+        """Probabilities ``(B, n_outputs)`` of one batch of codes ``(B, L)`` (writable, contiguous)."""
+        from bioseq.encode.transforms import reverse_complement
+        from bioseq.models.outputs import probabilities
+
+        logits = self._logits(model, batch, device, n_outputs)  # (B, n_outputs)
+        if rc_average:
+            logits = (logits + self._logits(model, reverse_complement(batch), device, n_outputs)) / 2
+        return probabilities(logits, task).cpu().numpy().reshape(batch.shape[0], -1)
 
     def _logits(self, model, batch: np.ndarray, device, n_outputs: int):
         import torch

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from bioseq.errors import InputError, option
+from bioseq.errors import InputError
 from bioseq.models.network import NetworkKind
 from bioseq.models.registry import MAX_LENGTH
 
@@ -74,81 +74,51 @@ class PerPositionKind(NetworkKind):
     Its config has an even ``context`` option; :meth:`flank` is half of it.
     ``@register(name, ConfigClass)`` in the declared ``module`` binds the
     classes (:mod:`bioseq.models.builtin` declares bioseq's own).
+
+    Parameters
+    ----------
+    local : bool, default False
+        Whether the output at a base depends only on the ``flank`` bases
+        around it (valid convolutions), so that a long region predicted in
+        pieces, or variants that share one reference prediction, give exactly
+        what one input per base would. A recurrent or attention model reads
+        its whole input and is not local.
+    **kwargs
+        As :class:`NetworkKind`.
     """
 
     any_length = True
     per_position = True
 
+    def __init__(self, *, local: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.local = bool(local)
+
     def flank(self, options: Mapping[str, Any] | None) -> int:
         """``context // 2`` of the checked options (imports the model's module)."""
         return self.make_config(options).context // 2
 
-    def predict_proba(
-        self, model, codes: np.ndarray, *, task: str, n_outputs: int, batch_size: int, device, rc_average: bool
-    ) -> np.ndarray:
-        """Softmax over classes at every central position, in batches of ``batch_size`` sequences.
-
-        Parameters
-        ----------
-        model : torch.nn.Module
-        codes : numpy.ndarray, shape ``(N, L)``, dtype uint8
-            ``L > context``.
-        task : str
-            ``"per_position"`` (not read: the output is always a softmax per position).
-        n_outputs : int
-        batch_size : int
-        device : torch.device, str or None
-            None runs where the model is; the model goes back there afterwards.
-        rc_average : bool
-            Must be False: per-position classes are strand-specific.
-
-        Returns
-        -------
-        numpy.ndarray, shape ``(N, L - context, n_outputs)``, dtype float32
-
-        Raises
-        ------
-        InputError
-            On ``rc_average``, codes not ``(N, L)`` or not wider than the
-            context, a model that breaks the output contract, or running out
-            of memory.
-        """
-        import torch
-
+    def check_request(self, model, codes: np.ndarray, *, rc_average: bool) -> None:
+        """Refuse ``rc_average`` (per-position classes belong to one strand) and codes not ``(N, L > context)``."""
         if rc_average:
             raise InputError(
                 f"model {self.name!r} predicts strand-specific classes at each position, so averaging a sequence "
                 "with its reverse complement would mix the strands",
                 fix="Predict the reverse complement explicitly as the other strand (its positions read backwards)",
             )
-        context = self.model_context(model)
         if codes.ndim != 2:
             raise InputError(f"model {self.name!r} takes codes (N, L), got an array of shape {codes.shape}")
-        check_input_width(self.name, codes.shape[1], context)
-        out = np.empty((codes.shape[0], codes.shape[1] - context, n_outputs), dtype=np.float32)
-        home = next(model.parameters(), torch.empty(0)).device
-        target = home if device is None else device
-        was_training = model.training
-        model.eval()
-        model.to(target)
-        try:
-            with torch.inference_mode():
-                for start in range(0, codes.shape[0], batch_size):
-                    batch = np.ascontiguousarray(codes[start : start + batch_size])  # (B, L)
-                    logits = self.per_position_logits(model, batch, target, n_outputs)  # (B, W, n_outputs)
-                    out[start : start + batch.shape[0]] = torch.softmax(logits, dim=-1).cpu().numpy()
-        except (torch.OutOfMemoryError, MemoryError, RuntimeError) as exc:
-            if not isinstance(exc, (torch.OutOfMemoryError, MemoryError)) and "can't allocate memory" not in str(exc):
-                raise
-            raise InputError(
-                f"model {self.name!r} ran out of memory on {target} for a batch of "
-                f"{min(batch_size, codes.shape[0])} sequences of {codes.shape[1]} positions",
-                fix=f"Lower the batch size ({option('batch_size', 'N')}) or score shorter windows",
-            ) from None
-        finally:
-            model.to(home)
-            model.train(was_training)
-        return out
+        check_input_width(self.name, codes.shape[1], self.model_context(model))
+
+    def output_shape(self, model, codes: np.ndarray, n_outputs: int) -> tuple[int, ...]:
+        """``(N, L - context, n_outputs)``: a softmax over the classes at every central position."""
+        return (codes.shape[0], codes.shape[1] - self.model_context(model), n_outputs)
+
+    def batch_proba(self, model, batch: np.ndarray, device, *, task: str, n_outputs: int, rc_average: bool):
+        """Softmax ``(B, L - context, n_outputs)`` of one batch of codes ``(B, L)``; ``task`` is not read."""
+        import torch
+
+        return torch.softmax(self.per_position_logits(model, batch, device, n_outputs), dim=-1).cpu().numpy()
 
     def model_context(self, model) -> int:
         """The ``context`` of a built model, read from its ``config`` (every registered network keeps it).
@@ -176,8 +146,6 @@ class PerPositionKind(NetworkKind):
         """
         import torch
 
-        if not batch.flags.writeable:  # a memory-mapped dataset: torch wants writable memory
-            batch = batch.copy()
         logits = model(torch.from_numpy(batch).to(device))
         expected = (batch.shape[0], batch.shape[1] - self.model_context(model), n_outputs)
         if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != expected:

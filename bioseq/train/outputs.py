@@ -153,8 +153,13 @@ def write_outputs(run: Run, bundle_dir: Path, metrics: dict, bundle) -> None:
     with atomic_output(bundle_dir / "metrics.json", "w") as handle:
         json.dump(metrics, handle, indent=2, sort_keys=True)
     valid = run.data.valid
-    if valid.task == "per_position":
-        return  # no per-sequence curves; the per-class figures are in metrics.json
+    if valid.task == "per_position":  # per-class precision-recall over every position, and reliability
+        from bioseq.evaluate.plots import plot_per_base_pr, plot_reliability
+
+        (run.path / "plots").mkdir(parents=True, exist_ok=True)
+        plot_per_base_pr(valid.labels, bundle.predict_proba(valid.codes), valid.classes, run.path / "plots" / "pr.png")
+        plot_reliability(metrics["calibration"], run.path / "plots" / "reliability.png")
+        return
     scores = bundle.predict_proba(valid.codes)
     log_file = run.path / "logs" / "metrics.csv"
     plot_all(

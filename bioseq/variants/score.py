@@ -164,6 +164,8 @@ def score_variants(
         Passed to ``bundle.predict_proba``.
     chunk : int, default 5000
         Largest span (bases) of variants that share one reference prediction; 0 shares none.
+        Sharing is exact only for a model whose outputs read just their flank
+        (``bundle.local``); for any other (``bundle.local`` false) it is 0.
     block : int, default 4096
         Variants read and scored together (bounds memory).
     width : int, optional
@@ -197,6 +199,8 @@ def score_variants(
             fix=f"Leave out {option('rc_average', 'True')}",
         )
     predict = _Predictor(bundle, batch_size, device, bool(rc_average))
+    if not getattr(bundle, "local", True):  # its outputs read the whole input: one reference input per variant
+        chunk = 0
     if getattr(bundle, "per_position", False):
         scorer = _SpliceScorer(predict, reference, genes, int(distance), int(chunk), _splice_columns(bundle))
     else:

@@ -96,5 +96,16 @@ def test_training_writes_a_per_position_bundle_with_field_metrics(dataset, tmp_p
     # the model reads the dataset's inputs cropped to its own context: 10 of the 20 stored bases
     codes = np.random.default_rng(1).integers(0, 4, (3, WINDOW + 10)).astype(np.uint8)
     assert bundle.predict_proba(codes).shape == (3, WINDOW, 3)
+    assert {"pr.png", "reliability.png"} <= {p.name for p in (tmp_path / "run" / "plots").iterdir()}
     again = train(_config(dataset, tmp_path / "run", resume="auto", model_options={"channels": 8, "context": 10}))
     assert again.metrics == result.metrics  # complete: nothing to do
+    # bioseq evaluate scores the dataset's test split (cropped to the model's context) as training did
+    from bioseq.cli.main import main
+
+    assert main(["evaluate", str(tmp_path / "run"), "--data", str(dataset), "--out", str(tmp_path / "ev")]) == 0
+    evaluated = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert evaluated["topk_accuracy"] == pytest.approx(result.metrics["test"]["topk_accuracy"])
+    assert evaluated["calibration"]["n_positions"] == 16 * WINDOW and (tmp_path / "ev" / "pr.png").is_file()
+    table = tmp_path / "t.csv"
+    table.write_text("sequence,label\nACGT,donor\n")
+    assert main(["evaluate", str(tmp_path / "run"), "--data", str(table), "--out", str(tmp_path / "ev2")]) == 1
