@@ -293,3 +293,16 @@ def test_bad_per_base_configs_fail_with_a_clear_message(workdir):
 
 # The end-to-end run of this section is part of tests/workflows/test_workflow.py::
 # test_dm6_genome_pipeline_on_real_data (one snakemake run of dm6.yaml for both sections).
+
+
+def test_split_and_merge_write_files_a_colleague_can_read(tmp_path):
+    old = os.umask(0o022)
+    try:
+        source = write_vcf(tmp_path / "in.vcf.gz", [("chr2L", 5), ("chr2R", 7)])
+        vcf_shards.split(source, ["chr2L", "chr2R", "chrX"], tmp_path / "shards")
+        parts = [tmp_path / "shards" / f"{c}.vcf.gz" for c in ("chr2L", "chr2R", "chrX")]
+        vcf_shards.merge(parts, tmp_path / "out.vcf.gz")
+    finally:
+        os.umask(old)
+    for path in [tmp_path / "shards", *parts, tmp_path / "out.vcf.gz", tmp_path / "out.vcf.gz.tbi"]:
+        assert path.stat().st_mode & 0o777 == (0o755 if path.is_dir() else 0o644), path

@@ -20,34 +20,21 @@ renamed when complete. Errors print one line to stderr and exit with status 1.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import json
-import os
 import shutil
 import sys
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pysam
 
+from bioseq.errors import BioseqError
+from bioseq.io.atomic import atomic_directory, atomic_path
+
 
 class ShardError(Exception):
     """A problem with the input files, said in one line."""
-
-
-@contextlib.contextmanager
-def _temporary(path: Path, suffix: str = "") -> Iterator[Path]:
-    """A temporary path beside ``path`` (ending in ``suffix``), removed unless it was renamed."""
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-", suffix=suffix)
-    os.close(handle)
-    tmp = Path(name)
-    try:
-        yield tmp
-    finally:
-        for leftover in (tmp, Path(f"{tmp}.tbi")):
-            leftover.unlink(missing_ok=True)
 
 
 def split(source: Path, contigs: Sequence[str], out: Path) -> dict[str, int]:
@@ -74,16 +61,8 @@ def split(source: Path, contigs: Sequence[str], out: Path) -> dict[str, int]:
     """
     if len(set(contigs)) != len(contigs) or any("/" in c or c in ("", ".", "..") for c in contigs):
         raise ShardError(f"contigs must be distinct names that can name a file, got {list(contigs)}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
-    try:
-        counts = _write_shards(source, contigs, staging)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return counts
+    with atomic_directory(out) as staging:  # the umask's modes; replaces an old folder only when complete
+        return _write_shards(source, contigs, staging)
 
 
 def _write_shards(source: Path, contigs: Sequence[str], folder: Path) -> dict[str, int]:
@@ -163,20 +142,16 @@ def merge(
     for what, path, parts in (("TSV", tsv, tsv_shards), ("summary", summary, summary_shards)):
         if (path is None) != (not parts) or (parts and len(parts) != len(shards)):
             raise ShardError(f"give the merged {what} with one {what} per shard ({len(shards)}), got {len(parts)}")
-    with _temporary(out, ".vcf.gz") as staged:
+    with atomic_path(f"{out}.tbi") as index, atomic_path(out) as staged:  # the data is renamed first
         records = _concatenate_vcfs(shards, staged)
-        pysam.tabix_index(str(staged), preset="vcf", force=True)
+        pysam.tabix_index(str(staged), preset="vcf", index=str(index), force=True)
         if tsv is not None:
-            with _temporary(tsv) as staged_tsv:
+            with atomic_path(tsv) as staged_tsv:
                 _concatenate_tsvs(tsv_shards, staged_tsv)
-                staged_tsv.rename(tsv)
         if summary is not None:
             merged = _sum_summaries(summary_shards, outputs=[str(p) for p in (out, tsv) if p is not None])
-            with _temporary(summary) as staged_summary:
+            with atomic_path(summary) as staged_summary:
                 staged_summary.write_text(json.dumps(merged, indent=2) + "\n")
-                staged_summary.rename(summary)
-        Path(f"{staged}.tbi").rename(f"{out}.tbi")
-        staged.rename(out)
     return records
 
 
@@ -275,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 summary_shards=args.summary_shards,
             )
             print(f"merged {records} records of {len(args.shards)} shards: {args.out}", file=sys.stderr)
-    except (ShardError, OSError) as exc:
+    except (ShardError, OSError, BioseqError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
