@@ -10,7 +10,7 @@ Variants: random SNVs (90 %) and 1-3 bp indels (10 %) on the dm6_small genome
 (``../shared/data/genomes/dm6_small``), REF read from the genome, written as a
 sorted VCF. Each model (``per_base_cnn`` at its default size with the given
 context; the speed does not depend on the weights) scores them through
-:func:`bioseq.variants.score.score_vcf` (reading, scoring, writing a bgzipped,
+:func:`bioseq.variants.vcf_job.score_vcf` (reading, scoring, writing a bgzipped,
 indexed VCF), twice:
 
 - ``annotated``: with the dm6 annotation, one strand per variant inside a gene
@@ -42,7 +42,7 @@ import torch
 from bioseq.bundle import load_bundle, save_bundle
 from bioseq.io.reference import Reference
 from bioseq.models.registry import model_kind
-from bioseq.variants.score import score_vcf
+from bioseq.variants.vcf_job import score_vcf
 
 GENOME = Path(__file__).resolve().parents[2] / "shared" / "data" / "genomes" / "dm6_small"
 BASES = "ACGT"

@@ -6,7 +6,10 @@ bases in the INFO field BIOSEQ (ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|
 DP_AL|DP_DG|DP_DL), per gene of --annotation or, without one, per strand;
 window classifiers give BIOSEQ_REF, BIOSEQ_ALT and BIOSEQ_DIFF. Every record
 is written, in input order; .vcf.gz is bgzipped and tabix-indexed. A JSON
-summary of the counts is written to OUT.summary.json.
+summary of the counts is written to OUT.summary.json. Scores are kept in
+pieces (OUT.parts) until the outputs are written, so a killed job rerun with
+the same request scores only what is missing; --workers N scores pieces in N
+processes.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from bioseq.cli.flags import (
     add_reference_flag,
     inference_options,
 )
+from bioseq.variants.vcf_job import DEFAULT_PIECE
 
 __all__ = ["add_parser", "run"]
 
@@ -57,13 +61,20 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default="skip",
         help="a contig the genome lacks: count and skip its variants, or stop (default skip)",
     )
+    parser.add_argument("--workers", type=int, default=1, help="processes that score variants on the CPU (default 1)")
+    parser.add_argument(
+        "--piece",
+        type=int,
+        default=DEFAULT_PIECE,
+        help=f"variants per stored piece: a killed run resumes from the last piece (default {DEFAULT_PIECE})",
+    )
     add_inference_flags(parser, threshold=False)
     parser.set_defaults(run=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    from bioseq.variants.score import score_vcf, summary_path
+    from bioseq.variants.vcf_job import score_vcf, summary_path
 
     options = inference_options(args)
     summary = score_vcf(
@@ -81,11 +92,15 @@ def run(args: argparse.Namespace) -> int:
         rc_average=options.rc_average,
         ref_mismatch=args.ref_mismatch,
         unknown_contig=args.unknown_contig,
+        workers=args.workers,
+        piece=args.piece,
     )
     unscored = sum(summary["unscored"].values())
+    reused = summary["pieces"]["reused"]
+    resumed = f" ({reused:,} of {summary['pieces']['total']:,} pieces kept from an earlier run)" if reused else ""
     print(
-        f"bioseq score-variants: {summary['scored']:,} variants scored ({unscored:,} without a score) in {args.out}; "
-        f"summary in {summary_path(args.out)}",
+        f"bioseq score-variants: {summary['scored']:,} variants scored ({unscored:,} without a score) in {args.out}"
+        f"{resumed}; summary in {summary_path(args.out)}",
         file=sys.stderr,
     )
     return 0

@@ -6,7 +6,8 @@ an alternative window into SpliceAI's four delta scores and their positions
 of both alleles from the genome (:mod:`bioseq.variants.windows`);
 :func:`score_variants` scores variants with a bundle, sharing reference
 predictions and batching (:mod:`bioseq.variants.score`), :func:`score_vcf`
-does it from a VCF to a scored VCF and TSV (:mod:`bioseq.variants.vcf_output`),
+does it from a VCF to a scored VCF and TSV, resumably and in several processes
+(:mod:`bioseq.variants.vcf_job`, :mod:`bioseq.variants.pieces`, :mod:`bioseq.variants.vcf_output`),
 and :class:`GeneIndex` says which genes a variant falls in
 (:mod:`bioseq.variants.genes`). Names are imported lazily from their modules.
 """
@@ -25,7 +26,7 @@ _EXPORTS = {
     "SpliceEntry": "score",
     "VariantScore": "score",
     "score_variants": "score",
-    "score_vcf": "score",
+    "score_vcf": "vcf_job",
     "write_vcf": "vcf_output",
     "write_tsv": "vcf_output",
 }

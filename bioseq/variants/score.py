@@ -47,12 +47,9 @@ it (valid convolutions); for others pass ``chunk=0`` (one reference input per va
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import itertools
-import json
 import logging
-import os
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -67,7 +64,7 @@ from bioseq.io.variants import Variant
 from bioseq.variants.delta import DeltaScores, delta_scores
 from bioseq.variants.genes import GeneIndex
 
-__all__ = ["SpliceEntry", "VariantScore", "score_variants", "score_vcf", "OUTSIDE_GENES", "TOO_LONG"]
+__all__ = ["SpliceEntry", "VariantScore", "score_variants", "OUTSIDE_GENES", "TOO_LONG"]
 
 log = logging.getLogger(__name__)
 
@@ -365,135 +362,3 @@ class _WindowScorer:
             ref, alt = (np.atleast_1d(np.asarray(p, dtype=np.float32)) for p in (r, a))
             results[i] = VariantScore(block[i], ref=ref, alt=alt)
         return results
-
-
-def score_vcf(
-    model,
-    vcf: str | os.PathLike,
-    reference: str | os.PathLike | Reference,
-    out: str | os.PathLike,
-    *,
-    annotation: str | os.PathLike | Annotation | None = None,
-    tsv: str | os.PathLike | None = None,
-    distance: int = 50,
-    batch_size: int = 256,
-    device=None,
-    chunk: int = 5000,
-    width: int | None = None,
-    rc_average: bool = False,
-    ref_mismatch: str = "skip",
-    unknown_contig: str = "skip",
-) -> dict:
-    """Score a VCF/BCF file and write the scored VCF (``.vcf`` or bgzipped, tabix-indexed ``.vcf.gz``).
-
-    Every input record is written, in input order; the scores go into INFO
-    (:mod:`bioseq.variants.vcf_output`). ``tsv`` adds one row per variant and
-    gene (or per variant, for a window classifier). A summary (the reader's
-    counts, scored and unscored variants) is returned and written as JSON to
-    ``out + ".summary.json"``. Every file is written atomically.
-
-    Parameters
-    ----------
-    model : Bundle, str or os.PathLike
-        A bundle (or an object with its attributes, see :func:`score_variants`), a bundle
-        directory or a training run directory.
-    vcf : str or os.PathLike
-        The input VCF (plain, gzip, bgzip) or BCF: a file on disk, read twice.
-    reference : str, os.PathLike or Reference
-    out : str or os.PathLike
-    annotation, tsv, distance, batch_size, device, chunk, width, rc_average
-        As :func:`score_variants`; ``annotation`` may be a GTF/GFF3/GenBank path.
-    ref_mismatch, unknown_contig
-        As :func:`bioseq.io.variants.read_variants`.
-
-    Returns
-    -------
-    dict
-        JSON-ready: ``counts`` (the reader's), ``scored``, ``unscored`` (by reason), ``entries``, ``outputs``.
-
-    Raises
-    ------
-    InputError
-        As :func:`~bioseq.io.variants.read_variants`, :func:`score_variants` and the writers.
-    """
-    from bioseq.io.atomic import atomic_output
-    from bioseq.io.gff import read_annotation
-    from bioseq.variants import vcf_output
-
-    bundle = model
-    if isinstance(model, (str, os.PathLike)):
-        from bioseq.bundle.resolve import as_bundle  # torch: only for a model given as a path
-
-        bundle = as_bundle(model, device=device)
-    out = os.fspath(out)
-    with _genome(reference) as genome:
-        genes = None
-        if annotation is not None and bundle.per_position:
-            annotation = annotation if isinstance(annotation, Annotation) else read_annotation(annotation)
-            genes = GeneIndex.from_annotation(annotation, genome)
-        elif annotation is not None:
-            log.warning("a window classifier does not use the annotation; every variant is scored")
-        header = vcf_output.header_lines(bundle, distance=distance, reference=genome.path, annotation=annotation)
-        labels = vcf_output.labels_of(bundle)
-        tally = {"scored": 0, "entries": 0, "unscored": {}}
-        reader = _reader(vcf, genome, ref_mismatch, unknown_contig)
-        with reader, vcf_output.vcf_writer(vcf, out, header_lines=header, labels=labels) as writer:
-            tsv_writer = vcf_output.tsv_writer(tsv, labels=labels) if tsv else contextlib.nullcontext()
-            with tsv_writer as rows:
-                results = score_variants(
-                    bundle, reader, genome, genes=genes, distance=distance, batch_size=batch_size,
-                    device=device, chunk=chunk, width=width, rc_average=rc_average,
-                )  # fmt: skip
-                for result in results:
-                    _count(tally, result)
-                    writer.add(result)
-                    if rows is not None:
-                        rows.add(result)
-        summary = {
-            "counts": {k: v for k, v in dataclasses.asdict(reader.counts).items() if not k.startswith("_")},
-            **tally,
-            "genes_dropped": genes.dropped if genes is not None else 0,
-            "outputs": [os.fspath(p) for p in (out, tsv) if p],
-            "model": os.fspath(getattr(bundle, "path", "")),
-            "distance": distance,
-        }
-        log.info("%s; scored %s variants (%s)", reader.counts.summary(), f"{tally['scored']:,}", _unscored(tally))
-        with atomic_output(summary_path(out), "w") as handle:
-            json.dump(summary, handle, indent=2)
-            handle.write("\n")
-    return summary
-
-
-def summary_path(out: str | os.PathLike) -> str:
-    """Where :func:`score_vcf` writes its JSON summary: ``out + ".summary.json"``."""
-    return os.fspath(out) + ".summary.json"
-
-
-def _count(tally: dict, result: VariantScore) -> None:
-    if result.scored:
-        tally["scored"] += 1
-        tally["entries"] += len(result.entries) or 1
-    else:
-        tally["unscored"][result.reason] = tally["unscored"].get(result.reason, 0) + 1
-
-
-def _unscored(tally: dict) -> str:
-    return ", ".join(f"{n:,} {reason}" for reason, n in tally["unscored"].items()) or "none unscored"
-
-
-def _reader(vcf, genome, ref_mismatch, unknown_contig):
-    from bioseq.io.variants import read_variants
-
-    return read_variants(vcf, reference=genome, ref_mismatch=ref_mismatch, unknown_contig=unknown_contig)
-
-
-@contextlib.contextmanager
-def _genome(reference) -> Iterator[Reference]:
-    """``reference`` itself (left open), or the :class:`Reference` opened from a path (closed after)."""
-    if isinstance(reference, Reference):
-        yield reference
-        return
-    if not isinstance(reference, (str, os.PathLike)):
-        raise InputError(f"reference must be a Reference or a genome path, got {type(reference).__name__}")
-    with Reference(reference) as genome:
-        yield genome

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import bioseq.cli.main as cli
-import bioseq.variants.score as score_module
+import bioseq.variants.vcf_job as job_module
 from bioseq.bundle import save_bundle
 from bioseq.interrupt import Interrupted
 from bioseq.models.registry import build_model
@@ -87,7 +87,7 @@ def test_window_classifier_end_to_end(bioseq, inputs, tmp_path, capsys):
 
 def test_same_scores_from_the_python_api_with_another_batch_size(bioseq, inputs, tmp_path):
     assert bioseq(args(inputs, tmp_path / "a.vcf", "--batch-size", "1")) == 0
-    score_module.score_vcf(inputs / "bundle", inputs / "in.vcf", inputs / "g.fa", tmp_path / "b.vcf", batch_size=64)
+    job_module.score_vcf(inputs / "bundle", inputs / "in.vcf", inputs / "g.fa", tmp_path / "b.vcf", batch_size=64)
     with pysam.VariantFile(str(tmp_path / "a.vcf")) as a, pysam.VariantFile(str(tmp_path / "b.vcf")) as b:
         for x, y in zip(a, b):
             assert x.info.get("BIOSEQ_ALT") == y.info.get("BIOSEQ_ALT")
@@ -108,14 +108,46 @@ def test_a_missing_vcf_is_an_error_without_traceback(bioseq, inputs, tmp_path, c
     assert err.startswith("bioseq score-variants: error:") and "missing.vcf" in err and "Traceback" not in err
 
 
-def test_sigterm_leaves_no_partial_output(bioseq, inputs, tmp_path, monkeypatch, capsys):
-    real = score_module.score_variants
+def test_sigterm_leaves_no_partial_output_and_a_rerun_resumes(bioseq, inputs, tmp_path, monkeypatch, capsys):
+    real = job_module.score_variants
+    calls = []
 
     def killed(*a, **k):
-        results = real(*a, **k)
-        yield next(results)
-        raise Interrupted(signal.SIGTERM)
+        calls.append(len(a[1]))
+        if len(calls) == 4:  # the options check, then pieces 0 and 1 are scored and saved; the third is killed
+            raise Interrupted(signal.SIGTERM)
+        return real(*a, **k)
 
-    monkeypatch.setattr(score_module, "score_variants", killed)
-    assert bioseq(args(inputs, tmp_path / "out.vcf.gz", "--tsv", str(tmp_path / "out.tsv"))) == 143
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    monkeypatch.setattr(job_module, "score_variants", killed)
+    argv = args(inputs, tmp_path / "out.vcf.gz", "--tsv", str(tmp_path / "out.tsv"), "--piece", "2")
+    assert bioseq(argv) == 143
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.vcf.gz.parts"]  # no output, the pieces kept
+    parts = tmp_path / "out.vcf.gz.parts"
+    assert sorted(p.name for p in parts.iterdir()) == ["piece-000000.json", "piece-000001.json", "request.json"]
+    monkeypatch.setattr(job_module, "score_variants", real)
+    assert bioseq(argv) == 0
+    assert "2 of 3 pieces kept from an earlier run" in capsys.readouterr().err
+    assert not parts.exists()
+    assert bioseq([*args(inputs, tmp_path / "whole.vcf.gz", "--tsv", str(tmp_path / "whole.tsv"))]) == 0
+    assert (tmp_path / "out.tsv").read_text() == (tmp_path / "whole.tsv").read_text()
+    with pysam.VariantFile(str(tmp_path / "out.vcf.gz")) as a, pysam.VariantFile(str(tmp_path / "whole.vcf.gz")) as b:
+        assert [str(x) for x in a] == [str(y) for y in b]
+
+
+def test_pieces_of_another_request_are_discarded(bioseq, inputs, tmp_path):
+    parts = tmp_path / "out.vcf.parts"
+    parts.mkdir()
+    (parts / "request.json").write_text('{"model": "another"}')
+    (parts / "piece-000000.json").write_text('{"format": "bioseq-variant-piece", "piece": 0, "results": []}')
+    assert bioseq(args(inputs, tmp_path / "out.vcf")) == 0
+    assert not parts.exists()
+    summary = json.loads((tmp_path / "out.vcf.summary.json").read_text())
+    assert summary["pieces"]["reused"] == 0 and summary["scored"] == 6
+
+
+def test_workers_give_the_scores_of_one_process(bioseq, inputs, tmp_path):
+    assert bioseq(args(inputs, tmp_path / "one.vcf", "--piece", "2")) == 0
+    assert bioseq(args(inputs, tmp_path / "two.vcf", "--piece", "2", "--workers", "2")) == 0
+    assert (tmp_path / "one.vcf").read_text() == (tmp_path / "two.vcf").read_text()
+    summary = json.loads((tmp_path / "two.vcf.summary.json").read_text())
+    assert summary["pieces"] == {"total": 3, "reused": 0, "scored": 3}

@@ -16,7 +16,8 @@ from bioseq.io.gff import read_annotation
 from bioseq.io.reference import Reference
 from bioseq.io.variants import Variant, read_variants
 from bioseq.variants.delta import delta_scores
-from bioseq.variants.score import OUTSIDE_GENES, TOO_LONG, score_variants, score_vcf
+from bioseq.variants.score import OUTSIDE_GENES, TOO_LONG, score_variants
+from bioseq.variants.vcf_job import score_vcf
 from bioseq.variants.windows import allele_windows
 
 A, C, G, T, N = 0, 1, 2, 3, 4
