@@ -27,6 +27,17 @@ Regions are 0-based, half-open (BED); overlapping or touching regions are
 merged first and their strand column is ignored (each strand asked for is
 predicted). Memory stays bounded: positions are predicted and written one
 block of ``batch_size`` chunks at a time (:func:`bioseq.tracks.predict_blocks`).
+
+Resuming
+--------
+The spans are cut into pieces of ``piece`` bases (a multiple of ``chunk``,
+so the model sees the inputs it would see without pieces; a last piece
+shorter than ``chunk`` joins the one before). Each finished piece is kept in
+``OUT.parts/piece-NNNNNN/`` (its bigWigs, sites and counts, written
+atomically; :class:`bioseq.io.pieces.PieceFolder`). When all are there, the
+tracks are copied from them into ``OUT`` and the pieces are removed. A job
+killed by a time limit and run again with the same request predicts only the
+missing pieces: a kill loses at most one piece.
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ import json
 import os
 import re
 import resource
+import shutil
 import sys
 import time
 from collections.abc import Iterable
@@ -43,6 +55,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bioseq import __version__
 from bioseq.bundle.resolve import as_bundle
 from bioseq.checks import check_threshold, positive_integer
 from bioseq.errors import InputError, MissingContigError, option
@@ -50,9 +63,10 @@ from bioseq.inference import InferenceOptions, as_options
 from bioseq.interrupt import handle_signals
 from bioseq.io.atomic import atomic_directory
 from bioseq.io.interval import Interval
-from bioseq.tracks import DEFAULT_CHUNK, STRANDS, check_per_position, predict_blocks
+from bioseq.io.pieces import PieceFolder, file_stamp
+from bioseq.tracks import DEFAULT_CHUNK, DEFAULT_PIECE, STRANDS, check_per_position, predict_blocks
 
-__all__ = ["annotate", "region_spans", "track_name", "SITES", "SUMMARY"]
+__all__ = ["annotate", "piece_spans", "region_spans", "track_name", "SITES", "SUMMARY"]
 
 SITES = "sites.bed"
 SUMMARY = "summary.json"
@@ -75,6 +89,7 @@ def annotate(
     threshold: float = 0.5,
     options: InferenceOptions | None = None,
     chunk: int = DEFAULT_CHUNK,
+    piece: int = DEFAULT_PIECE,
 ) -> dict:
     """Write base-resolution tracks and called sites of a genome (see the module docstring).
 
@@ -99,6 +114,8 @@ def annotate(
         ``options.threshold`` does not apply.
     chunk : int, default 5,000
         Output positions per model input (:mod:`bioseq.tracks`).
+    piece : int, default :data:`DEFAULT_PIECE`
+        Bases per stored piece (rounded down to a multiple of ``chunk``, at least one chunk).
 
     Returns
     -------
@@ -121,6 +138,7 @@ def annotate(
     threshold = check_threshold(threshold)
     strands = _check_strands(strands)
     chunk = positive_integer(chunk, "chunk")
+    piece = max(1, positive_integer(piece, "piece") // chunk) * chunk
     device = options.device  # where predict_proba runs: None for the model's own device
     if isinstance(bundle, (str, os.PathLike)):
         bundle = as_bundle(bundle, device=device if device is not None else _default_device())
@@ -135,11 +153,32 @@ def annotate(
         if not spans:
             raise InputError("there is nothing to predict (no contig or region with bases)", path=reference.path)
         run = _Run(bundle, reference, spans, strands, threshold, chunk, options.batch_size, device)
-        with handle_signals(), atomic_directory(out_dir) as folder:
-            summary = run.write(folder)
-            summary["regions"] = os.fspath(regions) if isinstance(regions, (str, os.PathLike)) else None
-            (folder / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+        request = run.request(regions, piece)
+        store = PieceFolder(os.fspath(out_dir) + ".parts", request, suffix="")
+        with handle_signals():
+            reused = store.open()
+            pieces = piece_spans(spans, piece, chunk)
+            for index, span in enumerate(pieces):
+                if not store.done(index):
+                    run.piece(store.path(index), *span)
+            with atomic_directory(out_dir) as folder:
+                summary = run.merge([store.path(i) for i in range(len(pieces))], folder)
+                summary["regions"] = os.fspath(regions) if isinstance(regions, (str, os.PathLike)) else None
+                summary["pieces"] = {"total": len(pieces), "reused": reused, "bases": piece}
+                (folder / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+        store.remove()
     return summary
+
+
+def piece_spans(spans, piece: int, chunk: int) -> list[tuple[str, int, int]]:
+    """``spans`` cut every ``piece`` bases from their starts; a last piece under ``chunk`` joins the one before."""
+    out = []
+    for name, start, end in spans:
+        cuts = list(range(start, end, piece)) + [end]
+        if len(cuts) > 2 and cuts[-1] - cuts[-2] < chunk:
+            del cuts[-2]
+        out.extend((name, a, b) for a, b in zip(cuts, cuts[1:]))
+    return out
 
 
 def _check_strands(strands) -> tuple[str, ...]:
@@ -166,28 +205,72 @@ class _Run:
         self.columns = tuple(range(1, len(classes))) if len(classes) > 1 else (0,)  # no background track
         self.classes = classes
 
-    def write(self, folder: Path) -> dict:
+    def request(self, regions, piece: int) -> dict:
+        """What identifies this run's pieces (see :class:`bioseq.io.pieces.PieceFolder`)."""
+        model = getattr(self.bundle, "path", None)
+        if isinstance(regions, (str, os.PathLike)):
+            regions = file_stamp(regions)
+        elif regions is not None:  # Interval objects: the merged spans say what is predicted
+            regions = [list(span) for span in self.spans]
+        return {
+            "bioseq": __version__,
+            "model": file_stamp(model) if model is not None else f"object {id(self.bundle)} in process {os.getpid()}",
+            "reference": file_stamp(self.reference.path) if self.reference.path else None,
+            "regions": regions,
+            "strands": list(self.strands),
+            "threshold": self.threshold,
+            "chunk": self.chunk,
+            "piece": piece,
+        }
+
+    def piece(self, path: Path, name: str, start: int, end: int) -> None:
+        """Predict ``[start, end)`` of ``name`` into the piece folder ``path`` (bigWigs, sites, counts)."""
+
+        counts = {self.classes[c]: dict.fromkeys(self.strands, 0) for c in self.columns}
+        began = time.perf_counter()
+        with atomic_directory(path) as folder, contextlib.ExitStack() as stack:
+            tracks = {}
+            for c in self.columns:
+                for strand in self.strands:
+                    tracks[c, strand] = stack.enter_context(_bigwig(folder / track_name(self.classes[c], strand)))
+                    tracks[c, strand].addHeader([(name, self.reference.length(name))])
+            with open(folder / SITES, "w", encoding="utf-8") as sites:
+                self._span(name, start, end, tracks, sites, counts)
+            stack.close()
+            seconds = time.perf_counter() - began
+            (folder / "piece.json").write_text(json.dumps({"span": [name, start, end], "counts": counts,
+                                                           "seconds": seconds}))  # fmt: skip
+
+    def merge(self, pieces: list[Path], folder: Path) -> dict:
+        """Copy the tracks and sites of the finished ``pieces`` (in order) into ``folder``; the summary."""
         import pyBigWig
 
         names = {name for name, _, _ in self.spans}
         header = [(n, size) for n, size in zip(self.reference.references, self.reference.lengths) if n in names]
         counts = {self.classes[c]: dict.fromkeys(self.strands, 0) for c in self.columns}
-        began = time.perf_counter()
+        seconds = 0.0
         with contextlib.ExitStack() as stack:
             tracks = {}
             for c in self.columns:
                 for strand in self.strands:
-                    path = folder / track_name(self.classes[c], strand)
-                    handle = pyBigWig.open(str(path), "w")
-                    if handle is None:
-                        raise InputError("cannot create the bigWig file", path=path)
-                    stack.callback(handle.close)
-                    handle.addHeader(header)
-                    tracks[c, strand] = handle
-            sites = stack.enter_context(open(folder / SITES, "w", encoding="utf-8"))
-            for name, start, end in self.spans:
-                self._span(name, start, end, tracks, sites, counts)
-        seconds = time.perf_counter() - began
+                    tracks[c, strand] = stack.enter_context(_bigwig(folder / track_name(self.classes[c], strand)))
+                    tracks[c, strand].addHeader(header)
+            sites = stack.enter_context(open(folder / SITES, "wb"))
+            for path in pieces:
+                info = json.loads((path / "piece.json").read_text())
+                name, start, end = info["span"]
+                seconds += info["seconds"]
+                for (c, strand), track in tracks.items():
+                    with pyBigWig.open(str(path / track_name(self.classes[c], strand))) as part:
+                        values = part.values(name, start, end, numpy=True)
+                    track.addEntries(name, start, values=values, span=1, step=1)
+                    counts[self.classes[c]][strand] += info["counts"][self.classes[c]][strand]
+                with open(path / SITES, "rb") as part:
+                    shutil.copyfileobj(part, sites)
+        return self.summary(header, counts, seconds)
+
+    def summary(self, header: list, counts: dict, seconds: float) -> dict:
+        """The content of ``summary.json`` (``seconds``: prediction time summed over the pieces)."""
         bases = sum(end - start for _, start, end in self.spans)
         return {
             "model": os.fspath(self.bundle.path) if getattr(self.bundle, "path", None) is not None else None,
@@ -241,6 +324,20 @@ class _Run:
                 f"{name}\t{p}\t{p + 1}\t{self.classes[c]}\t{min(1000, round(1000 * float(v)))}\t{self.strands[o]}\n"
                 for p, o, c, v in found
             )
+
+
+@contextlib.contextmanager
+def _bigwig(path: Path):
+    """A bigWig open for writing at ``path``, closed after."""
+    import pyBigWig
+
+    handle = pyBigWig.open(str(path), "w")
+    if handle is None:
+        raise InputError("cannot create the bigWig file", path=path)
+    try:
+        yield handle
+    finally:
+        handle.close()
 
 
 def _device_of(bundle, device) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -11,7 +12,7 @@ import pyBigWig
 import pytest
 from test_tracks import MOTIFS, RANDOM, SiteFake, WindowFake  # the fake per-position bundle
 
-from bioseq.annotate import annotate, region_spans, track_name
+from bioseq.annotate import annotate, piece_spans, region_spans, track_name
 from bioseq.errors import InputError, MissingContigError
 from bioseq.inference import InferenceOptions
 from bioseq.interrupt import Interrupted
@@ -144,13 +145,13 @@ def test_a_window_classifier_is_refused(genome, tmp_path):
         annotate(WindowFake(), genome, tmp_path / "out")
 
 
-def test_sigterm_midway_leaves_no_output_and_keeps_the_old_folder(genome, tmp_path):
+def test_sigterm_midway_keeps_the_old_folder_and_the_finished_pieces_and_a_rerun_resumes(genome, tmp_path):
     fake = SiteFake()
     calls = []
 
     def killed(codes, **kwargs):
         calls.append(1)
-        if len(calls) == 3:
+        if len(calls) == 7:
             os.kill(os.getpid(), signal.SIGTERM)  # as scancel would, while the tracks are half written
         return SiteFake.predict_proba(fake, codes, **kwargs)
 
@@ -158,12 +159,31 @@ def test_sigterm_midway_leaves_no_output_and_keeps_the_old_folder(genome, tmp_pa
     before = signal.getsignal(signal.SIGTERM)
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "old.txt").write_text("kept")
+    options = InferenceOptions(batch_size=1)
     with pytest.raises(Interrupted, match="SIGTERM"):
-        annotate(fake, genome, tmp_path / "out", options=InferenceOptions(batch_size=1), chunk=10)
-    assert len(calls) == 3
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no .part folder left
+        annotate(fake, genome, tmp_path / "out", options=options, chunk=10, piece=20)
+    assert len(calls) == 7
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.parts"]  # no .part folder left
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["old.txt"]
     assert signal.getsignal(signal.SIGTERM) == before  # the handler was put back
+    parts = sorted(p.name for p in (tmp_path / "out.parts").iterdir())
+    assert parts[-1] == "request.json" and len(parts) >= 2  # the finished pieces, nothing half written
+    fake.predict_proba = functools.partial(SiteFake.predict_proba, fake)  # the same model, no longer killed
+    summary = annotate(fake, genome, tmp_path / "out", options=options, chunk=10, piece=20)
+    assert summary["pieces"]["reused"] == len(parts) - 1 and not (tmp_path / "out.parts").exists()
+    whole = annotate(SiteFake(), genome, tmp_path / "whole", options=options, chunk=10)
+    assert whole["pieces"]["reused"] == 0
+    assert (tmp_path / "out" / "sites.bed").read_text() == (tmp_path / "whole" / "sites.bed").read_text()
+    for name in TRACKS:
+        for contig, size in (("r", len(RANDOM)), ("m", len(MOTIFS))):
+            np.testing.assert_array_equal(
+                _values(tmp_path / "out" / name, contig, 0, size), _values(tmp_path / "whole" / name, contig, 0, size)
+            )
+
+
+def test_pieces_are_whole_chunks_and_a_short_last_piece_joins_the_one_before():
+    assert piece_spans([("a", 0, 45), ("b", 5, 12)], 20, 10) == [("a", 0, 20), ("a", 20, 45), ("b", 5, 12)]
+    assert piece_spans([("a", 0, 50)], 20, 10) == [("a", 0, 20), ("a", 20, 40), ("a", 40, 50)]
 
 
 def test_track_names():

@@ -6,7 +6,8 @@ strand (``donor.plus.bw``, ``donor.minus.bw``, ...; not the background
 class), ``sites.bed`` with the bases whose probability reaches
 ``--threshold``, and ``summary.json`` (time, bases per second, sites,
 memory). Memory stays bounded: the genome is predicted one block at a time.
-DIR appears only when complete.
+DIR appears only when complete. Finished pieces of --piece bases are kept in
+DIR.parts until then, so a killed job run again predicts only what is missing.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bioseq.cli.flags import (
     add_reference_flag,
     inference_options,
 )
-from bioseq.tracks import DEFAULT_CHUNK
+from bioseq.tracks import DEFAULT_CHUNK, DEFAULT_PIECE
 
 __all__ = ["add_parser", "run"]
 
@@ -48,6 +49,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--chunk", type=int, default=DEFAULT_CHUNK, help=f"positions per model input (default {DEFAULT_CHUNK})"
     )
+    parser.add_argument(
+        "--piece",
+        type=int,
+        default=DEFAULT_PIECE,
+        help=f"bases per stored piece: a killed run resumes from the last piece (default {DEFAULT_PIECE})",
+    )
     add_inference_flags(parser, threshold=False)
     parser.set_defaults(run=run)
     return parser
@@ -65,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         options=inference_options(args),
         chunk=args.chunk,
+        piece=args.piece,
     )
     sites = sum(n for per_strand in summary["sites"].values() for n in per_strand.values())
     print(

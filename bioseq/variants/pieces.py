@@ -10,8 +10,7 @@ output ``OUT``:
 
 ``request.json``
     What was asked (model, input files with their sizes and modification
-    times, options, piece size). A folder made for another request is emptied
-    before any piece is reused, so a piece never mixes two requests.
+    times, options, piece size): :class:`bioseq.io.pieces.PieceFolder`.
 ``piece-000000.json``, ``piece-000001.json``, ...
     ``{"format": "bioseq-variant-piece", "piece": i, "results": [...]}``,
     one entry per variant: ``[record, allele, reason, entries]`` for a
@@ -37,25 +36,23 @@ the parent as they finish, in any order.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import hashlib
 import json
 import logging
 import multiprocessing
 import os
-import shutil
 import signal
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 
 import numpy as np
 
 from bioseq.errors import InputError, option
 from bioseq.io.atomic import atomic_output
+from bioseq.io.pieces import PieceFolder
 from bioseq.io.variants import Variant
 from bioseq.variants.delta import DeltaScores
 from bioseq.variants.score import SpliceEntry, VariantScore
 
-__all__ = ["PieceStore", "PiecePool", "encode_result", "decode_result", "file_stamp", "pieces_of"]
+__all__ = ["PieceStore", "PiecePool", "encode_result", "decode_result", "pieces_of"]
 
 log = logging.getLogger(__name__)
 
@@ -110,66 +107,8 @@ def decode_result(entry: list, variant: Variant) -> VariantScore:
     return VariantScore(variant, entries, reason=entry[2])
 
 
-def file_stamp(path: str | os.PathLike | None) -> dict | None:
-    """``{"path", "size", "mtime_ns"}`` of a file, or a folder's files (sha256 of their stamps); None for None."""
-    if path is None:
-        return None
-    path = Path(path).resolve()
-    if path.is_dir():
-        digest = hashlib.sha256()
-        for item in sorted(p for p in path.rglob("*") if p.is_file()):
-            stat = item.stat()
-            digest.update(f"{item.relative_to(path)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-        return {"path": os.fspath(path), "files": digest.hexdigest()}
-    stat = path.stat()
-    return {"path": os.fspath(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-
-
-class PieceStore:
-    """The ``OUT.parts`` folder of one request (see the module docstring).
-
-    Parameters
-    ----------
-    folder : str or os.PathLike
-    request : dict
-        JSON-ready description of the request; a folder holding another is emptied.
-    """
-
-    def __init__(self, folder: str | os.PathLike, request: dict) -> None:
-        self.folder = Path(folder)
-        self.request = json.loads(json.dumps(request))  # what reading it back gives
-        self._ready = False
-
-    def open(self) -> int:
-        """Create the folder (or empty one made for another request); returns the pieces already done."""
-        stamp = self.folder / "request.json"
-        if self.folder.is_dir():
-            try:
-                same = json.loads(stamp.read_text()) == self.request
-            except (OSError, ValueError):
-                same = False
-            if not same:
-                log.warning("%s was made for another request: its pieces are discarded", self.folder)
-                shutil.rmtree(self.folder)
-        elif self.folder.exists():
-            raise InputError(
-                f"{self.folder} is in the way: scoring keeps its pieces in a folder of that name",
-                fix="Move that file away, or write the output elsewhere",
-            )
-        self.folder.mkdir(exist_ok=True)
-        if not stamp.exists():
-            with atomic_output(stamp, "w") as handle:
-                json.dump(self.request, handle, indent=1)
-        self._ready = True
-        return sum(1 for _ in self.folder.glob("piece-*.json"))
-
-    def path(self, index: int) -> Path:
-        """Where piece ``index`` lives."""
-        return self.folder / f"piece-{index:06d}.json"
-
-    def done(self, index: int) -> bool:
-        """Whether piece ``index`` is on disk."""
-        return self.path(index).is_file()
+class PieceStore(PieceFolder):
+    """The ``OUT.parts`` folder of one scoring request (:class:`bioseq.io.pieces.PieceFolder`), pieces as JSON."""
 
     def save(self, index: int, entries: list) -> None:
         """Write piece ``index`` (its :func:`encode_result` entries) atomically."""
@@ -198,10 +137,6 @@ class PieceStore:
                 fix="Remove it and score again",
             )
         return [decode_result(entry, v) for entry, v in zip(data["results"], variants)]
-
-    def remove(self) -> None:
-        """Delete the folder (after the outputs are written)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 # --- processes ---------------------------------------------------------------------------------------------

@@ -22,9 +22,10 @@ from bioseq.checks import positive_integer
 from bioseq.errors import InputError
 from bioseq.io.annotation import Annotation
 from bioseq.io.atomic import atomic_output
+from bioseq.io.pieces import file_stamp
 from bioseq.io.reference import Reference
 from bioseq.variants.genes import GeneIndex
-from bioseq.variants.pieces import PiecePool, PieceStore, file_stamp, pieces_of
+from bioseq.variants.pieces import PiecePool, PieceStore, pieces_of
 from bioseq.variants.score import VariantScore, score_variants
 
 __all__ = ["score_vcf", "summary_path", "parts_path", "DEFAULT_PIECE"]
