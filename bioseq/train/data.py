@@ -177,20 +177,35 @@ def _stratified(data: SequenceSet, fraction: float, rng: np.random.Generator) ->
 
 
 class _Batches(Dataset):
-    """Map-style dataset whose ``__getitems__`` returns a whole batch by fancy indexing."""
+    """Map-style dataset whose ``__getitems__`` returns a whole batch by fancy indexing.
+
+    Arrays in memory become tensors once. A memory-mapped array (a per-base
+    dataset, :mod:`bioseq.datasets.per_base_store`, cropped or not) stays on
+    disk: each batch reads only its rows, so a genome-scale dataset trains in
+    the memory of one batch (the page cache does the rest).
+    """
 
     def __init__(self, codes: np.ndarray, labels: np.ndarray) -> None:
-        self.codes = torch.from_numpy(_writable(codes))
-        labels = labels.astype(np.float32) if labels.ndim == 2 else labels
-        self.labels = torch.from_numpy(_writable(labels))
+        self.mapped = isinstance(codes, np.memmap) or isinstance(labels, np.memmap)
+        self.float_labels = labels.ndim == 2 and not self.mapped  # multi-label targets (N, C) -> float32
+        if self.mapped:
+            self.codes, self.labels = codes, labels
+        else:
+            labels = labels.astype(np.float32) if self.float_labels else labels
+            self.codes, self.labels = torch.from_numpy(_writable(codes)), torch.from_numpy(_writable(labels))
 
     def __len__(self) -> int:
         return len(self.codes)
 
     def __getitem__(self, index: int):
-        return self.codes[index], self.labels[index]
+        codes, labels = self.__getitems__([index])
+        return codes[0], labels[0]
 
     def __getitems__(self, indices: list[int]):
+        if self.mapped:
+            index = np.asarray(indices, dtype=np.int64)
+            rows = lambda array: torch.from_numpy(np.ascontiguousarray(array[index]))  # noqa: E731  (a copy)
+            return rows(self.codes), rows(self.labels)  # (B, L) uint8, (B, W) uint8
         index = torch.as_tensor(indices)
         return self.codes[index], self.labels[index]  # (B, L) uint8, (B,) or (B, C)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from bioseq.errors import InputError
 from bioseq.io.labels import LabelledSequences
@@ -73,3 +74,21 @@ def test_a_set_checks_its_codes_once_where_they_enter():
         SequenceSet(np.full((2, 5), 16, dtype=np.uint8), np.array([0, 1]), ("a", "b"), ("n", "y"), "binary")
     with pytest.raises(InputError, match="2-D"):
         SequenceSet(good[0], np.array([0]), ("a",), ("n", "y"), "binary")
+
+
+def test_a_memory_mapped_per_base_set_is_read_batch_by_batch_with_the_same_batches(tmp_path):
+    rng = np.random.default_rng(0)
+    codes, labels = rng.integers(0, 4, (10, 12), dtype=np.uint8), rng.integers(0, 3, (10, 8), dtype=np.uint8)
+    np.save(tmp_path / "codes.npy", codes)
+    np.save(tmp_path / "labels.npy", labels)
+    mapped_codes = np.load(tmp_path / "codes.npy", mmap_mode="r")[:, 1:-1]  # cropped, as a model of less context
+    mapped = SequenceSet(mapped_codes, np.load(tmp_path / "labels.npy", mmap_mode="r"), ("r",) * 10, ("n", "a", "d"),
+                         "per_position")  # fmt: skip
+    in_memory = SequenceSet(codes[:, 1:-1].copy(), labels.copy(), ("r",) * 10, ("n", "a", "d"), "per_position")
+    lazy, eager = (make_loader(s, batch_size=4, shuffle=True, seed=3) for s in (mapped, in_memory))
+    assert lazy.dataset.mapped and isinstance(lazy.dataset.codes, np.memmap)  # no copy of the whole array
+    for (c1, l1), (c2, l2) in zip(lazy, eager, strict=True):
+        assert c1.dtype == c2.dtype == torch.uint8 and c1.shape == (c1.shape[0], 10)
+        assert torch.equal(c1, c2) and torch.equal(l1.long(), l2.long())
+    codes_row, labels_row = lazy.dataset[2]
+    assert torch.equal(codes_row, torch.from_numpy(codes[2, 1:-1])) and labels_row.shape == (8,)
