@@ -45,6 +45,8 @@ COMMANDS = (
     "scan",
     "annotate",
     "score_variants",
+    "explain",
+    "motifs",
 )
 """Sub-command modules, in the order ``bioseq --help`` lists them."""
 

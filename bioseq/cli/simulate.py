@@ -10,6 +10,10 @@ failed run leaves none behind and other files in ``DIR`` are kept.
 ``bioseq simulate variants --genome G.fa --annotation A.gtf --out V.vcf[.gz]``
 writes labelled control variants at the annotated splice sites of a real
 genome instead (see :mod:`bioseq.simulate.variants`).
+
+``bioseq simulate planted --out table.csv`` writes a labelled table of
+background sequences, some with planted motifs, and the planted positions
+(see :mod:`bioseq.simulate.planted`).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from bioseq.cli.flags import add_out_flag, add_seed_flag
 from bioseq.errors import InputError
 from bioseq.io.atomic import atomic_path
 
-__all__ = ["add_parser", "run", "run_variants", "OUTPUTS"]
+__all__ = ["add_parser", "run", "run_variants", "run_planted", "OUTPUTS"]
 
 OUTPUTS = ("genome.fa", "genome.fa.fai", "genes.gtf", "rnaseq.bam", "rnaseq.bam.bai", "truth.json")
 """The files ``bioseq simulate`` writes into ``--out``, in the order they are moved in."""
@@ -46,7 +50,73 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.set_defaults(run=run, usage_error=parser.error)
     what = parser.add_subparsers(dest="what", metavar="WHAT", required=False)
     _add_variants(what)
+    _add_planted(what)
     return parser
+
+
+def _add_planted(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "planted",
+        help="a labelled table of background sequences, half of them with planted motifs at known positions",
+        description="Background sequences (the simulator's 2nd-order chain), a fraction of them carrying copies "
+        "of a motif sampled from its weight matrix at random positions: a labelled CSV (name,sequence,label "
+        "pos/neg, as bioseq train reads it), a TSV of the planted positions (0-based, half-open) and optionally "
+        "the motifs as MEME: ground truth for bioseq explain and bioseq motifs.",
+    )
+    add_out_flag(parser, help="output table (CSV)", metavar="CSV")
+    parser.add_argument("--positions", help="planted positions TSV (default: the table name with .planted.tsv)")
+    parser.add_argument("--meme", help="also write the planted motifs as a MEME file")
+    parser.add_argument(
+        "--motif",
+        dest="motifs",
+        action="append",
+        metavar="NAME",
+        help="motif to plant, repeatable: TATA_box (default), GC_box, CCAAT_box, BRE, Inr, DPE, donor, acceptor, "
+        "or a JASPAR id such as MA0108.2",
+    )
+    parser.add_argument("-n", "--n", dest="n", type=int, default=1000, help="sequences (default 1000)")
+    parser.add_argument("--length", type=int, default=200, help="bases per sequence (default 200)")
+    parser.add_argument("--instances", type=int, default=1, help="copies of each motif per positive (default 1)")
+    parser.add_argument(
+        "--positive-fraction", type=float, default=0.5, help="share of sequences with motifs (default 0.5)"
+    )
+    parser.add_argument("--strands", choices=("+", "both"), default="+", help="strands of the copies (default +)")
+    add_seed_flag(parser)
+    parser.set_defaults(run=run_planted)
+
+
+def run_planted(args: argparse.Namespace) -> int:
+    from bioseq.simulate.planted import simulate_planted, write_planted
+
+    out = str(args.out)
+    positions = args.positions or _strip_suffix(out, (".csv.gz", ".csv", ".gz")) + ".planted.tsv"
+    if positions == out:
+        raise InputError("--positions names the table itself", path=out, fix="Give the positions TSV another name")
+    data = simulate_planted(
+        n=args.n,
+        length=args.length,
+        motifs=tuple(args.motifs or ("TATA_box",)),
+        instances=args.instances,
+        positive_fraction=args.positive_fraction,
+        strands=args.strands,
+        seed=args.seed,
+    )
+    write_planted(data, out, positions=positions, meme=args.meme)
+    positives = sum(label == "pos" for label in data.labels)
+    print(
+        f"bioseq simulate planted: {len(data.sequences):,} sequences of {args.length} bp, {positives:,} with "
+        f"{len(data.sites):,} planted copies of {', '.join(name for name, _ in data.motifs)}; wrote {out} and "
+        f"{positions} (SYNTHETIC)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _strip_suffix(path: str, suffixes: tuple[str, ...]) -> str:
+    for suffix in suffixes:
+        if path.endswith(suffix):
+            return path[: -len(suffix)]
+    return path
 
 
 def _add_variants(subparsers) -> None:

@@ -160,8 +160,25 @@ class CNNClassifier(nn.Module):
             On input of the wrong type, shape or dtype.
         """
         check_codes_input(x, model="cnn")
-        mask = padding_mask(x)  # (B, L)
-        h = self.one_hot(x)  # (B, 4, L)
+        return self.forward_one_hot(self.one_hot(x), padding_mask(x))  # (B, 4, L), (B, L) -> (B, n_outputs)
+
+    def forward_one_hot(self, one_hot: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Logits of a float one-hot input (what gradient attributions differentiate).
+
+        Parameters
+        ----------
+        one_hot : torch.Tensor, shape ``(B, 4, L)``, floating
+            Channels A, C, G, T (``self.one_hot(codes)`` gives it; any real
+            values are accepted).
+        mask : torch.Tensor, shape ``(B, L)``, dtype bool
+            True at real positions, False at padding (right-padded rows).
+
+        Returns
+        -------
+        torch.Tensor, shape ``(B, n_outputs)``, float
+            ``forward(codes) == forward_one_hot(self.one_hot(codes), codes != PAD)``.
+        """
+        h = one_hot
         for block in self.blocks:
             h, mask = block(h, mask)  # (B, C, L'), (B, L')
             h = self.dropout(h)

@@ -207,7 +207,8 @@ class ResidualBlock(nn.Module):
         self.conv1 = nn.Conv2d(channels, channels, (1, kernel), dilation=(1, dilation))
         self.norm2 = nn.BatchNorm2d(channels)
         self.conv2 = nn.Conv2d(channels, channels, (1, kernel), dilation=(1, dilation))
-        self.act = nn.ReLU(inplace=True)  # on a fresh BatchNorm output
+        self.act = nn.ReLU()  # after norm1
+        self.act2 = nn.ReLU()  # after norm2: one module per use, not in place, so that DeepLIFT hooks can see each
         self.dropout = nn.Dropout(dropout)
         self.shrink = (kernel - 1) * dilation  # per side
 
@@ -217,7 +218,7 @@ class ResidualBlock(nn.Module):
             y = self.norm2(self.dropout(y))
         else:  # norm2 folded into conv1 (dropout is the identity): one pass over the features fewer
             y = self._conv1_norm2(self.act(self.norm1(x)))
-        y = self.conv2(self.act(y))  # (B, C, 1, L - 2s)
+        y = self.conv2(self.act2(y))  # (B, C, 1, L - 2s)
         return x[..., self.shrink : x.shape[3] - self.shrink] + y  # (B, C, 1, L - 2s)
 
     def _conv1_norm2(self, x: torch.Tensor) -> torch.Tensor:
@@ -252,7 +253,7 @@ class PerBaseCNN(nn.Module):
         self.receptive_field = receptive_field(config.kernel, config.dilations)
         self.crop = config.context // 2 - self.receptive_field  # per side, after the blocks
         self.norm = nn.BatchNorm2d(config.channels)
-        self.act = nn.ReLU(inplace=True)  # on a fresh BatchNorm output
+        self.act = nn.ReLU()  # not in place: DeepLIFT hooks read its input
         self.head = nn.Conv2d(config.channels, config.n_outputs, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -275,7 +276,25 @@ class PerBaseCNN(nn.Module):
         """
         check_codes_input(x, model="per_base_cnn")
         check_input_width("per_base_cnn", x.shape[1], self.config.context)
-        h = self.one_hot(x).unsqueeze(2).contiguous(memory_format=torch.channels_last)  # (B, 4, 1, L)
+        return self.forward_one_hot(self.one_hot(x), None)  # (B, 4, L) -> (B, L - context, n_outputs)
+
+    def forward_one_hot(self, one_hot: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Logits of every central position of a float one-hot input (what gradient attributions differentiate).
+
+        Parameters
+        ----------
+        one_hot : torch.Tensor, shape ``(B, 4, L)``, floating
+            Channels A, C, G, T (``self.one_hot(codes)`` gives it), ``L > context``.
+        mask : torch.Tensor, shape ``(B, L)``, dtype bool
+            True at real positions, False at padding. Not read: padding is an unknown
+            base here (an all-zero column), as in :meth:`forward`; may be None.
+
+        Returns
+        -------
+        torch.Tensor, shape ``(B, L - context, n_outputs)``, float
+            ``forward(codes) == forward_one_hot(self.one_hot(codes), codes != PAD)``.
+        """
+        h = one_hot.unsqueeze(2).contiguous(memory_format=torch.channels_last)  # (B, 4, 1, L)
         h = self.blocks(self.stem(h))  # (B, C, 1, L) -> (B, C, 1, L - 2 * receptive_field)
         h = h[..., self.crop : h.shape[3] - self.crop]  # (B, C, 1, L - context)
         h = self.head(self.act(self.norm(h)))  # (B, n_outputs, 1, L - context), channels last

@@ -123,8 +123,25 @@ class PerBaseLSTM(nn.Module):
         """
         check_codes_input(x, model="per_base_lstm")
         check_input_width("per_base_lstm", x.shape[1], self.config.context)
+        return self.forward_one_hot(self.one_hot(x), padding_mask(x))  # (B, 4, L), (B, L)
+
+    def forward_one_hot(self, one_hot: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Logits of every central position of a float one-hot input (what gradient attributions differentiate).
+
+        Parameters
+        ----------
+        one_hot : torch.Tensor, shape ``(B, 4, L)``, floating
+            Channels A, C, G, T (``self.one_hot(codes)`` gives it), ``L > context``.
+        mask : torch.Tensor, shape ``(B, L)``, dtype bool
+            True at real positions, False at padding.
+
+        Returns
+        -------
+        torch.Tensor, shape ``(B, L - context, n_outputs)``, float
+            ``forward(codes) == forward_one_hot(self.one_hot(codes), codes != PAD)``.
+        """
         flank = self.config.context // 2
-        h, _ = self.stem(self.one_hot(x), padding_mask(x))  # (B, 4, L) -> (B, C, L)
+        h, _ = self.stem(one_hot, mask)  # (B, 4, L) -> (B, C, L)
         h, _ = self.lstm(h.transpose(1, 2))  # (B, L, C) -> (B, L, 2H)
         h = h[:, flank : h.shape[1] - flank]  # (B, L - context, 2H)
         return self.head(self.dropout(h))  # (B, L - context, n_outputs)

@@ -155,8 +155,25 @@ class PerBaseTransformer(nn.Module):
         """
         check_codes_input(x, model="per_base_transformer")
         check_input_width("per_base_transformer", x.shape[1], self.config.context)
+        return self.forward_one_hot(self.one_hot(x), padding_mask(x))  # (B, 4, L), (B, L)
+
+    def forward_one_hot(self, one_hot: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Logits of every central position of a float one-hot input (what gradient attributions differentiate).
+
+        Parameters
+        ----------
+        one_hot : torch.Tensor, shape ``(B, 4, L)``, floating
+            Channels A, C, G, T (``self.one_hot(codes)`` gives it), ``L > context``.
+        mask : torch.Tensor, shape ``(B, L)``, dtype bool
+            True at real positions, False at padding.
+
+        Returns
+        -------
+        torch.Tensor, shape ``(B, L - context, n_outputs)``, float
+            ``forward(codes) == forward_one_hot(self.one_hot(codes), codes != PAD)``.
+        """
         flank = self.config.context // 2
-        h, _ = self.stem(self.one_hot(x), padding_mask(x))  # (B, 4, L) -> (B, D, L)
+        h, _ = self.stem(one_hot, mask)  # (B, 4, L) -> (B, D, L)
         h = self.dropout(h.transpose(1, 2))  # (B, L, D)
         rotary = self.rotary(h.shape[1], device=h.device, dtype=h.dtype)  # 2 x (L, hd/2)
         for block in self.blocks:

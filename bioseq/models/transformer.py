@@ -26,11 +26,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bioseq.alphabet import N_CODES, PAD
+from bioseq.alphabet import N_CODES, PAD, N
 from bioseq.encode.kmer import MAX_K, n_windows
-from bioseq.errors import InputError
+from bioseq.errors import InputError, option
 from bioseq.models.layers import (
     ClassificationHead,
+    CodesToOneHot,
     ConvBlock,
     KmerEmbedding,
     check_codes_input,
@@ -230,6 +231,7 @@ class TransformerClassifier(nn.Module):
             self.tokens = KmerEmbedding(k=config.k, stride=config.stride, dim=d)
         else:
             self.tokens = nn.Embedding(N_CODES, d, padding_idx=PAD)
+            self.one_hot = CodesToOneHot(iupac="zeros")  # the input of forward_one_hot; no state_dict entry
         self.stem = (
             ConvBlock(d, d, kernel_size=config.stem_kernel, pool=config.stem_pool, activation="gelu")
             if config.stem_kernel
@@ -262,6 +264,10 @@ class TransformerClassifier(nn.Module):
         else:
             mask = padding_mask(x)  # (B, L)
             h = self.tokens(x.long())  # (B, L, D)
+        return self._stem_and_cls(h, mask)
+
+    def _stem_and_cls(self, h: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token vectors ``(B, T, D)`` and mask -> after the conv stem, with [CLS] first."""
         if self.stem is not None:
             h, mask = self.stem(h.transpose(1, 2), mask)  # (B, D, T'), (B, T')
             h = h.transpose(1, 2)  # (B, T', D)
@@ -289,14 +295,59 @@ class TransformerClassifier(nn.Module):
             positions) wider than ``max_length``.
         """
         check_codes_input(x, model="transformer")
-        if self.config.positional == "learned" and x.shape[1] > self.config.max_length:
+        self._check_width(x.shape[1])
+        return self._encode(*self.embed(x))  # (B, T, D), (B, T) -> (B, n_outputs)
+
+    def forward_one_hot(self, one_hot: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Logits of a float one-hot input (what gradient attributions differentiate); nucleotide input only.
+
+        A token's vector is ``one_hot[:, :, i] @ E[:4] + (1 - one_hot[:, :, i].sum()) * E[N]``
+        (``E`` the embedding table): a base's own vector for a one-hot column, N's
+        vector for an all-zero column (N, and the other IUPAC codes, which
+        :meth:`forward` gives their own vectors), the zero ``PAD`` vector where
+        ``mask`` is False.
+
+        Parameters
+        ----------
+        one_hot : torch.Tensor, shape ``(B, 4, L)``, floating
+            Channels A, C, G, T (``self.one_hot(codes)`` gives it).
+        mask : torch.Tensor, shape ``(B, L)``, dtype bool
+            True at real positions, False at padding (right-padded rows).
+
+        Returns
+        -------
+        torch.Tensor, shape ``(B, n_outputs)``, float
+            Equal to ``forward(codes)`` for codes of A, C, G, T, N and ``PAD``.
+
+        Raises
+        ------
+        InputError
+            For a k-mer model (its tokens are not a function of a one-hot input),
+            or (learned positions) an input wider than ``max_length``.
+        """
+        if self.config.input == "kmer":
             raise InputError(
-                f"model 'transformer' got inputs {x.shape[1]} positions wide, but its learned positions "
+                "a k-mer Transformer reads k-mer tokens, not a one-hot input, so it has no gradient per base",
+                fix=option("method", "ism", clause="Explain it by in-silico mutagenesis ({})"),
+            )
+        self._check_width(one_hot.shape[2])
+        table = self.tokens.weight  # (N_CODES, D)
+        unknown = 1 - one_hot.sum(1, keepdim=True).transpose(1, 2)  # (B, L, 1): 1 at an all-zero column
+        h = one_hot.transpose(1, 2) @ table[:4] + unknown * table[N]  # (B, L, 4) @ (4, D) -> (B, L, D)
+        h = torch.where(mask.unsqueeze(-1), h, table[PAD])  # (B, L, D)
+        return self._encode(*self._stem_and_cls(h, mask))
+
+    def _check_width(self, width: int) -> None:
+        if self.config.positional == "learned" and width > self.config.max_length:
+            raise InputError(
+                f"model 'transformer' got inputs {width} positions wide, but its learned positions "
                 f"cover max_length={self.config.max_length}",
                 fix="Trim the inputs (and their padding), or build the model with a larger max_length "
                 "or positional='rotary'",
             )
-        h, mask = self.embed(x)  # (B, T, D), (B, T)
+
+    def _encode(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Token vectors ``(B, T, D)`` and mask ``(B, T)`` -> positions, blocks, pooling, head -> logits."""
         if self.positions is not None:
             h = self.positions(h)  # (B, T, D)
         h = self.dropout(h)

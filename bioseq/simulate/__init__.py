@@ -5,7 +5,8 @@
 :func:`simulate_rnaseq` writes reads aligned to it as an indexed BAM.
 :func:`splice_variants` draws labelled control variants at the annotated
 splice sites of a real genome and :func:`write_vcf` / :func:`write_labels`
-write them as VCF and TSV. All coordinates are 0-based and half-open. Names
+write them as VCF and TSV. :func:`simulate_planted` draws labelled sequences
+with motifs planted at known positions (:func:`write_planted`). All coordinates are 0-based and half-open. Names
 are imported lazily.
 """
 
@@ -30,6 +31,13 @@ _EXPORTS = {
     "splice_variants": "variants",
     "write_labels": "variants",
     "write_vcf": "variants",
+    "BUILTIN_MOTIFS": "planted",
+    "PlantedSet": "planted",
+    "PlantedSite": "planted",
+    "planted_motif": "planted",
+    "simulate_planted": "planted",
+    "write_planted": "planted",
+    "write_meme": "planted",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -69,3 +69,14 @@ def test_dilated_layers_keep_length():
     model.blocks[1].register_forward_hook(lambda module, args, out: lengths.append(out[0].shape[-1]))
     model(torch.randint(0, 4, (2, 33), dtype=torch.uint8))
     assert lengths == [33]  # "same" padding at every dilation
+
+
+def test_forward_one_hot_equals_forward():
+    """forward(codes) is forward_one_hot of the codes' one-hot and padding mask, bit for bit (N and PAD included)."""
+    model = build_model(
+        "cnn", {"channels": [4, 4], "kernel_sizes": [3, 3], "dilations": [1, 2], "pools": [2, 1]}
+    ).eval()
+    codes, _ = encode(["ACGTNACGTTGCA", "GGNAT", "TTTTTTTTTTTTT"])
+    x = torch.from_numpy(codes)
+    with torch.no_grad():
+        assert torch.equal(model(x), model.forward_one_hot(model.one_hot(x), x != 15))

@@ -86,3 +86,12 @@ def test_iupac_policy_reaches_one_hot():
 def test_config_errors(options, expected):
     with pytest.raises(InputError, match=expected):
         build_model("lstm", options)
+
+
+def test_forward_one_hot_equals_forward():
+    """forward(codes) is forward_one_hot of the codes' one-hot and padding mask, bit for bit (N and PAD included)."""
+    model = build_model("lstm", {"stem_channels": 4, "hidden_size": 4, "n_layers": 1, "head_hidden": 4}).eval()
+    x = torch.randint(0, 5, (3, 17), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    x[1, 9:] = PAD
+    with torch.no_grad():
+        assert torch.equal(model(x), model.forward_one_hot(model.one_hot(x), x != PAD))

@@ -197,3 +197,20 @@ def test_the_folded_evaluation_path_equals_batch_norm_with_running_statistics():
         y = block.conv2(torch.relu(block.norm2(y)))
         expected = x[..., 4:-4] + y
         np.testing.assert_allclose(block(x).numpy(), expected.numpy(), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [
+        ("per_base_cnn", {"context": 8, "channels": 4, "kernel": 3}),
+        ("per_base_lstm", {"context": 8, "stem_channels": 4, "hidden_size": 4, "n_layers": 1}),
+        ("per_base_transformer", {"context": 8, "d_model": 8, "n_heads": 2, "n_layers": 1}),
+    ],
+)
+def test_forward_one_hot_equals_forward(name, options):
+    """forward(codes) is forward_one_hot(one_hot, mask) bit for bit, N and PAD included (the CNN folds BN at eval)."""
+    model = randomised(build_model(name, {**options, "n_outputs": 3}))
+    x = torch.randint(0, 5, (3, 21), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    x[1, 15:] = 15
+    with torch.no_grad():
+        assert torch.equal(model(x), model.forward_one_hot(model.one_hot(x), x != 15))

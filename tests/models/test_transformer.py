@@ -130,3 +130,23 @@ def test_kmer_input_narrower_than_k(pooling):
     model = build_model("transformer", {"input": "kmer", "k": 6, "pooling": pooling}).eval()
     logits = model(codes(2, 4))  # no 6-mer fits: every token is [PAD]
     assert logits.shape == (2, 1) and torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize(
+    "options", [{"stem_kernel": 3}, {"stem_kernel": 0, "pooling": "mean", "positional": "learned"}]
+)
+def test_forward_one_hot_equals_forward(options):
+    """Codes of A, C, G, T, N and PAD: the one-hot path gives the embedding path's logits exactly."""
+    model = build_model("transformer", {"d_model": 8, "n_heads": 2, "n_layers": 1, **options}).eval()
+    x = torch.randint(0, 5, (3, 17), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    x[1, 9:] = PAD
+    with torch.no_grad():
+        assert torch.equal(model(x), model.forward_one_hot(model.one_hot(x), x != PAD))
+    assert "one_hot.dtype_probe" not in model.state_dict()
+
+
+def test_kmer_transformer_has_no_one_hot_input():
+    model = build_model("transformer", {"input": "kmer", "k": 3, "d_model": 8, "n_heads": 2, "n_layers": 1})
+    assert not hasattr(model, "one_hot")
+    with pytest.raises(InputError, match="k-mer Transformer.*method=ism"):
+        model.forward_one_hot(torch.zeros(1, 4, 10), torch.ones(1, 10, dtype=torch.bool))

@@ -128,7 +128,8 @@ def test_default_config_dry_run_with_default_profile(workdir):
     # uci_splice x 4 models + sim promoters x 2 + sim splice sites x 2 = 8 runs; each dataset trains
     # both members of the lstm_transformer ensemble, uci_splice also those of lstm_transformer_cnn:
     # 4 ensembles; 12 evaluations;
-    # tracks: promoters 2 models x 1 + splice sites 2 models x (donor, acceptor) = 6.
+    # tracks: promoters 2 models x 1 + splice sites 2 models x (donor, acceptor) = 6;
+    # uci_splice's explain: block: the cnn with deeplift_shap (motifs: false).
     assert job_counts(result.stdout) == {
         "split_table": 1,
         "promoter_dataset": 1,
@@ -139,6 +140,7 @@ def test_default_config_dry_run_with_default_profile(workdir):
         "compare": 1,
         "scan": 6,
         "predict": 1,
+        "explain": 1,
         "all": 1,
     }
     assert "--model-option 'channels=[32, 32]'" in result.stdout  # lists reach bioseq train as YAML
@@ -154,7 +156,7 @@ def test_gpu_config_requests_a_gpu_for_model_jobs_only(workdir):
     jobs = result.stdout.split("\n\n")
     requests = {(re.search(r"rule (\w+):", job)[1], "gpu=1" in job) for job in jobs if re.search(r"rule (\w+):", job)}
     # model jobs ask for the GPU; the dataset, split and compare jobs do not
-    assert {rule for rule, gpu in requests if gpu} == {"train", "evaluate", "scan", "predict"}
+    assert {rule for rule, gpu in requests if gpu} == {"train", "evaluate", "scan", "predict", "explain"}
     assert ("train", False) in requests  # the k-mer baseline never uses a GPU
     kmer = next(job for job in jobs if "--model kmer_logistic" in job)
     assert "gpu=0" in kmer and "--accelerator cpu" in kmer
@@ -291,7 +293,13 @@ def test_tiny_run_makes_every_output_then_nothing(workdir, bioseq_commands):
             "results": results,
             "models": {"cnn": TINY_MODELS["cnn"], "kmer_logistic": {}},
             "ensembles": {"mix": ["cnn", "kmer_logistic"]},
-            "tables": {"uci": {"path": table, "split": {"valid": 0.2, "test": 0.2}}},
+            "tables": {
+                "uci": {
+                    "path": table,
+                    "split": {"valid": 0.2, "test": 0.2},
+                    "explain": {"methods": ["grad_x_input"], "top": 10, "logos": 1, "motifs": False},
+                }
+            },
             "predict": {"new": {"input": table, "dataset": "uci", "models": ["kmer_logistic"]}},
         },
     )
@@ -339,6 +347,12 @@ def test_tiny_run_makes_every_output_then_nothing(workdir, bioseq_commands):
     assert report.returncode == 0, report.stdout
     html = (workdir / "report.html").read_text(errors="replace")
     assert "comparison.tsv" in html and "training_curves.png" in html
+    # the explain: block explained the network (cnn), not the k-mer baseline, and its logo is in the report
+    explained = out / "explain" / "uci" / "cnn" / "grad_x_input"
+    assert json.loads((explained / "explain.json").read_text())["n"] == 10
+    assert not (out / "explain" / "uci" / "kmer_logistic").exists()
+    logo = next((explained / "logos").glob("*.png")).name
+    assert logo in html
 
 
 def test_failed_job_leaves_nothing_and_rerun_completes_only_the_rest(workdir, bioseq_commands):

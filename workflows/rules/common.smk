@@ -278,6 +278,7 @@ def all_targets():
     targets += [f"{RESULTS}/predictions/{name}/{m}.tsv"
                 for name, entry in config["predict"].items() for m in entry["models"]]
     targets += per_base_targets() + variant_targets()
+    targets += explain_targets()
     return targets
 
 
@@ -668,3 +669,75 @@ def vcf_shards(genome, vcf):
 
 def scored_shard(genome, vcf, model, contig, ext="vcf.gz"):
     return f"{RESULTS}/variants/{genome}/{vcf}/shards/{model}/{contig}.{ext}"
+
+
+# ---------------------------------------------------------------- interpretation (rules/explain.smk)
+# A dataset's explain: block: its models explained on a split (default test) with each method (bioseq explain),
+# and with motifs: true their motifs named (bioseq motifs).
+
+EXPLAIN_METHODS = ("deeplift_shap", "integrated_gradients", "grad_x_input", "ism")
+
+
+def _network_models(names):
+    """The models of ``names`` that have gradients (neural networks); all of them when bioseq is not importable."""
+    try:
+        from bioseq.models.network import NetworkKind
+    except ImportError:
+        return list(names)
+    return [m for m in names if m not in KINDS or isinstance(KINDS[m], NetworkKind)]
+
+
+def _check_explain(name, dataset):
+    block = dataset.get("explain")
+    if block is None:
+        return
+    trained = [*dataset["models"], *dataset["ensembles"]]
+    block["models"] = list(block.get("models") or _network_models(dataset["models"]))
+    _check_models(f"the explain: block of {name!r}", block["models"], trained, "trained on it")
+    if block["split"] not in data_files(name):
+        raise config_error(f"the explain: block of {name!r} explains its {block['split']} split, which it does not have",
+                           "Choose split: test or train")
+    gradients = [m for m in block["methods"] if m != "ism"]
+    without = [m for m in block["models"] if m in MODELS and m not in _network_models([m])]
+    if gradients and without:
+        raise config_error(f"the explain: block of {name!r} lists {', '.join(without)}, which has no gradients for "
+                           f"{', '.join(gradients)}", "Explain it with methods: [ism], or leave it out of models:")
+
+
+for _name, _dataset in DATASETS.items():
+    _check_explain(_name, _dataset)
+EXPLAINED = {name: dataset["explain"] for name, dataset in DATASETS.items() if dataset.get("explain") is not None}
+
+
+def explain_dir(dataset, model, method):
+    return f"{RESULTS}/explain/{dataset}/{model}/{method}"
+
+
+def motifs_dir(dataset, model, method):
+    return f"{RESULTS}/motifs/{dataset}/{model}/{method}"
+
+
+def explain_targets():
+    """Every explanation and, with motifs: true, its motifs."""
+    targets = []
+    for dataset, block in EXPLAINED.items():
+        for model in block["models"]:
+            for method in block["methods"]:
+                targets.append(explain_dir(dataset, model, method))
+                if block["motifs"]:
+                    targets.append(motifs_dir(dataset, model, method))
+    return targets
+
+
+def explain_flags(wildcards):
+    """The bioseq explain flags of a dataset's explain: block, and the table's columns."""
+    block = EXPLAINED[wildcards.dataset]
+    return " ".join(f for f in (
+        flags(top=block["top"], logos=block["logos"], target=block.get("target"), label=block.get("label"),
+              seed=SEED),
+        column_flags(wildcards.dataset),
+    ) if f)
+
+
+def motifs_flags(wildcards):
+    return flags(top=EXPLAINED[wildcards.dataset]["matches"])
