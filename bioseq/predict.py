@@ -48,7 +48,7 @@ from bioseq.errors import InputError, option
 from bioseq.inference import InferenceOptions, as_options
 from bioseq.io.handles import PathOrHandle, atomic_output, check_text, input_name, open_input
 
-__all__ = ["predict_sequences", "predict_file", "InferenceOptions"]
+__all__ = ["predict_sequences", "predict_file", "bed_window_blocks", "InferenceOptions"]
 
 _HEAD_BYTES = 1 << 14
 
@@ -267,7 +267,16 @@ def _table_blocks(source, block_size: int) -> Iterator[_Block]:
             yield names, codes, None
 
 
-def _bed_blocks(source, reference, width: int, block_size: int) -> Iterator[_Block]:
+def bed_window_blocks(source, reference, width: int, block_size: int) -> Iterator[tuple[list, list, np.ndarray]]:
+    """BED intervals in blocks, each resized to ``width`` around its centre and read from the genome.
+
+    Yields ``(intervals, windows, codes)``: up to ``block_size`` intervals of
+    ``source`` (0-based half-open), their ``width``-base windows (strand-aware
+    :meth:`~bioseq.io.interval.Interval.resize`) and the windows' codes
+    ``(n, width)`` uint8, N past a contig end, minus-strand windows
+    reverse-complemented. ``reference`` is a genome path or an open
+    :class:`~bioseq.io.reference.Reference` (left open).
+    """
     from bioseq.io.bed import read_bed
     from bioseq.io.reference import Reference
 
@@ -283,9 +292,14 @@ def _bed_blocks(source, reference, width: int, block_size: int) -> Iterator[_Blo
                 width,
                 strands=[w.strand for w in windows],
             )  # (n, width), N-padded
-            names = [interval.name for interval in block]
-            coordinates = [(i.chrom, i.start, i.end, i.strand) for i in block]
-            yield names, codes, coordinates
+            yield block, windows, codes
+
+
+def _bed_blocks(source, reference, width: int, block_size: int) -> Iterator[_Block]:
+    for block, _, codes in bed_window_blocks(source, reference, width, block_size):
+        names = [interval.name for interval in block]
+        coordinates = [(i.chrom, i.start, i.end, i.strand) for i in block]
+        yield names, codes, coordinates
 
 
 class _PredictionTable:

@@ -21,3 +21,16 @@ def deadline(seconds: int) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+TATA_PWM = [
+    [0.05, 0.05, 0.05, 0.85],
+    [0.85, 0.05, 0.05, 0.05],
+    [0.05, 0.05, 0.05, 0.85],
+    [0.85, 0.05, 0.05, 0.05],
+    [0.80, 0.05, 0.05, 0.10],
+    [0.80, 0.05, 0.05, 0.10],
+    [0.70, 0.05, 0.15, 0.10],
+    [0.30, 0.10, 0.50, 0.10],
+]
+"""A TATA box as a position weight matrix (rows: positions; columns A, C, G, T probabilities): T A T A A A A G."""

@@ -63,6 +63,7 @@ from bioseq.checks import boolean, integer, positive_integer
 from bioseq.errors import InputError, option
 from bioseq.interpret.attributions import Attributions
 from bioseq.interpret.targets import resolve_position, resolve_target, target_logit, target_score
+from bioseq.models.network import evaluating
 
 __all__ = ["attribute", "METHODS", "BASELINES", "one_hot_networks", "shuffled_references"]
 
@@ -309,26 +310,21 @@ def _attribution_mode(model, device, *, batch_size: int, width: int):
     """Eval mode on ``device``, parameters frozen (and cuDNN off for RNNs); everything restored after."""
     from bioseq.bundle.predictor import as_device
 
-    home = next(model.parameters(), torch.empty(0)).device
-    target = home if device is None else as_device(device)
     flags = [p.requires_grad for p in model.parameters()]
-    was_training = model.training
     recurrent = any(isinstance(module, torch.nn.RNNBase) for module in model.modules())
-    model.eval()
-    model.to(target)
     try:
-        for parameter in model.parameters():
-            parameter.requires_grad_(False)
-        cudnn = torch.backends.cudnn.flags(enabled=not recurrent)  # cuDNN RNNs have no backward in eval mode
-        with torch.inference_mode(False), torch.enable_grad(), cudnn:
-            yield target
+        with evaluating(model, None if device is None else as_device(device)) as target:
+            for parameter in model.parameters():
+                parameter.requires_grad_(False)
+            cudnn = torch.backends.cudnn.flags(enabled=not recurrent)  # cuDNN RNNs have no backward in eval mode
+            with torch.inference_mode(False), torch.enable_grad(), cudnn:
+                yield target
     except (torch.OutOfMemoryError, MemoryError) as exc:
         raise InputError(
-            f"attributions ran out of memory on {target} with batches of {batch_size} rows of {width} positions",
+            f"attributions ran out of memory on {device or 'the model device'} with batches of {batch_size} rows of "
+            f"{width} positions",
             fix=option("batch_size", "N", clause="Lower the batch size ({})"),
         ) from exc
     finally:
         for parameter, flag in zip(model.parameters(), flags):
             parameter.requires_grad_(flag)
-        model.to(home)
-        model.train(was_training)

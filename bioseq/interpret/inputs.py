@@ -33,7 +33,6 @@ times ``top`` sequences at once: a :class:`Selection`.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -275,24 +274,12 @@ def _row_filter(table, label_column: str, label: str | None):
 
 
 def _bed_blocks(source, reference, width: int, block_size: int) -> Iterator[InputBlock]:
-    from bioseq.io.bed import read_bed
-    from bioseq.io.reference import Reference
+    from bioseq.predict import bed_window_blocks
 
-    with contextlib.ExitStack() as stack:
-        if not isinstance(reference, Reference):
-            reference = stack.enter_context(Reference(reference))
-        intervals = iter(read_bed(source))
-        while block := list(itertools.islice(intervals, block_size)):
-            windows = [interval.resize(width) for interval in block]  # centred, strand-aware
-            codes = reference.windows(
-                [w.chrom for w in windows],
-                np.array([w.start for w in windows]),
-                width,
-                strands=[w.strand for w in windows],
-            )  # (n, width), N-padded, minus strand reverse-complemented
-            names = [i.name or f"{w.chrom}:{w.start}-{w.end}({w.strand})" for i, w in zip(block, windows)]
-            regions = [(w.chrom, int(w.start), int(w.end), w.strand) for w in windows]
-            yield InputBlock(names, codes, regions)
+    for block, windows, codes in bed_window_blocks(source, reference, width, block_size):
+        names = [i.name or f"{w.chrom}:{w.start}-{w.end}({w.strand})" for i, w in zip(block, windows)]
+        regions = [(w.chrom, int(w.start), int(w.end), w.strand) for w in windows]
+        yield InputBlock(names, codes, regions)
 
 
 @dataclass(frozen=True)

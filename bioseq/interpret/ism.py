@@ -40,6 +40,7 @@ import numpy as np
 
 from bioseq.checks import is_integer
 from bioseq.errors import InputError, option
+from bioseq.models.network import evaluating
 
 __all__ = ["ism", "ism_attributions"]
 
@@ -298,21 +299,13 @@ def _model_mode(member, device, *, batch_size: int, width: int):
     if not isinstance(model, nn.Module):
         yield device
         return
-    home = next(model.parameters(), torch.empty(0)).device
-    target = home if device is None else device
-    was_training = model.training
-    model.eval()
-    model.to(target)
     try:
-        with torch.inference_mode():
+        with evaluating(model, device) as target, torch.inference_mode():
             yield target
     except (torch.OutOfMemoryError, MemoryError) as exc:
         raise InputError(
-            f"in-silico mutagenesis ran out of memory on {target} with batches of {batch_size} rows of {width} "
-            "positions",
+            f"in-silico mutagenesis ran out of memory on {device or 'the model device'} with batches of {batch_size} "
+            f"rows of {width} positions",
             path=member.path,
             fix=option("batch_size", "N", clause="Lower the batch size ({})"),
         ) from exc
-    finally:
-        model.to(home)
-        model.train(was_training)

@@ -10,7 +10,8 @@ for the ``forward`` contract: codes ``(B, L)`` uint8 in, logits
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,28 @@ import numpy as np
 from bioseq.errors import InputError, option
 from bioseq.models.kinds import ArraySpec, ModelKind, array_specs
 
-__all__ = ["NetworkKind", "TRAINING_SPACE"]
+__all__ = ["NetworkKind", "TRAINING_SPACE", "evaluating"]
+
+
+@contextlib.contextmanager
+def evaluating(model, device=None) -> Iterator:
+    """``model`` (a ``torch.nn.Module``) in eval mode on ``device`` (default where it is); yields that device.
+
+    Its mode and device are put back afterwards, whatever happens inside (as tangermeme leaves a model as it found it).
+    """
+    import torch
+
+    home = next(model.parameters(), torch.empty(0)).device
+    target = home if device is None else device
+    was_training = model.training
+    model.eval()
+    model.to(target)
+    try:
+        yield target
+    finally:
+        model.to(home)
+        model.train(was_training)
+
 
 TRAINING_SPACE = {
     "lr": {"low": 3e-4, "high": 3e-3, "log": True},
@@ -173,13 +195,8 @@ class NetworkKind(ModelKind):
 
         self.check_request(model, codes, rc_average=rc_average)
         out = np.empty(self.output_shape(model, codes, n_outputs), dtype=np.float32)
-        home = next(model.parameters(), torch.empty(0)).device
-        target = home if device is None else device
-        was_training = model.training
-        model.eval()
-        model.to(target)
         try:
-            with torch.inference_mode():
+            with evaluating(model, device) as target, torch.inference_mode():
                 for start in range(0, codes.shape[0], batch_size):
                     batch = np.ascontiguousarray(codes[start : start + batch_size])  # (B, L)
                     if not batch.flags.writeable:  # a read-only memory map: torch wants writable memory
@@ -196,9 +213,6 @@ class NetworkKind(ModelKind):
                 f"{min(batch_size, codes.shape[0])} sequences of {codes.shape[1]} positions",
                 fix=f"Lower the batch size ({option('batch_size', 'N')})",
             ) from None
-        finally:
-            model.to(home)
-            model.train(was_training)
         return out
 
     def check_request(self, model, codes: np.ndarray, *, rc_average: bool) -> None:

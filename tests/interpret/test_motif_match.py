@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import TATA_PWM
 
 from bioseq.errors import InputError
 from bioseq.interpret.motif_match import (
@@ -16,19 +17,7 @@ from bioseq.interpret.motif_match import (
     write_motifs,
 )
 
-# A TATA box as a PWM (rows A, C, G, T probabilities): T A T A A A A G.
-TATA = np.array(
-    [
-        [0.05, 0.05, 0.05, 0.85],
-        [0.85, 0.05, 0.05, 0.05],
-        [0.05, 0.05, 0.05, 0.85],
-        [0.85, 0.05, 0.05, 0.05],
-        [0.80, 0.05, 0.05, 0.10],
-        [0.80, 0.05, 0.05, 0.10],
-        [0.70, 0.05, 0.15, 0.10],
-        [0.30, 0.10, 0.50, 0.10],
-    ]
-)
+TATA = np.array(TATA_PWM)  # T A T A A A A G
 
 
 @pytest.fixture(scope="module")

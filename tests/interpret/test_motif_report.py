@@ -8,25 +8,14 @@ import json
 
 import numpy as np
 import pytest
+from support import TATA_PWM
 
 import bioseq.interpret.motif_report as report
 from bioseq.errors import InputError
 from bioseq.interpret.motif_report import COLUMNS, run_motifs
 from bioseq.interpret.motifs import Motif
 
-# A TATA box (rows A, C, G, T probabilities): T A T A A A A G, planted in random sequences.
-TATA = np.array(
-    [
-        [0.05, 0.05, 0.05, 0.85],
-        [0.85, 0.05, 0.05, 0.05],
-        [0.05, 0.05, 0.05, 0.85],
-        [0.85, 0.05, 0.05, 0.05],
-        [0.80, 0.05, 0.05, 0.10],
-        [0.80, 0.05, 0.05, 0.10],
-        [0.70, 0.05, 0.15, 0.10],
-        [0.30, 0.10, 0.50, 0.10],
-    ]
-)
+TATA = np.array(TATA_PWM)
 
 
 def planted_exp(folder, *, n=500, length=100, seed=0, regions=None):
