@@ -22,7 +22,7 @@ import numpy as np
 from bioseq.alphabet import ASCII_TO_CODE_BYTES, CODE_TO_ASCII, INVALID, PAD, invalid_letter_fix
 from bioseq.errors import InputError
 
-__all__ = ["encode", "encode_one", "decode", "decode_one", "pad_codes", "check_codes", "as_codes"]
+__all__ = ["encode", "encode_one", "decode", "decode_one", "pad_codes", "check_codes", "as_codes", "fit_width"]
 
 
 def encode_one(sequence: str | bytes, *, name: str | None = None) -> np.ndarray:
@@ -278,3 +278,40 @@ def as_codes(sequences: object) -> tuple[np.ndarray, np.ndarray | None, bool]:
         )
     codes, lengths = encode(items)
     return codes, lengths, False
+
+
+def fit_width(codes: np.ndarray, length: int | None, names: list[str]) -> np.ndarray:
+    """Right-pad (or cut the padding of) ``codes`` to a fixed-width model's ``length``.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray, shape ``(n, W)``, dtype uint8
+    length : int or None
+        The model's fixed input width; None returns ``codes`` as they are.
+    names : list of str
+        Record names, for the error.
+
+    Returns
+    -------
+    numpy.ndarray, shape ``(n, length)``, dtype uint8
+
+    Raises
+    ------
+    InputError
+        When a sequence is longer than ``length`` (naming the record).
+    """
+    if length is None or codes.shape[1] == length:
+        return codes
+    real = codes != PAD
+    lengths = np.where(real.any(axis=1), codes.shape[1] - np.argmax(real[:, ::-1], axis=1), 0)
+    if lengths.size and lengths.max() > length:
+        i = int(np.argmax(lengths > length))
+        raise InputError(
+            f"the sequence is {int(lengths[i])} bases long, but the model reads exactly {length}",
+            record=names[i],
+            fix=f"Trim or window the sequences to {length} bases",
+        )
+    fitted = np.full((codes.shape[0], length), PAD, dtype=np.uint8)
+    keep = min(length, codes.shape[1])
+    fitted[:, :keep] = codes[:, :keep]
+    return fitted

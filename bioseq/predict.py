@@ -43,7 +43,7 @@ from bioseq.alphabet import PAD
 from bioseq.bundle import Bundle
 from bioseq.bundle.resolve import as_bundle, window_width
 from bioseq.checks import positive_integer
-from bioseq.codes import check_codes, encode
+from bioseq.codes import check_codes, encode, fit_width
 from bioseq.errors import InputError, option
 from bioseq.inference import InferenceOptions, as_options
 from bioseq.io.handles import PathOrHandle, atomic_output, check_text, input_name, open_input
@@ -99,20 +99,7 @@ def predict_sequences(
         raise InputError(
             "the sequence is empty", record=names[int(np.argmin(lengths))], fix="Remove empty records before predicting"
         )
-    target = bundle.length
-    if target is not None and codes.shape[1] != target:
-        if lengths.max() > target:
-            i = int(np.argmax(lengths > target))
-            raise InputError(
-                f"the sequence is {int(lengths[i])} bases long, but the model reads exactly {target}",
-                record=names[i],
-                fix=f"Trim or window the sequences to {target} bases",
-            )
-        fitted = np.full((codes.shape[0], target), PAD, dtype=np.uint8)
-        width = min(target, codes.shape[1])
-        fitted[:, :width] = codes[:, :width]
-        codes = fitted
-    return options.predict_proba(bundle, codes)
+    return options.predict_proba(bundle, fit_width(codes, bundle.length, names))
 
 
 def predict_file(

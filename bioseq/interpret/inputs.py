@@ -43,7 +43,7 @@ import numpy as np
 
 from bioseq.alphabet import PAD
 from bioseq.checks import positive_integer
-from bioseq.codes import encode
+from bioseq.codes import encode, fit_width  # noqa: F401  (fit_width re-exported)
 from bioseq.errors import InputError, option
 
 __all__ = ["InputBlock", "Selection", "read_blocks", "fit_width", "input_kind", "select_sequences", "sequence_lengths"]
@@ -160,43 +160,6 @@ def read_blocks(
     if kind == "fasta":
         return _fasta_blocks(source, label, block_size)
     return _table_blocks(source, sequence_column, label_column, label, block_size)
-
-
-def fit_width(codes: np.ndarray, length: int | None, names: list[str]) -> np.ndarray:
-    """Right-pad (or cut the padding of) ``codes`` to a fixed-width model's ``length``.
-
-    Parameters
-    ----------
-    codes : numpy.ndarray, shape ``(n, W)``, dtype uint8
-    length : int or None
-        The model's fixed input width; None returns ``codes`` as they are.
-    names : list of str
-        Record names, for the error.
-
-    Returns
-    -------
-    numpy.ndarray, shape ``(n, length)``, dtype uint8
-
-    Raises
-    ------
-    InputError
-        When a sequence is longer than ``length`` (naming the record).
-    """
-    if length is None or codes.shape[1] == length:
-        return codes
-    real = codes != PAD
-    lengths = np.where(real.any(axis=1), codes.shape[1] - np.argmax(real[:, ::-1], axis=1), 0)
-    if lengths.size and lengths.max() > length:
-        i = int(np.argmax(lengths > length))
-        raise InputError(
-            f"the sequence is {int(lengths[i])} bases long, but the model reads exactly {length}",
-            record=names[i],
-            fix=f"Trim or window the sequences to {length} bases",
-        )
-    fitted = np.full((codes.shape[0], length), PAD, dtype=np.uint8)
-    keep = min(length, codes.shape[1])
-    fitted[:, :keep] = codes[:, :keep]
-    return fitted
 
 
 def _fasta_blocks(source, label: str | None, block_size: int) -> Iterator[InputBlock]:
