@@ -39,7 +39,10 @@ Reruns
 ------
 A rerun with the same request over a complete EXP does nothing (the summary
 says ``already_done``); another request over an existing EXP, or a folder
-that is not an explanation, is refused unless ``overwrite`` is given.
+that is not an explanation, is refused unless ``overwrite`` is given. While
+it runs, finished chunks of sequences are kept in ``EXP.parts``
+(:mod:`bioseq.interpret.chunks`): a killed explanation run again computes only
+the missing chunks, and the folder goes once the EXP folder is written.
 """
 
 from __future__ import annotations
@@ -55,7 +58,9 @@ import numpy as np
 
 from bioseq.checks import boolean, positive_integer
 from bioseq.errors import InputError, option
-from bioseq.interpret.inputs import Selection, fit_width, input_kind, read_blocks, select_sequences, sequence_lengths
+from bioseq.interpret.chunks import attribute_in_chunks, rc_attributions
+from bioseq.interpret.inputs import Selection, fit_width, input_kind, read_blocks, select_sequences
+from bioseq.io.pieces import PieceFolder
 
 __all__ = ["explain", "read_explanation", "rc_attributions", "METHODS", "MAX_SEQUENCES", "ATTRIBUTIONS", "METADATA"]
 
@@ -67,7 +72,6 @@ ATTRIBUTIONS = "attributions.npz"
 METADATA = "explain.json"
 FORMAT, FORMAT_VERSION = "bioseq-explain", 1
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-_CHUNK = 1024  # sequences handed to the attribution method at a time
 
 
 def explain(
@@ -163,9 +167,11 @@ def explain(
     kind = input_kind(input, reference=reference)
     width = _width(bundle, kind, length)
     chosen = _choose(bundle, input, request, width, batch_size, device)
-    result = _attribute(bundle, chosen.codes, request, batch_size, device)
+    parts = Path(f"{os.fspath(out)}.parts")
+    result = attribute_in_chunks(bundle, chosen.codes, request, batch_size=batch_size, device=device, parts=parts)
     summary = _summary(bundle, request, chosen, result, kind, batch_size)
     _write(Path(out), bundle, chosen, result, summary, reference, began)
+    PieceFolder(parts, {}).remove()
     return {**summary, "already_done": False}
 
 
@@ -275,69 +281,6 @@ def _choose(bundle, input, request: dict, width: int | None, batch_size: int, de
     )  # fmt: skip
     fitted = (dataclasses.replace(b, codes=fit_width(b.codes, bundle.length, b.names)) for b in blocks)
     return select_sequences(fitted, score, top=request["top"], cap=MAX_SEQUENCES, path=request["input"])
-
-
-def _attribute(bundle, codes: np.ndarray, request: dict, batch_size: int, device):
-    """Attributions of ``codes``, ``_CHUNK`` sequences at a time, as one Attributions."""
-    parts = [_attribute_chunk(bundle, codes[i : i + _CHUNK], request, batch_size, device) for i in
-             range(0, codes.shape[0], _CHUNK)]  # fmt: skip
-    if len(parts) == 1:
-        return parts[0]
-    return dataclasses.replace(
-        parts[0],
-        attributions=np.concatenate([p.attributions for p in parts]),
-        hypothetical=np.concatenate([p.hypothetical for p in parts]),
-        scores=np.concatenate([p.scores for p in parts]),
-    )
-
-
-def _attribute_chunk(bundle, codes: np.ndarray, request: dict, batch_size: int, device):
-    method, target, position = request["method"], request["target"], request["position"]
-    if method != "ism":
-        from bioseq.interpret.gradients import attribute
-
-        return attribute(
-            bundle, codes, method=method, target=target, position=position, references=request["references"],
-            steps=request["steps"], seed=request["seed"], batch_size=batch_size, device=device,
-            rc_average=request["rc_average"],
-        )  # fmt: skip
-    from bioseq.interpret.ism import ism_attributions
-
-    run = dict(target=target, position=position, batch_size=batch_size, device=device, fast=request["fast"])
-    forward = ism_attributions(bundle, codes, **run)
-    if not request["rc_average"]:
-        return forward
-    from bioseq.encode.transforms import reverse_complement
-
-    lengths = sequence_lengths(codes)
-    backward = ism_attributions(bundle, reverse_complement(codes, lengths=lengths), **run)
-    return dataclasses.replace(
-        forward,
-        attributions=(forward.attributions + rc_attributions(backward.attributions, lengths)) / 2,
-        hypothetical=(forward.hypothetical + rc_attributions(backward.hypothetical, lengths)) / 2,
-        scores=(forward.scores + backward.scores) / 2,
-    )
-
-
-def rc_attributions(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Map attributions of reverse-complemented sequences back onto the forward strand.
-
-    Parameters
-    ----------
-    values : numpy.ndarray, shape ``(N, 4, L)``
-        Attributions of ``rc(x)`` (A, C, G, T rows; right padding).
-    lengths : numpy.ndarray, shape ``(N,)``, int
-        Real lengths; padding columns stay where they are.
-
-    Returns
-    -------
-    numpy.ndarray, shape ``(N, 4, L)``, same dtype
-        Row ``b`` at position ``j < lengths[i]`` is ``values[i, 3 - b, lengths[i] - 1 - j]``.
-    """
-    out = values.copy()
-    for i, n in enumerate(np.asarray(lengths).tolist()):
-        out[i, :, :n] = values[i, ::-1, :n][:, ::-1]
-    return out
 
 
 def _summary(bundle, request: dict, chosen: Selection, result, kind: str, batch_size: int) -> dict:

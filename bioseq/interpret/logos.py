@@ -170,4 +170,6 @@ def _draw(heights: np.ndarray, ax, *, index: np.ndarray) -> None:
     with warnings.catch_warnings():  # an all-zero matrix: logomaker widens its equal y limits itself
         warnings.filterwarnings("ignore", "Attempting to set identical", UserWarning)
         logomaker.Logo(frame, ax=ax, color_scheme="classic", flip_below=False, baseline_width=0)
+    low, high = ax.get_ylim()  # logomaker's limits end at the tallest letter: leave it some room
+    ax.set_ylim(low - 0.05 * (high - low) * (low < 0), high + 0.05 * (high - low) * (high > 0))
     ax.spines[["top", "right"]].set_visible(False)

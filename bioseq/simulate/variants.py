@@ -72,6 +72,7 @@ from bioseq.io.annotation import Annotation
 from bioseq.io.atomic import atomic_output, atomic_path
 from bioseq.io.gff import read_annotation
 from bioseq.io.reference import Reference
+from bioseq.io.tabix import tabix_index_vcf
 
 __all__ = [
     "CATEGORIES",
@@ -683,4 +684,4 @@ def _write_indexed(text: bytes, path: str | os.PathLike) -> None:
     with atomic_path(f"{os.fspath(path)}.tbi") as index, atomic_path(path) as data:
         with pysam.BGZFile(str(data), "wb") as handle:
             handle.write(text)
-        pysam.tabix_index(str(data), preset="vcf", index=str(index), force=True)
+        tabix_index_vcf(data, index, out=path)

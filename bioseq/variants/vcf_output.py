@@ -47,6 +47,7 @@ from bioseq import __version__
 from bioseq.errors import InputError
 from bioseq.io.alignment_source import quiet_htslib
 from bioseq.io.atomic import atomic_output, atomic_path
+from bioseq.io.tabix import tabix_index_vcf
 from bioseq.variants.delta import info_header
 
 __all__ = [
@@ -224,7 +225,7 @@ def vcf_writer(
             yield writer
             writer.finish()
         if indexed:
-            _index(tmp, index, out)
+            tabix_index_vcf(tmp, index, out=out)
 
 
 def _header(text: str, extra: Sequence[str]) -> str:
@@ -248,18 +249,6 @@ def _open(source) -> Iterator[pysam.VariantFile]:
         yield vcf
     finally:
         vcf.close()
-
-
-def _index(data, index, out: str) -> None:
-    with quiet_htslib():
-        try:
-            pysam.tabix_index(str(data), preset="vcf", index=str(index), force=True)
-        except OSError as exc:
-            raise InputError(
-                "cannot index the output with tabix: the input records are not sorted by contig and position",
-                path=out,
-                fix="Sort the input first (bcftools sort), or write a plain .vcf",
-            ) from exc
 
 
 def write_vcf(
