@@ -28,8 +28,10 @@ logits (each member on its own logit).
 
 Every mutant is scored in batches of ``batch_size``. With ``fast`` the
 mutants of a convolutional classifier, or of a local per-position model
-(:mod:`bioseq.interpret.fast_ism`), recompute only what a mutation can change;
-the result equals the full computation up to float rounding.
+(:mod:`bioseq.interpret.fast_ism`), recompute only what a mutation can change,
+and those of an LSTM classifier restart its first layer at the mutation from
+the reference's states (:mod:`bioseq.interpret.lstm_ism`); the result equals
+the full computation up to float rounding.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ def ism(
     device : str or torch.device, optional
         Where networks run (default where they are); they are moved back after.
     fast : bool or None, default None
-        None: recompute only each mutation's receptive field when every
+        None: recompute only each mutation's receptive field (an LSTM
+        classifier: its first layer from the mutation on) when every
         (member) model allows it, else score every mutant in full. True:
         require it. False: always in full.
 
@@ -156,16 +159,19 @@ def _ism(bundle, codes, target, position, batch_size, device, fast):
 
 
 def _path(member, fast) -> str:
-    """``"conv"``, ``"local"`` (the fast paths), ``"network"`` or ``"proba"`` (in full) for one (member) bundle."""
+    """``"conv"``, ``"local"``, ``"lstm"`` (the fast paths), ``"network"`` or ``"proba"`` (in full) for one bundle."""
     from torch import nn
 
     from bioseq.interpret.fast_ism import fast_structure
+    from bioseq.interpret.lstm_ism import lstm_structure
 
-    structure = fast_structure(member) if fast is not False else None
+    structure = None
+    if fast is not False:
+        structure = fast_structure(member) or ("lstm" if lstm_structure(member) else None)
     if fast is True and structure is None:
         raise InputError(
             f"model {member.model_name!r} has no fast ISM path (only convolutional classifiers with max/mean "
-            "pooling and local per-position models do)",
+            "pooling, LSTM classifiers and local per-position models do)",
             path=member.path,
             fix=option("fast", "None", clause="Pass {} to score every mutant in full"),
         )
@@ -263,6 +269,19 @@ def _conv_group(member, rows, *, index, position, batch_size, device):
     return ref, (seq, pos, base, scores)
 
 
+def _lstm_group(member, rows, *, index, position, batch_size, device):
+    """Every mutant of ``rows``, restarting the first LSTM layer at the mutation (:mod:`~bioseq.interpret.lstm_ism`)."""
+    import torch
+
+    from bioseq.interpret.lstm_ism import lstm_logits
+    from bioseq.interpret.targets import target_logit
+
+    seq, pos, base = _mutants(rows)
+    ref, logits = lstm_logits(member.model, torch.from_numpy(rows).to(device), seq, pos, base, batch_size=batch_size)
+    ref, scores = (target_logit(x, member, index, position).double().cpu().numpy() for x in (ref, logits))
+    return ref, (seq, pos, base, scores)
+
+
 def _local_group(member, rows, *, index, position, batch_size, device):
     """The mutants within reach of output ``position`` on its window alone; the others keep the reference."""
     import torch
@@ -286,7 +305,13 @@ def _local_group(member, rows, *, index, position, batch_size, device):
     return ref, (seq, pos, base, scores)
 
 
-_GROUP = {"network": _network_group, "proba": _proba_group, "conv": _conv_group, "local": _local_group}
+_GROUP = {
+    "network": _network_group,
+    "proba": _proba_group,
+    "conv": _conv_group,
+    "lstm": _lstm_group,
+    "local": _local_group,
+}
 
 
 @contextlib.contextmanager

@@ -149,11 +149,11 @@ def test_bad_requests_are_input_errors(kwargs, words):
 
 
 def test_fast_true_on_a_model_without_a_fast_path_is_an_input_error():
-    lstm = _network("lstm", {"stem_channels": 0, "hidden_size": 4, "n_layers": 1, "head_hidden": 4})
+    transformer = _network("transformer", {"d_model": 8, "n_heads": 2, "n_layers": 1, "ff_mult": 1, "head_hidden": 4})
     with pytest.raises(InputError, match="no fast ISM path") as caught:
-        ism(lstm, _codes(), fast=True)
+        ism(transformer, _codes(), fast=True)
     assert "fast" in caught.value.fix
-    ism(lstm, _codes()[:1], fast=None)  # falls back to the full computation
+    ism(transformer, _codes()[:1], fast=None)  # falls back to the full computation
 
 
 def test_codes_of_the_wrong_width_are_refused():
