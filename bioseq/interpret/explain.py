@@ -51,6 +51,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -60,7 +61,6 @@ from bioseq.checks import boolean, positive_integer
 from bioseq.errors import InputError, option
 from bioseq.interpret.chunks import attribute_in_chunks, rc_attributions
 from bioseq.interpret.inputs import Selection, fit_width, input_kind, read_blocks, select_sequences
-from bioseq.io.pieces import PieceFolder
 
 __all__ = ["explain", "read_explanation", "rc_attributions", "METHODS", "MAX_SEQUENCES", "ATTRIBUTIONS", "METADATA"]
 
@@ -171,7 +171,7 @@ def explain(
     result = attribute_in_chunks(bundle, chosen.codes, request, batch_size=batch_size, device=device, parts=parts)
     summary = _summary(bundle, request, chosen, result, kind, batch_size)
     _write(Path(out), bundle, chosen, result, summary, reference, began)
-    PieceFolder(parts, {}).remove()
+    shutil.rmtree(parts, ignore_errors=True)  # the chunks are in EXP now
     return {**summary, "already_done": False}
 
 

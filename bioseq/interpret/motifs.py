@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bioseq.checks import integer
 from bioseq.errors import InputError, option
 
 __all__ = ["Motif", "TooFewSeqlets", "discover_motifs", "EDGE_ROOM", "MIN_METACLUSTER"]
@@ -138,10 +139,8 @@ def discover_motifs(
         :data:`MIN_METACLUSTER` of one sign are needed: in practice a few hundred sequences):
         :class:`TooFewSeqlets`.
     """
-    pad = window + 2 * flank + EDGE_ROOM if pad is None else pad
-    if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or pad < 0:
-        raise InputError(f"pad must be an integer >= 0, got {pad!r}")
-    one_hot, hyp = _inputs(attributions, hypothetical, codes, window=window, flank=flank, pad=int(pad))
+    pad = window + 2 * flank + EDGE_ROOM if pad is None else integer(pad, "pad", 0)
+    one_hot, hyp = _inputs(attributions, hypothetical, codes, window=window, flank=flank, pad=pad)
     from modiscolite.tfmodisco import TFMoDISco
 
     positive, negative = TFMoDISco(

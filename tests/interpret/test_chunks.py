@@ -61,14 +61,19 @@ def _kill_after(monkeypatch, n: int) -> list:
     return calls
 
 
+def _killed_run(monkeypatch, after: int, *args, **options) -> None:
+    """explain(*args, **options) killed while computing chunk ``after + 1``."""
+    with monkeypatch.context() as patch:
+        _kill_after(patch, after)
+        with pytest.raises(Killed):
+            explain(*args, **options)
+
+
 def test_a_killed_explanation_resumes_and_equals_an_uninterrupted_one(bundle_dir, fasta, tmp_path, monkeypatch):
     options = {"method": "deeplift_shap", "references": 4, "logos": 0}
     explain(bundle_dir, fasta, tmp_path / "whole", **options)
     out = tmp_path / "exp"
-    with monkeypatch.context() as patch:
-        _kill_after(patch, 2)
-        with pytest.raises(Killed):
-            explain(bundle_dir, fasta, out, **options)
+    _killed_run(monkeypatch, 2, bundle_dir, fasta, out, **options)
     assert not out.exists()
     assert sorted(p.name for p in (tmp_path / "exp.parts").glob("piece-*")) == ["piece-000000.npz", "piece-000001.npz"]
     calls = _kill_after(monkeypatch, 99)
@@ -83,10 +88,7 @@ def test_a_killed_explanation_resumes_and_equals_an_uninterrupted_one(bundle_dir
 
 def test_chunks_of_another_request_are_discarded(bundle_dir, fasta, tmp_path, monkeypatch):
     out = tmp_path / "exp"
-    with monkeypatch.context() as patch:
-        _kill_after(patch, 1)
-        with pytest.raises(Killed):
-            explain(bundle_dir, fasta, out, method="grad_x_input", logos=0)
+    _killed_run(monkeypatch, 1, bundle_dir, fasta, out, method="grad_x_input", logos=0)
     calls = _kill_after(monkeypatch, 99)
     explain(bundle_dir, fasta, out, method="integrated_gradients", steps=4, logos=0)
     assert calls == [5, 5, 2]
@@ -94,10 +96,7 @@ def test_chunks_of_another_request_are_discarded(bundle_dir, fasta, tmp_path, mo
 
 def test_an_unreadable_chunk_is_named(bundle_dir, fasta, tmp_path, monkeypatch):
     out = tmp_path / "exp"
-    with monkeypatch.context() as patch:
-        _kill_after(patch, 1)
-        with pytest.raises(Killed):
-            explain(bundle_dir, fasta, out, method="grad_x_input", logos=0)
+    _killed_run(monkeypatch, 1, bundle_dir, fasta, out, method="grad_x_input", logos=0)
     piece = tmp_path / "exp.parts" / "piece-000000.npz"
     piece.write_bytes(b"not a numpy file")
     with pytest.raises(InputError, match="cannot read a stored chunk") as caught:

@@ -37,6 +37,8 @@ def test_without_padding_the_flanks_must_fit():
     with pytest.raises(InputError, match="21 \\+ 2 x 10 - 2 x 0 \\(pad\\)"):
         discover_motifs(*_inputs(length=30), pad=0)
     with pytest.raises(InputError, match="pad must be an integer"):
+        discover_motifs(*_inputs(), pad=2.5)
+    with pytest.raises(InputError, match="pad must be >= 0"):
         discover_motifs(*_inputs(), pad=-1)
 
 
