@@ -14,11 +14,14 @@ Two model structures qualify (:func:`fast_structure`):
 ``"conv"``
     A :class:`bioseq.models.cnn.CNNClassifier`: conv blocks ("same" padding,
     dilation, max pooling of stride ``pool``), masked global mean/max pooling,
-    then a head. The feature maps of the reference are computed once; for a
-    mutation at ``i`` each block recomputes only the positions whose
-    receptive field holds a changed input, from a window of the reference map
-    with the changed slice written in (:class:`ConvCone`), by one convolution
-    with the eval-mode BatchNorm folded into it. The global pooling
+    then a head. The feature maps of the reference are computed once, with
+    the eval-mode BatchNorm folded into each convolution; for a mutation at
+    ``i`` each block recomputes only the positions whose receptive field
+    holds a changed input (:class:`ConvCone`): their pre-activation is the
+    reference's plus the transposed convolution of the change of the block's
+    input (new minus reference, a table of the 16 base changes for the first
+    block), which multiplies only the changed inputs, about half the work
+    of convolving a window of the new map. The global pooling
     is updated rather than recomputed: the masked sum minus the old slice plus
     the new one, and the max of the reference outside the slice (prefix and
     suffix maxima) with the new slice. Padding is handled by the model's
@@ -98,7 +101,7 @@ class _Layer:
 
 
 class ConvCone:
-    """The positions each conv block recomputes for a mutation, and the windows it reads them from.
+    """The positions each conv block recomputes for a mutation, and the margins its windows need.
 
     A mutation at input position ``i`` changes positions ``[start, start +
     widths[d])`` of the map entering block ``d`` (``d = len(blocks)``: the last
@@ -137,33 +140,68 @@ class ConvCone:
         return out
 
     def window(self, depth: int, next_start: np.ndarray) -> tuple[np.ndarray, int]:
-        """The input window ``[start, start + width)`` block ``depth`` reads to recompute its changed outputs."""
+        """The window ``[start, start + width)`` of block ``depth``'s pre-activation recomputed for its changed outputs.
+
+        It starts on the pooling grid and holds every changed input of the
+        block (the pre-activation has the input's length).
+        """
         layer = self.layers[depth]
-        return next_start * layer.pool - layer.left, self.widths[depth + 1] * layer.pool + layer.left + layer.right
+        return next_start * layer.pool, self.widths[depth + 1] * layer.pool
 
 
 def _windows(x, rows, starts, width: int):
-    """``x[rows[m], starts[m] : starts[m] + width]`` for each ``m``: ``(G, Lp, ...)`` -> ``(M, width, ...)``."""
-    import torch
-
-    return x[rows.unsqueeze(1), starts.unsqueeze(1) + torch.arange(width, device=x.device)]
+    """``x[rows[m], starts[m] : starts[m] + width]``: ``(G, Lp, C)`` -> ``(M, C, width)``; masks ``(G, Lp)`` too."""
+    return x.unfold(1, width, 1)[rows, starts]
 
 
-def _reference(model, codes):
-    """The one-hot input and each block's output ``(G, C, L')`` with its mask ``(G, L')``, of codes ``(G, L)``."""
+def _reference(model, codes, folded):
+    """Each block's pre-activation ``(G, C', L_d)`` (folded BatchNorm), each map ``(G, C, L_d)`` and mask ``(G, L_d)``.
+
+    The maps are the model's (its blocks with the BatchNorm folded into the
+    convolution): ``maps[0]`` the one-hot input, ``maps[d + 1]`` block ``d``'s
+    output; ``pre[d]`` block ``d``'s convolution before the activation.
+    """
+    import torch.nn.functional as F
+
     from bioseq.models.layers import padding_mask
 
-    mask = padding_mask(codes)  # (G, L)
-    maps, masks = [model.one_hot(codes)], [mask]  # (G, 4, L)
-    for block in model.blocks:
-        h, mask = block(maps[-1], masks[-1])  # (G, C, L'), (G, L')
+    maps, masks, pre = [model.one_hot(codes)], [padding_mask(codes)], []
+    for block, (weight, bias) in zip(model.blocks, folded):
+        keep = masks[-1].unsqueeze(1)  # (G, 1, L_d)
+        pre.append(F.conv1d(maps[-1] * keep, weight, bias, padding="same", dilation=block.conv.dilation))
+        h, mask = _activate_pool(block, pre[-1], keep)
         maps.append(h)
         masks.append(mask)
-    return maps, masks
+    return pre, maps, masks
+
+
+def _activate_pool(block, h, keep):
+    """The block's activation, mask and max pooling (partial last window kept) of ``(G, C, L_d)``, and the new mask."""
+    import torch
+    import torch.nn.functional as F
+
+    h = block.act(h) * keep  # (G, C, L_d)
+    if block.pool == 1:
+        return h, keep[:, 0]
+    if not block.non_negative:  # GELU can be negative: padding must not win the max
+        h = torch.where(keep, h, float("-inf"))
+    pooled = F.max_pool1d(keep.to(h.dtype), block.pool, ceil_mode=True) > 0  # (G, 1, L_{d+1})
+    h = F.max_pool1d(h, block.pool, ceil_mode=True)
+    if not block.non_negative:
+        h = torch.where(pooled, h, 0.0)
+    return h, pooled[:, 0]
 
 
 def conv_logits(model, codes, seq: np.ndarray, pos: np.ndarray, base: np.ndarray, *, batch_size: int):
     """Logits of the references and of every mutant, recomputing only each mutation's receptive cone.
+
+    The change a mutation makes is propagated as a difference: block ``d``'s
+    pre-activation over the cone is the reference's plus the transposed
+    convolution of the changed slice of its input (new minus reference), which
+    multiplies only the changed inputs (for the first block, a table of the
+    16 base changes). Mutants are grouped by their position modulo the product
+    of the pooling widths, so that every window of a pass has the same
+    alignment to the pooling grid.
 
     Parameters
     ----------
@@ -172,7 +210,8 @@ def conv_logits(model, codes, seq: np.ndarray, pos: np.ndarray, base: np.ndarray
     codes : torch.Tensor, shape ``(G, L)``, dtype uint8
         On the model's device.
     seq, pos, base : numpy.ndarray, shape ``(M,)``, dtype int64
-        The mutants (see the module docstring); ``pos`` only at real positions.
+        The mutants (see the module docstring); ``pos`` only at real
+        positions whose base is A, C, G or T.
     batch_size : int
         Mutants per pass.
 
@@ -186,54 +225,90 @@ def conv_logits(model, codes, seq: np.ndarray, pos: np.ndarray, base: np.ndarray
 
     device = codes.device
     cone = ConvCone(model, codes.shape[1])
-    maps, masks = _reference(model, codes)
-    reference = model.head(model.pool(maps[-1].transpose(1, 2), masks[-1]))  # (G, n_outputs)
-    padded = [F.pad(x, m).transpose(1, 2).contiguous() for x, m in zip(maps, cone.margins)]  # (G, Lp, C)
-    padded_masks = [F.pad(x, m, value=False) for x, m in zip(masks, cone.margins)]  # (G, Lp)
-    final = _FinalPool(model.pool.kind, padded[-1], padded_masks[-1])
     folded = [_folded(block) for block in model.blocks]
+    pre, maps, masks = _reference(model, codes, folded)
+    reference = model.head(model.pool(maps[-1].transpose(1, 2), masks[-1]))  # (G, n_outputs)
+    relu = all(block.non_negative for block in model.blocks)
+    if relu:  # -inf before a ReLU: padding and margins come out 0 whatever is added, so no mask is needed
+        pre = [x.masked_fill(~mask.unsqueeze(1), float("-inf")) for x, mask in zip(pre, masks)]
+    fill = float("-inf") if relu else 0.0
+    padded_pre = [F.pad(x, m, value=fill).transpose(1, 2).contiguous() for x, m in zip(pre, cone.margins)]
+    padded_maps = [F.pad(x, m).transpose(1, 2).contiguous() for x, m in zip(maps, cone.margins)]  # (G, Lp, C)
+    padded_masks = [F.pad(x, m, value=False) for x, m in zip(masks, cone.margins)]  # (G, Lp)
+    final = _FinalPool(model.pool.kind, padded_maps[-1], padded_masks[-1], masked=not relu)
+    if relu:
+        padded_masks = [None] * len(padded_masks)
+    transposed = [weight.transpose(0, 1).flip(2).contiguous() for weight, _ in folded]  # (C, C', K): see _delta
+    changes = _base_changes(model.blocks[0], transposed[0])  # (16, C', span + 1)
     out = reference.new_empty((len(seq), reference.shape[1]))
-    eye = torch.eye(4, dtype=maps[0].dtype, device=device)
-    for start in range(0, len(seq), batch_size):
-        part = slice(start, start + batch_size)
-        rows = torch.from_numpy(seq[part]).to(device)
-        new = eye[torch.from_numpy(base[part]).to(device)].unsqueeze(1)  # (M, 1, 4)
-        starts = [torch.from_numpy(x).to(device) for x in cone.starts(pos[part])]
-        for depth, (block, weights) in enumerate(zip(model.blocks, folded)):
-            new = _block_window(block, weights, cone, depth, (padded[depth], padded_masks[depth]), rows, starts, new)
-        out[part] = model.head(final(rows, starts[-1] + cone.margins[-1][0], cone.widths[-1], new))
+    flat = codes.reshape(-1).long()
+    period = int(np.prod([layer.pool for layer in cone.layers]))
+    order = np.argsort(pos % period, kind="stable")
+    bounds = np.searchsorted((pos % period)[order], np.arange(period + 1))
+    for residue in range(period):
+        members = order[bounds[residue] : bounds[residue + 1]]
+        for start in range(0, len(members), batch_size):
+            part = members[start : start + batch_size]
+            rows = torch.from_numpy(seq[part]).to(device)
+            change = flat[rows * codes.shape[1] + torch.from_numpy(pos[part]).to(device)] * 4
+            change += torch.from_numpy(base[part]).to(device)  # old * 4 + new
+            starts = cone.starts(pos[part])
+            delta, new = changes.index_select(0, change), None  # (M, C', span + 1): the first block's change
+            for depth, block in enumerate(model.blocks):
+                if depth:  # the change of this block's input, through its convolution
+                    at = torch.from_numpy(starts[depth] + cone.margins[depth][0]).to(device)
+                    change = new - _windows(padded_maps[depth], rows, at, new.shape[2])  # (M, C, w)
+                    delta = F.conv_transpose1d(change, transposed[depth], dilation=block.conv.dilation)
+                new = _block(block, cone, depth, (padded_pre[depth], padded_masks[depth]), rows, starts, delta)
+            at = torch.from_numpy(starts[-1] + cone.margins[-1][0]).to(device)
+            out[torch.from_numpy(part).to(device)] = model.head(final(rows, at, cone.widths[-1], new))
     return reference, out
 
 
-def _block_window(block, folded, cone: ConvCone, depth: int, reference, rows, starts, new):
-    """One block's recomputed outputs ``(M, w', C')`` from the reference window with ``new`` ``(M, w, C)`` in.
-
-    The reference maps and ``new`` are zero at padding already (the block's
-    output is masked), so the window needs no masking before the convolution.
-    """
+def _base_changes(block, transposed):
+    """The first block's pre-activation change for each substitution ``old * 4 + new``: ``(16, C', span + 1)``."""
     import torch
     import torch.nn.functional as F
 
-    layer, (x, mask) = cone.layers[depth], reference
-    begin = starts[depth + 1] * layer.pool - layer.left  # (M,): see ConvCone.window
-    span = cone.widths[depth + 1] * layer.pool + layer.left + layer.right
-    window = _windows(x, rows, begin + cone.margins[depth][0], span)  # (M, span, C)
-    keep = _windows(mask, rows, begin + cone.margins[depth][0], span)  # (M, span)
-    offsets = (starts[depth] - begin).unsqueeze(1) + torch.arange(new.shape[1], device=x.device)  # (M, w)
-    window = window.scatter(1, offsets.unsqueeze(2).expand(-1, -1, new.shape[2]), new).transpose(1, 2)
-    weight, bias = folded
-    h = F.conv1d(window, weight, bias, dilation=block.conv.dilation)  # (M, C', w' * pool): conv + BatchNorm
+    eye = torch.eye(4, dtype=transposed.dtype, device=transposed.device)
+    change = (eye[None, :, :] - eye[:, None, :]).reshape(16, 4, 1)  # new one-hot minus old
+    return F.conv_transpose1d(change, transposed, dilation=block.conv.dilation).contiguous()
+
+
+def _block(block, cone: ConvCone, depth: int, reference, rows, starts, delta):
+    """One block's new output ``(M, C', w')`` over the cone, from its pre-activation change ``delta``.
+
+    ``delta`` ``(M, C', w + span)`` is the change of the block's
+    pre-activation from the first changed input minus ``right`` (the
+    convolution's reach to the right) on. The reference pre-activation is
+    read from the pooling boundary at or before that position, so within a
+    pass (one residue of the position modulo the pooling period) ``delta``
+    goes in at one offset. The work is done channels last (the windows'
+    layout, where pooling is a reduction over a view); the result is a
+    channels-first view.
+    """
+    import torch
+
+    pre, mask = reference
+    layer, margin = cone.layers[depth], cone.margins[depth][0]
+    first = starts[depth + 1]  # (M,): the first changed (pooled) output
+    offset = int(starts[depth][0] - layer.right - first[0] * layer.pool)  # in [0, pool), one value per pass
+    width = cone.widths[depth + 1] * layer.pool
+    at = torch.from_numpy(first * layer.pool + margin).to(rows.device)
+    h = _windows(pre, rows, at, width).transpose(1, 2)  # (M, width, C'): a copy, contiguous
+    h[:, offset : offset + delta.shape[2]] += delta.transpose(1, 2)
     h = h.relu_() if isinstance(block.act, torch.nn.ReLU) else block.act(h)
-    keep = keep[:, layer.left : layer.left + h.shape[2]].unsqueeze(1)  # (M, 1, w' * pool)
-    if not bool(keep.all()):
+    keep = None if mask is None else _windows(mask, rows, at, width).unsqueeze(2)  # (M, width, 1)
+    everywhere = keep is None or bool(keep.all())
+    if not everywhere:
         h = h * keep
     if layer.pool > 1:
-        if not block.non_negative:
+        if not block.non_negative and not everywhere:  # GELU can be negative: padding must not win the max
             h = torch.where(keep, h, float("-inf"))
-        h = F.max_pool1d(h, layer.pool)  # (M, C', w')
-        if not block.non_negative:
-            h = torch.where(F.max_pool1d(keep.to(h.dtype), layer.pool) > 0, h, 0.0)
-    return h.transpose(1, 2)  # (M, w', C')
+        h = h.reshape(h.shape[0], -1, layer.pool, h.shape[2]).amax(2)  # (M, w', C')
+        if not block.non_negative and not everywhere:
+            h = torch.where(keep.reshape(h.shape[0], -1, layer.pool, 1).any(2), h, 0.0)
+    return h.transpose(1, 2)
 
 
 def _folded(block):
@@ -247,33 +322,40 @@ def _folded(block):
 
 
 class _FinalPool:
-    """Masked global mean/max of the last map with a slice replaced, from sums and prefix/suffix maxima."""
+    """Masked global mean/max of the last map with a slice replaced, from sums and prefix/suffix maxima.
 
-    def __init__(self, kind: str, last, mask) -> None:
+    With ``masked=False`` the new slices are taken to be 0 at padding and
+    every real value >= 0 (the model's last activation is a ReLU), so no mask
+    is applied to them.
+    """
+
+    def __init__(self, kind: str, last, mask, *, masked: bool) -> None:
         import torch
 
-        self.kind, self.last, self.mask = kind, last, mask  # (G, Lp, C), (G, Lp)
+        self.kind, self.last, self.mask, self.masked = kind, last, mask, masked  # (G, Lp, C), (G, Lp)
         self.sums = (last * mask.unsqueeze(2)).double().sum(1)  # (G, C)
         self.counts = mask.sum(1).clamp(min=1).double()  # (G,)
-        masked = torch.where(mask.unsqueeze(2), last, float("-inf"))
-        low = masked.new_full((masked.shape[0], 1, masked.shape[2]), float("-inf"))
-        self.before = torch.cat([low, torch.cummax(masked, 1).values], 1)  # (G, Lp + 1, C): max of [0, j)
-        after = torch.cummax(masked.flip(1), 1).values.flip(1)
+        real = torch.where(mask.unsqueeze(2), last, float("-inf"))
+        low = real.new_full((real.shape[0], 1, real.shape[2]), float("-inf"))
+        self.before = torch.cat([low, torch.cummax(real, 1).values], 1)  # (G, Lp + 1, C): max of [0, j)
+        after = torch.cummax(real.flip(1), 1).values.flip(1)
         self.after = torch.cat([after, low], 1)  # (G, Lp + 1, C): max of [j, Lp)
 
     def __call__(self, rows, at, width: int, new):
-        """Pooled features ``(M, D')`` with positions ``[at, at + width)`` of row ``rows`` replaced by ``new``."""
+        """Pooled features ``(M, D')``: positions ``[at, at + width)`` of ``rows`` set to ``new`` ``(M, C, width)``."""
         import torch
 
-        keep = _windows(self.mask, rows, at, width).unsqueeze(2)  # (M, width, 1)
+        keep = _windows(self.mask, rows, at, width).unsqueeze(1) if self.masked else None  # (M, 1, width)
+        everywhere = keep is None or bool(keep.all())
         parts = []
         if self.kind in ("mean", "meanmax"):
-            old = _windows(self.last, rows, at, width)  # (M, width, C)
-            delta = ((new - old) * keep).double().sum(1)  # (M, C)
+            change = new - _windows(self.last, rows, at, width)  # (M, C, width)
+            delta = (change if everywhere else change * keep).double().sum(2)  # (M, C)
             parts.append(((self.sums[rows] + delta) / self.counts[rows, None]).to(new.dtype))
         if self.kind in ("max", "meanmax"):
             outside = torch.maximum(self.before[rows, at], self.after[rows, at + width])  # (M, C)
-            parts.append(torch.maximum(outside, torch.where(keep, new, float("-inf")).amax(1)))
+            inside = new if everywhere else torch.where(keep, new, float("-inf"))
+            parts.append(torch.maximum(outside, inside.amax(2)))
         return parts[0] if len(parts) == 1 else torch.cat(parts, 1)
 
 

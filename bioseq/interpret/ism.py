@@ -50,6 +50,8 @@ _GROUP_POSITIONS = 1 << 16
 """Sequence positions scored per group (a group's mutants and reference maps are held at once)."""
 _CONV_CHUNK = 4
 """The CNN's receptive-field path scores this many times ``batch_size`` mutants per pass (each is a small window)."""
+_CONV_CPU_PASS = 512
+"""At most this many mutants per pass of the receptive-field path on a CPU, where larger passes leave the cache."""
 
 
 def ism(
@@ -69,7 +71,8 @@ def ism(
         Per-position models only: the output position (default the centre).
     batch_size : int, default 256
         Mutant sequences per forward pass (the CNN's receptive-field path,
-        whose passes read small windows, takes 4 times as many).
+        whose passes read small windows, takes 4 times as many, at most 512
+        on a CPU).
     device : str or torch.device, optional
         Where networks run (default where they are); they are moved back after.
     fast : bool or None, default None
@@ -264,6 +267,8 @@ def _conv_group(member, rows, *, index, position, batch_size, device):
 
     seq, pos, base = _mutants(rows)
     chunk = _CONV_CHUNK * batch_size  # a mutant's cone costs a fraction of a full pass
+    if torch.device(device).type == "cpu":
+        chunk = min(chunk, _CONV_CPU_PASS)
     ref, logits = conv_logits(member.model, torch.from_numpy(rows).to(device), seq, pos, base, batch_size=chunk)
     ref, scores = (target_logit(x, member, index, position).double().cpu().numpy() for x in (ref, logits))
     return ref, (seq, pos, base, scores)

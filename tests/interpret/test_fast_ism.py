@@ -79,6 +79,20 @@ def test_conv_fast_ism_equals_the_full_computation(options):
     np.testing.assert_allclose(ism(bundle, codes[:2]), full[:2], atol=1e-5 * scale)  # fast=None: the fast path
 
 
+@pytest.mark.parametrize("pooling", ["max", "meanmax"])
+def test_conv_fast_ism_with_an_activation_that_can_be_negative(pooling):
+    """GELU blocks (the CNN config builds ReLU ones) take the masked path: padding must not win a max."""
+    options = {"kernel_sizes": (5, 3), "dilations": (1, 2), "pools": (3, 2), "pooling": pooling}
+    bundle = _cnn(options)
+    for block in bundle.model.blocks:
+        block.act, block.non_negative = torch.nn.GELU(), False
+    codes = _codes(5, 26, seed=3)
+    full = ism(bundle, codes, fast=False)
+    for batch_size in (3, 64):
+        fast = ism(bundle, codes, fast=True, batch_size=batch_size)
+        np.testing.assert_allclose(fast, full, atol=1e-5 * np.abs(full).max())
+
+
 def test_conv_fast_ism_multiclass_target_and_mean_pooling():
     options = {"kernel_sizes": (7,), "dilations": (1,), "pools": (2,), "pooling": "max"}
     bundle = _cnn(options, n_outputs=3, task="multiclass", classes=("a", "b", "c"))
