@@ -128,6 +128,18 @@ def _per_base_flags(parser: argparse.ArgumentParser) -> None:
         help="training windows around each site, each at its own random offset (default 4)",
     )
     group.add_argument(
+        "--hard-negatives",
+        metavar="RUN",
+        help="a per-base splice model (run or bundle) trained on this genome: add training windows around the "
+        "positions of the training contigs it most wrongly calls sites (predicts them on both strands first)",
+    )
+    group.add_argument(
+        "--hard",
+        type=float,
+        default=1.0,
+        help="with --hard-negatives: hard-negative windows per site window (default 1)",
+    )
+    group.add_argument(
         "--test-span",
         choices=("genes", "genome"),
         default="genes",
@@ -271,6 +283,7 @@ def _run_per_base(args: argparse.Namespace) -> int:
         intronic=args.intronic,
         genomic=args.genomic,
         site_windows=args.site_windows,
+        hard=args.hard,
         test_chroms=_names(args.test_chroms),
         valid_chroms=_names(args.valid_chroms),
         folds=args.folds,
@@ -285,15 +298,35 @@ def _run_per_base(args: argparse.Namespace) -> int:
     if args.bam:
         source["bam"] = os.path.abspath(args.bam)
     source |= {"transcripts": args.transcripts, "biotype": args.biotype}
+    miner = None
+    if args.hard_negatives:
+        from bioseq.bundle import as_bundle
+
+        miner = as_bundle(args.hard_negatives, per_position=True)
+        source["hard_negatives"] = os.path.abspath(args.hard_negatives)
     with Reference(args.genome) as reference:
         meta = build_per_base(
-            reference, annotation, args.out, options=options, bam=args.bam, min_support=args.min_support, source=source
+            reference,
+            annotation,
+            args.out,
+            options=options,
+            bam=args.bam,
+            min_support=args.min_support,
+            source=source,
+            miner=miner,
         )
     for split, info in meta["splits"].items():
         kinds = ", ".join(f"{kind} {n:,}" for kind, n in info["windows"].items())
         sites = ", ".join(f"{name} {n:,}" for name, n in info["labels"].items() if name != "neither")
         print(
             f"bioseq dataset: {split}: {info['n']:,} examples ({kinds or 'none'}); labelled {sites}",
+            file=sys.stderr,
+        )
+    hard = meta["sampling"].get("hard")
+    if hard and hard["count"]:
+        print(
+            f"bioseq dataset: {hard['count']:,} hard negatives (false sites of {args.hard_negatives} scoring "
+            f"{hard['min_score']:.3g}-{hard['max_score']:.3g}) among {hard['candidates']:,} candidates",
             file=sys.stderr,
         )
     print(f"bioseq dataset: per-base dataset ({meta['sampling']['how']}) in {args.out}", file=sys.stderr)

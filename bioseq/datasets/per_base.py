@@ -181,6 +181,10 @@ class PerBaseOptions:
         Random intronic and random genomic training windows per site window.
     site_windows : int, default 4
         Training windows around each site, each at its own random offset.
+    hard : float, default 1.0
+        With a ``miner`` model (:func:`build_per_base`): hard-negative
+        training windows per site window, around the positions the model most
+        wrongly calls sites (:mod:`bioseq.datasets.hard_negatives`).
     test_chroms, valid_chroms : tuple of str, optional
         Held-out contigs (aliases resolve against the genome).
     folds : int, optional
@@ -202,6 +206,7 @@ class PerBaseOptions:
     intronic: float = 0.5
     genomic: float = 0.5
     site_windows: int = 4
+    hard: float = 1.0
     test_chroms: tuple[str, ...] | None = None
     valid_chroms: tuple[str, ...] | None = None
     folds: int | None = None
@@ -217,7 +222,7 @@ class PerBaseOptions:
                 f"context must be even (half on each side), got {self.context}",
                 fix=f"Pass {option('context', str(self.context + 1))}",
             )
-        for name in ("intronic", "genomic", "valid_fraction"):
+        for name in ("intronic", "genomic", "hard", "valid_fraction"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise InputError(f"{name} must be a number >= 0, got {value!r}")
@@ -240,6 +245,7 @@ def build_per_base(
     bam: str | os.PathLike | None = None,
     min_support: int = 3,
     source: Mapping[str, str] | None = None,
+    miner=None,
 ) -> dict:
     """Write a per-base splice-site dataset (``neither``, ``acceptor``, ``donor``) to the folder ``out``.
 
@@ -266,6 +272,13 @@ def build_per_base(
     min_support : int, default 3
     source : mapping of str to str, optional
         Input paths to record in ``dataset.json``.
+    miner : bioseq.bundle.Bundle, optional
+        A per-position splice model (trained on an earlier dataset of the same
+        genome): ``options.hard`` windows per site window are added around
+        the positions of the training contigs it most wrongly calls sites
+        (hard negatives; predicting both strands of every training contig
+        costs one annotation of them). Its false sites' count and scores go
+        into ``dataset.json`` (``sampling.hard``).
 
     Returns
     -------
@@ -303,6 +316,21 @@ def build_per_base(
         seed=options.seed,
     )
     tracks = _Tracks(labelled, lengths)
+    mined: dict = {}
+
+    def hard(count: int):
+        from bioseq.datasets.hard_negatives import false_sites
+
+        sites, mined["stats"] = false_sites(
+            miner,
+            reference,
+            design.contigs["train"],
+            tracks.labels,
+            count=count,
+            held=design.held_out,
+        )
+        return sites
+
     train, stats = training_windows(
         contigs=reference.references,
         lengths=lengths,
@@ -314,8 +342,12 @@ def build_per_base(
         intronic=options.intronic,
         genomic=options.genomic,
         site_windows=options.site_windows,
+        hard=None if miner is None else hard,
+        hard_windows=options.hard,
         seed=options.seed,
     )
+    if mined:
+        stats["hard"] = {**mined["stats"], "model": str(getattr(miner, "path", ""))}
     plans = {"train": train}
     for split in ("valid", "test"):
         plans[split] = tile_windows(design.spans[split], window=options.window, contigs=reference.references)

@@ -31,7 +31,10 @@ Training windows (:func:`training_windows`)
     uniformly random offset; ``round(intronic * sites)`` windows around
     uniformly random intronic bases (on the intron's strand); and
     ``round(genomic * sites)`` windows at uniformly random places of the
-    training contigs, on a random strand. No training input (window and
+    training contigs, on a random strand; with ``hard``, ``round(hard_windows *
+    sites)`` windows around the positions a trained model most wrongly calls
+    sites (:mod:`bioseq.datasets.hard_negatives`), each at a random offset. No
+    training input (window and
     context) touches a held-out gene or a valid or test tile: sites and
     intronic bases inside them are not used, the offset of a site or
     intronic window is drawn among those that keep its input clear (the
@@ -55,8 +58,9 @@ from bioseq.io.interval import Interval
 
 __all__ = ["KINDS", "TEST_SPANS", "SplitDesign", "WindowPlan", "design_splits", "tile_windows", "training_windows"]
 
-KINDS = ("site", "intronic", "genomic", "tile")
-"""Why a window was taken (the BED name of its example)."""
+KINDS = ("site", "intronic", "genomic", "tile", "hard")
+"""Why a window was taken (the BED name of its example); ``hard``: around a model's false site."""
+_TRAINING_KINDS = ("site", "intronic", "genomic", "hard")
 TEST_SPANS = ("genes", "genome")
 """What the valid and test tiles cover."""
 
@@ -354,6 +358,8 @@ def training_windows(
     intronic: float = 0.5,
     genomic: float = 0.5,
     site_windows: int = 1,
+    hard: Callable[[int], Mapping[str, tuple[np.ndarray, np.ndarray]]] | None = None,
+    hard_windows: float = 0.0,
     seed: int = 0,
 ) -> tuple[WindowPlan, dict]:
     """Site, intronic and genomic windows of the training contigs (see the module docstring).
@@ -376,6 +382,12 @@ def training_windows(
     site_windows : int, default 1
         Windows around each site, each at its own random offset (more views of
         the few sites of a small genome).
+    hard : callable ``(count) -> {contig: (positions, minus)}``, optional
+        At most ``count`` positions to centre hard-negative windows on (their
+        offset is random, as for sites), e.g. a bound
+        :func:`~bioseq.datasets.hard_negatives.false_sites`.
+    hard_windows : float, default 0
+        Hard-negative windows per site window (with ``hard``).
     seed : int, default 0
 
     Returns
@@ -393,7 +405,7 @@ def training_windows(
     """
     window, flank = integer(window, "window", 1), integer(context, "context", 0) // 2
     site_windows = integer(site_windows, "site_windows", 1)
-    for name, value in (("intronic", intronic), ("genomic", genomic)):
+    for name, value in (("intronic", intronic), ("genomic", genomic), ("hard_windows", hard_windows)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
             raise InputError(f"{name} must be a number >= 0, got {value!r}")
     rng = np.random.default_rng(integer(seed, "seed", 0))
@@ -405,7 +417,7 @@ def training_windows(
     held = _by_contig(_merge([*design.held_out, *extents], None))
     train = design.contigs["train"]
     parts: list[tuple] = []
-    stats = {"sites": 0, "held_out_sites": 0, "dropped": dict.fromkeys(KINDS[:3], 0)}
+    stats = {"sites": 0, "held_out_sites": 0, "dropped": dict.fromkeys(_TRAINING_KINDS, 0)}
 
     def keep(kind: str, chrom: str, starts: np.ndarray, minus: np.ndarray) -> None:
         ok = ~_overlaps(held.get(chrom), starts - flank, starts + window + flank) & (starts > _NONE)
@@ -434,6 +446,11 @@ def training_windows(
     starts = _subtract([Interval(c, 0, max(lengths[c] - window + 1, 1)) for c in train], away)
     for chrom, (at, _) in _draw(starts, round(genomic * n_sites), rng).items():
         keep("genomic", chrom, at, rng.random(at.size) < 0.5)
+    if hard is not None and round(hard_windows * n_sites):
+        for chrom, (at, minus) in hard(round(hard_windows * n_sites)).items():
+            if chrom in train:
+                at = np.asarray(at, dtype=np.int64)
+                keep("hard", chrom, at - _offsets(held.get(chrom), at, window, flank, rng), np.asarray(minus, bool))
     plan = WindowPlan.of(
         np.concatenate([p[0] for p in parts]),
         np.concatenate([p[1] for p in parts]),

@@ -307,3 +307,25 @@ def test_splice_sites_per_base_errors(bioseq, genome, tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and err.startswith("bioseq dataset: error: ") and message in err, err
     assert not (tmp_path / "x").exists()
+
+
+def test_splice_sites_per_base_hard_negatives(bioseq, genome, tmp_path, capsys):
+    from bioseq.datasets.per_base_store import open_per_base
+
+    fasta, gtf = genome
+    miner = Path(__file__).resolve().parents[1] / "fixtures" / "dm6_per_base_cnn"
+    common = ["dataset", "splice-sites", "--genome", str(fasta), "--annotation", str(gtf), "--per-base"]
+    common += ["--window", "100", "--context", "20", "--site-windows", "1", "--test-chroms", "chr3"]
+    common += ["--valid-chroms", "chr2"]
+    assert bioseq([*common, "--hard-negatives", str(miner), "--hard", "2", "--out", str(tmp_path / "DS")]) == 0
+    err = capsys.readouterr().err
+    assert "train: 16 examples (site 4, intronic 2, genomic 2, hard 8)" in err, err
+    assert "8 hard negatives (false sites of" in err
+    ds = open_per_base(tmp_path / "DS")
+    hard = ds.metadata["sampling"]["hard"]
+    assert hard["count"] == 8 and hard["candidates"] >= 8 and 0 < hard["min_score"] <= hard["max_score"] <= 1
+    assert ds.metadata["source"]["hard_negatives"] == str(miner)
+    assert {r.split(":")[0] for r in ds.splits["train"].regions} == {"chr1"}
+    assert bioseq([*common, "--hard-negatives", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "nothing" in err and not (tmp_path / "x").exists()

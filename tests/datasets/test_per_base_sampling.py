@@ -142,7 +142,8 @@ def test_training_windows_hold_every_site_in_stated_proportions_and_repeat_by_se
     n = stats["sites"]
     assert n == sum(sites_of(annotation)("c1", s).size for s in "+-") == 50  # 12 genes x 4 sites + 2 (c1x)
     assert stats["windows"] == {"site": n, "intronic": n, "genomic": n // 2}
-    assert set(plan.contigs.tolist()) == {0} and stats["dropped"] == dict.fromkeys(KINDS[:3], 0)
+    assert set(plan.contigs.tolist()) == {0}
+    assert stats["dropped"] == dict.fromkeys(("site", "intronic", "genomic", "hard"), 0)
     site_rows = plan.kinds == KINDS.index("site")
     for strand in "+-":  # each site lies in its own window, on its strand, at any offset
         rows = site_rows & (plan.minus == (strand == "-"))
@@ -169,3 +170,29 @@ def test_training_windows_hold_every_site_in_stated_proportions_and_repeat_by_se
         assert around.size >= 3
     with pytest.raises(InputError, match="site_windows"):
         training_windows(**{**args, "site_windows": 0})
+
+
+def test_hard_negative_windows_surround_the_given_positions(annotation):
+    design = design_splits(annotation, LENGTHS, test_chroms=["c3"], valid_chroms=["c2"])
+    asked = []
+
+    def hard(count):
+        asked.append(count)
+        return {"c1": (np.array([500, 150_000, 199_990]), np.array([False, True, False])), "c2": (np.array([10]), [0])}
+
+    args = dict(
+        contigs=list(LENGTHS), lengths=LENGTHS, design=design, sites=sites_of(annotation),
+        introns=annotation.introns(), window=WINDOW, context=CONTEXT, intronic=0.0, genomic=0.0,
+    )  # fmt: skip
+    plan, stats = training_windows(**args, hard=hard, hard_windows=0.5, seed=3)
+    assert asked == [round(0.5 * stats["sites"])]
+    rows = plan.kinds == KINDS.index("hard")
+    assert stats["windows"]["hard"] == 3 == rows.sum()  # c2 is a valid contig: not a training one
+    for p, minus in ((500, False), (150_000, True), (199_990, False)):
+        around = rows & (plan.minus == minus) & (plan.starts <= p) & (p < plan.starts + WINDOW)
+        assert around.sum() == 1
+    plain, _ = training_windows(**args, seed=3)
+    assert "hard" not in plain.counts()
+    assert training_windows(**args, hard=hard, hard_windows=0.0, seed=3)[1]["windows"] == plain.counts()
+    with pytest.raises(InputError, match="hard_windows must be a number"):
+        training_windows(**args, hard=hard, hard_windows=-1)
