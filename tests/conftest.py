@@ -14,6 +14,12 @@ from pathlib import Path
 
 import pytest
 
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1:  # pytest-xdist workers share the cores: torch, BLAS and subprocesses get their share each
+    _SHARE = str(max(1, (os.cpu_count() or 1) // _WORKERS))
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_name, _SHARE)
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/support.py, shared helpers
 SHARED = Path(os.environ.get("BIOSEQ_SHARED_DATA", REPO.parent / "shared" / "data"))

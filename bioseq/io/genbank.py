@@ -168,7 +168,8 @@ def read_genbank(source: PathOrHandle, *, fmt: str | None = None) -> Iterator[Ge
         try:
             yield from _records(_Lines(text, fmt or found, path), fmt or found, path)
         finally:
-            text.detach()  # leave a caller's handle open
+            if not text.closed:  # a generator collected late may find its stream closed already
+                text.detach()  # leave a caller's handle open
 
 
 class _Lines:
