@@ -238,7 +238,7 @@ def conv_logits(model, codes, seq: np.ndarray, pos: np.ndarray, base: np.ndarray
     final = _FinalPool(model.pool.kind, padded_maps[-1], padded_masks[-1], masked=not relu)
     if relu:
         padded_masks = [None] * len(padded_masks)
-    transposed = [weight.transpose(0, 1).flip(2).contiguous() for weight, _ in folded]  # (C, C', K): see _delta
+    transposed = [weight.transpose(0, 1).flip(2).contiguous() for weight, _ in folded]  # (C, C', K)
     changes = _base_changes(model.blocks[0], transposed[0])  # (16, C', span + 1)
     out = reference.new_empty((len(seq), reference.shape[1]))
     flat = codes.reshape(-1).long()

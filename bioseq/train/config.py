@@ -81,6 +81,11 @@ class TrainConfig(BaseModel):
     # model
     model: str = "transformer"
     model_options: dict[str, Any] = Field(default_factory=dict)
+    init: Path | None = Field(
+        None,
+        description="start from the weights of this bundle or training run (fine-tuning, transfer learning): "
+        "same kind of model, options and classes; model and model options default to its",
+    )
     # optimisation
     epochs: int = Field(20, ge=1)
     batch_size: int | None = Field(
@@ -143,6 +148,8 @@ class TrainConfig(BaseModel):
     max_time: str | None = Field(None, description="stop after DD:HH:MM:SS")
 
     def __init__(self, **options: Any) -> None:
+        if options.get("init") is not None and "model" not in options:
+            options = _init_defaults(options)
         try:
             super().__init__(**options)
         except ValidationError as exc:
@@ -255,6 +262,19 @@ class TrainConfig(BaseModel):
     def monitor_mode(self) -> str:
         """``"min"`` for the loss, ``"max"`` for every other metric."""
         return "min" if self.monitor == "loss" else "max"
+
+
+def _init_defaults(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the model and its options of the ``init`` bundle where they are not given."""
+    from bioseq.bundle import as_bundle
+
+    try:
+        bundle = as_bundle(options["init"])
+    except InputError as exc:  # name the init path in the message: a config file's errors carry the file's path
+        raise InputError(f"init {options['init']}: {exc.problem}", path=exc.path, fix=exc.fix) from None
+    given = options.get("model_options") or {}
+    inherited = {k: v for k, v in bundle.config["model"].get("options", {}).items() if k != "n_outputs"}
+    return {**options, "model": bundle.model_name, "model_options": {**inherited, **given}}
 
 
 def _explain(error: ValidationError, source: str | None) -> InputError:

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from bioseq import interrupt
-from bioseq.errors import InputError
+from bioseq.errors import InputError, option
 from bioseq.io.labels import LabelledSequences
 from bioseq.train.config import TrainConfig
 from bioseq.train.data import SequenceSet, make_loader, split_validation
@@ -336,7 +336,48 @@ def _seed(seed: int) -> None:
 
 def _build(config: TrainConfig, train_set: SequenceSet):
     model = config.kind.build(config.model_options, n_outputs=train_set.n_outputs)
+    if config.init is not None:
+        _initialise(model, config, train_set)
     return torch.compile(model) if config.compile else model
+
+
+def _initialise(model, config: TrainConfig, train_set: SequenceSet) -> None:
+    """Copy the weights of the ``init`` bundle into ``model``: the same kind, options, task and classes."""
+    from bioseq.bundle import as_bundle
+
+    source = as_bundle(config.init)
+    flag = option("init", "RUN")
+    if not isinstance(source.model, torch.nn.Module) or not isinstance(model, torch.nn.Module):
+        raise InputError(
+            f"{flag} starts a network from another network's weights; {source.model_name!r} and {config.model!r} "
+            "are not both networks",
+            path=source.path,
+            fix=f"Leave out {flag}, or pass the run of a neural network of kind {config.model!r}",
+        )
+    if source.model_name != config.model:
+        raise InputError(
+            f"the model there is {source.model_name!r}, not {config.model!r}",
+            path=source.path,
+            fix=f"Train {option('model', source.model_name)}, or leave out {option('model')} to take it from there",
+        )
+    if (source.task, source.classes) != (train_set.task, tuple(train_set.classes)):
+        raise InputError(
+            f"the model there is a {source.task} model of classes {list(source.classes)}; the training data is "
+            f"{train_set.task} with classes {list(train_set.classes)}",
+            path=source.path,
+            fix="Start from a model trained on the same classes (relabel the data or train from scratch)",
+        )
+    try:
+        model.load_state_dict(source.model.state_dict())
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise InputError(
+            f"its weights do not fit {config.model!r} with options {config.model_options}: "
+            f"{first[1].strip() if len(first) > 1 else first[0]}",
+            path=source.path,
+            fix=f"Leave out the model options that change the network's shape (its own: "
+            f"{source.config['model'].get('options', {})})",
+        ) from exc
 
 
 def _module(config: TrainConfig, model, train_set: SequenceSet):

@@ -87,6 +87,8 @@ def run_signature(config: TrainConfig, train_set, valid_set) -> dict:
         train_sha256=data_hash(train_set.codes, train_set.labels),
         valid_sha256=data_hash(valid_set.codes, valid_set.labels),
     )
+    if config.init is not None:  # only then: the signatures of earlier runs stay as they were
+        signature["init"] = str(Path(config.init).resolve())
     return signature
 
 

@@ -18,7 +18,7 @@ from bioseq.cli.main import main
 
 CORPUS_TIMEOUT_S = 20
 _RECORDS = b"".join(b">r%d\n%s\n" % (i, b"ACGT"[i % 4 :] + b"GATTACA" * (i % 13)) for i in range(3000))
-TRUNCATED_GZIP = gzip.compress(_RECORDS)[:-40]  # cut inside the deflate stream
+TRUNCATED_GZIP = gzip.compress(_RECORDS, mtime=0)[:-40]  # cut inside the deflate stream
 
 
 def inspect(capsys, *paths: str | Path, json_out: bool = True) -> tuple[int, str, str]:

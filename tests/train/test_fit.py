@@ -361,3 +361,28 @@ def test_two_process_cpu_ddp(splice_split, tmp_path):
     assert config["training"]["devices"] == 2 and config["training"]["world_size"] == 2
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["valid"]["auroc"] > 0.65  # it learned something in 3 short epochs
+
+
+def test_init_starts_from_another_runs_weights(splice_split, tmp_path):
+    train_csv, test_csv = splice_split
+    base = {"train": train_csv, "valid": test_csv, "epochs": 1, "seed": 3}
+    first = train(config_from_options({**base, "model": "cnn", "model_options": {"channels": [16, 16, 16]},
+                                       "out": tmp_path / "a"}))  # fmt: skip
+    # No model given: the kind and options come from the init run; a learning rate of ~0 keeps its weights.
+    config = config_from_options({**base, "init": first.run_dir, "lr": 1e-12, "out": tmp_path / "b"})
+    assert config.model == "cnn" and config.model_options["channels"] == [16, 16, 16]
+    second = train(config)
+    before, after = (dict(load_bundle(r.run_dir).model.named_parameters()) for r in (first, second))
+    assert all(torch.allclose(before[k], after[k], atol=1e-6) for k in before)  # BatchNorm statistics move
+    fresh = train(config_from_options({**base, **{k: v for k, v in config.model_dump().items() if k == "model_options"},
+                                       "model": "cnn", "lr": 1e-12, "out": tmp_path / "c"}))  # fmt: skip
+    untouched = dict(load_bundle(fresh.run_dir).model.named_parameters())
+    assert not all(torch.allclose(before[k], untouched[k], atol=1e-6) for k in before)
+    with pytest.raises(InputError, match="do not fit 'cnn'") as caught:
+        train(config_from_options({**base, "init": first.run_dir, "model": "cnn",
+                                   "model_options": {"channels": [8, 8, 8]}, "out": tmp_path / "d"}))  # fmt: skip
+    assert "channels" in str(caught.value)
+    with pytest.raises(InputError, match="the model there is 'cnn', not 'lstm'"):
+        train(config_from_options({**base, "init": first.run_dir, "model": "lstm", "out": tmp_path / "e"}))
+    with pytest.raises(InputError, match="init .*nothing: the bundle directory does not exist"):
+        config_from_options({**base, "init": tmp_path / "nothing", "out": tmp_path / "f"})
