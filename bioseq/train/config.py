@@ -194,6 +194,11 @@ class TrainConfig(BaseModel):
             raise ValueError(
                 f"monitor='loss' has no meaning for model {self.model!r}, which is fitted in one call without epochs"
             )
+        if self.init is not None and kind.trainer == "fit":
+            raise ValueError(
+                f"init starts a network from another run's weights; model {self.model!r} is fitted in one call "
+                "and has none to start from; leave init out"
+            )
         if self.ensemble > 1 and not kind.seeded:
             raise ValueError(
                 f"model {self.model!r} fits the same model for every seed, so an ensemble of it adds "

@@ -384,5 +384,7 @@ def test_init_starts_from_another_runs_weights(splice_split, tmp_path):
     assert "channels" in str(caught.value)
     with pytest.raises(InputError, match="the model there is 'cnn', not 'lstm'"):
         train(config_from_options({**base, "init": first.run_dir, "model": "lstm", "out": tmp_path / "e"}))
+    with pytest.raises(InputError, match="fitted in one call"):
+        config_from_options({**base, "init": first.run_dir, "model": "kmer_logistic", "out": tmp_path / "g"})
     with pytest.raises(InputError, match="init .*nothing: the bundle directory does not exist"):
         config_from_options({**base, "init": tmp_path / "nothing", "out": tmp_path / "f"})
