@@ -20,10 +20,13 @@ indexed VCF), twice:
   are counted in the rate, as those tools skip them too);
 - ``both strands``: without annotation, every variant on both strands.
 
+SNVs go through :meth:`bioseq.bundle.Bundle.predict_substitutions` (the
+per-base CNN recomputes only what the changed base reaches); ``--whole-windows``
+adds a row per mode with every SNV's window predicted in full, and the ratio.
 The baseline, measured in the same run on ``--baseline`` variants spread over the file,
-scores one variant per forward pass with no shared reference prediction
-(``batch_size=1, chunk=0``), as SpliceAI's ``spliceai`` command does; the
-printed ratio is bioseq's rate over it. Peak memory is the process's maximum
+scores one variant per forward pass with no shared reference prediction and
+whole windows (``batch_size=1, chunk=0``), as SpliceAI's ``spliceai`` command
+does; the printed ratio is bioseq's rate over it. Peak memory is the process's maximum
 resident set (it includes the genome and torch).
 
 CPU-seconds: with ``--workers 1`` the process's own CPU time. With ``--workers N > 1``
@@ -239,6 +242,19 @@ def timed(bundle, vcf: Path, out: Path, n: int, workers: int = 1, **options) -> 
         "cpu_per_variant": cpu / n,
         "per_hour": n / wall * 3600,
     }
+
+
+class WholeWindows:
+    """``bundle`` without ``predict_substitutions``: every SNV's edited window is predicted in full (bioseq before
+    stop 27, and SpliceAI's way), so that the substitution path's gain is measured in the same run."""
+
+    def __init__(self, bundle) -> None:
+        self._bundle = bundle
+
+    def __getattr__(self, name):
+        if name == "predict_substitutions":
+            raise AttributeError(name)
+        return getattr(self._bundle, name)
 
 
 def make_bundle(directory: Path, context: int):
@@ -525,7 +541,8 @@ def bench_context(bundle, args, files: dict, peer: dict | None) -> None:
     """Print bioseq's rows for one model (annotated, both strands), then OpenSpliceAI's at its context."""
     params = sum(p.numel() for p in bundle.model.parameters())
     context, n, tmp = 2 * bundle.flank, files["n"], files["tmp"]
-    base = timed(bundle, files["small"], tmp / "base.vcf.gz", files["n_base"], batch_size=1, chunk=0)
+    whole = WholeWindows(bundle)
+    base = timed(whole, files["small"], tmp / "base.vcf.gz", files["n_base"], batch_size=1, chunk=0)
     annotated = None
     for mode, annotation in (("annotated", GENOME / "dm6.small.gtf"), ("both strands", None)):
         result = timed(
@@ -535,7 +552,7 @@ def bench_context(bundle, args, files: dict, peer: dict | None) -> None:
         if annotation is not None:
             annotated = result
             base_mode = timed(
-                bundle,
+                whole,
                 files["small"],
                 tmp / "base.vcf.gz",
                 files["n_base"],
@@ -544,6 +561,18 @@ def bench_context(bundle, args, files: dict, peer: dict | None) -> None:
                 annotation=annotation,
             )
         print(bioseq_line(context, params, mode, result, base_mode, args.workers))
+        if args.whole_windows:
+            full = timed(
+                whole,
+                files["vcf"],
+                tmp / "out.vcf.gz",
+                n,
+                args.workers,
+                batch_size=args.batch_size,
+                annotation=annotation,
+            )
+            print(bioseq_line(context, params, f"{mode[:10]}, whole", full, base_mode, args.workers))
+            print(f"{'':>17} substitution path / whole windows: {result['per_hour'] / full['per_hour']:.2f}x")
     peer_lines(context, peer, files["vcf"], n, args.threads, annotated)
 
 
@@ -563,6 +592,11 @@ def parse_arguments(argv) -> argparse.Namespace:
         help="a python that can import openspliceai, to time its `variant` (default: this one if it can)",
     )
     parser.add_argument("--quick", action="store_true", help="500 variants, baseline 50")
+    parser.add_argument(
+        "--whole-windows",
+        action="store_true",
+        help="also time each mode with every SNV window predicted in full (without the substitution path)",
+    )
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")

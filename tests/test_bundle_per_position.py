@@ -150,3 +150,69 @@ def test_only_a_model_of_valid_convolutions_is_local(tmp_path):
     )
     assert cnn.local and not load_bundle(lstm).local
     assert not combine_bundles([cnn, load_bundle(lstm)]).local and combine_bundles([cnn, cnn]).local
+
+
+def _edited(codes, rows, at, bases, side):
+    """The windows of the substitutions, built by hand: the oracle of predict_substitutions."""
+    windows = np.stack([codes[r, a - side : a + side + 1] for r, a in zip(rows, at)])
+    windows[:, side] = bases
+    return windows
+
+
+def _lstm(path):
+    torch.manual_seed(0)
+    options = {"context": 20, "hidden_size": 8, "stem_channels": 8, "n_layers": 1}
+    return save_bundle(
+        path,
+        model=model_kind("per_base_lstm").build(options, n_outputs=3),
+        model_name="per_base_lstm",
+        model_options=options,
+        task="per_position",
+        classes=CLASSES,
+        length=None,
+    )
+
+
+@pytest.mark.parametrize("side", [10, 13, 30])  # one output position, some, the whole receptive field and more
+def test_substitutions_predict_what_their_edited_windows_predict(tmp_path, codes, side):
+    rng = np.random.default_rng(side)
+    rows = rng.integers(0, codes.shape[0], 12)
+    at = rng.integers(side, codes.shape[1] - side, 12)
+    bases = rng.integers(0, 5, 12).astype(np.uint8)  # N included
+    for bundle in (
+        load_bundle(_save(tmp_path / "cnn")),
+        load_bundle(_lstm(tmp_path / "lstm")),  # no fast path: the windows in full
+        as_bundle(save_ensemble(tmp_path / "ens", [_save(tmp_path / "m0", 0), _save(tmp_path / "m1", 1)])),
+    ):
+        reference, substituted = bundle.predict_substitutions(codes, rows, at, bases, side=side, batch_size=2)
+        assert reference.dtype == substituted.dtype == np.float32
+        np.testing.assert_allclose(reference, bundle.predict_proba(codes), atol=1e-6)
+        expected = bundle.predict_proba(_edited(codes, rows, at, bases, side))
+        assert substituted.shape == expected.shape == (12, 2 * side + 1 - 20, 3)
+        np.testing.assert_allclose(substituted, expected, atol=1e-6)
+        again = bundle.predict_substitutions(codes, rows[::-1], at[::-1], bases[::-1], side=side, batch_size=64)[1]
+        np.testing.assert_allclose(again, substituted[::-1], atol=1e-6)  # order and batch size do not matter
+
+
+def test_a_substitution_changes_only_the_positions_within_reach(tmp_path):
+    bundle = load_bundle(_save(tmp_path / "cnn"))
+    codes = np.random.default_rng(1).integers(0, 4, size=(1, 120), dtype=np.uint8)
+    reach, side, at = 10, 40, 60  # receptive field of context 20 with kernel 11: one block of dilation 1
+    reference, substituted = bundle.predict_substitutions(codes, [0], [at], [(codes[0, at] + 1) % 4], side=side)
+    window = reference[0, at - side : at + side + 1 - 20]  # output j of the window is input at - side + 10 + j
+    changed = np.flatnonzero(np.abs(substituted[0] - window).max(axis=-1) > 0)
+    assert changed.size and changed.min() >= side - 10 - reach and changed.max() <= side - 10 + reach
+
+
+def test_bad_substitutions_are_refused(tmp_path, codes):
+    bundle = load_bundle(_save(tmp_path / "cnn"))
+    for rows, at, bases, side, message in [
+        ([0], [5], [1], 10, "at least 10 bases inside"),
+        ([0], [60], [1], 10, "at least 10 bases inside"),
+        ([9], [30], [1], 10, "must name an input"),
+        ([0, 1], [30], [1], 10, "one entry per substitution"),
+        ([0], [30], [1], 9, "reads 10 on each side"),
+        ([0], [30], [99], 10, "valid codes"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            bundle.predict_substitutions(codes, np.array(rows), np.array(at), np.array(bases, np.uint8), side=side)

@@ -208,6 +208,102 @@ class Bundle:
                 raise InputError(exc.problem, path=self.path, fix=exc.fix) from None
         return out[:, 0] if self.task == "binary" else out
 
+    def predict_substitutions(
+        self,
+        codes: np.ndarray,
+        rows: np.ndarray,
+        at: np.ndarray,
+        bases: np.ndarray,
+        *,
+        side: int,
+        batch_size: int = 256,
+        device: str | torch.device | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-position probabilities of reference inputs and of one-base substitutions in them.
+
+        Substitution ``i`` writes base ``bases[i]`` at position ``at[i]``
+        (0-based) of input ``rows[i]``; its prediction is that of the ``2 *
+        side + 1`` bases centred there, ``codes[rows[i], at[i] - side : at[i]
+        + side + 1]`` edited, as :meth:`predict_proba` would give it. A model
+        that can (the per-base CNN) recomputes only the positions each
+        substitution reaches; an ensemble averages its members'.
+
+        Parameters
+        ----------
+        codes : numpy.ndarray, shape ``(K, L)``, dtype uint8
+            Reference inputs of a per-position model.
+        rows, at : numpy.ndarray, shape ``(S,)``, integer
+        bases : numpy.ndarray, shape ``(S,)``, dtype uint8
+            Base codes (:mod:`bioseq.alphabet`).
+        side : int
+            ``2 * side + 1 > 2 * flank``; ``side <= at[i] < L - side``.
+        batch_size : int, default 256
+            Reference inputs (with their substitutions) per forward pass.
+        device : str or torch.device, optional
+
+        Returns
+        -------
+        reference : numpy.ndarray, shape ``(K, L - 2 * flank, C)``, float32
+        substituted : numpy.ndarray, shape ``(S, 2 * side + 1 - 2 * flank, C)``, float32
+
+        Raises
+        ------
+        InputError
+            On a model that is not per-position, bad codes or bases, or a
+            substitution outside its input or too close to an end.
+        """
+        if not self.per_position:
+            raise InputError(f"substitutions are scored per position, but this is a {self.task} model", path=self.path)
+        codes = self.check_codes(codes)
+        bases = np.asarray(bases).reshape(-1)
+        check_codes(bases)
+        rows, at = (np.asarray(a).reshape(-1) for a in (rows, at))
+        side = int(side)
+        if not (rows.size == at.size == bases.size):
+            raise InputError(
+                f"rows, at and bases must have one entry per substitution, got {rows.size}, {at.size} and {bases.size}"
+            )
+        if rows.size and (
+            not np.issubdtype(rows.dtype, np.integer)
+            or not np.issubdtype(at.dtype, np.integer)
+            or rows.min() < 0
+            or rows.max() >= codes.shape[0]
+            or at.min() < side
+            or at.max() >= codes.shape[1] - side
+        ):
+            raise InputError(
+                f"each substitution must name an input (0..{codes.shape[0] - 1}) and a position at least {side} "
+                f"bases inside it ({codes.shape[1]} wide)",
+                path=self.path,
+                fix="Widen the reference inputs around the substitutions",
+            )
+        if 2 * side + 1 <= 2 * self.flank:
+            raise InputError(
+                f"side {side} gives windows of {2 * side + 1} bases, but the model reads {self.flank} on each side",
+                path=self.path,
+                fix=f"Use side >= {self.flank}",
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        rows, at = rows.astype(np.int64), at.astype(np.int64)
+        if isinstance(self.model, Ensemble):
+            parts = [
+                m.predict_substitutions(codes, rows, at, bases, side=side, batch_size=batch_size, device=device)
+                for m in self.model.members
+            ]
+            return tuple((sum(p[i] for p in parts) / len(parts)).astype(np.float32) for i in range(2))
+        return model_kind(self.model_name).predict_substitutions(
+            self.model,
+            codes,
+            rows,
+            at,
+            bases,
+            side=side,
+            n_outputs=n_outputs_of(self.task, len(self.classes)),
+            batch_size=int(batch_size),
+            device=None if device is None else as_device(device),
+        )
+
     def __repr__(self) -> str:
         return (
             f"Bundle({os.fspath(self.path)!r}, model={self.model_name!r}, task={self.task!r}, "

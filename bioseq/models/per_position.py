@@ -136,6 +136,66 @@ class PerPositionKind(NetworkKind):
             )
         return context
 
+    def predict_substitutions(
+        self,
+        model,
+        codes: np.ndarray,
+        rows: np.ndarray,
+        at: np.ndarray,
+        bases: np.ndarray,
+        *,
+        side: int,
+        n_outputs: int,
+        batch_size: int,
+        device,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Softmax of reference inputs and of one-base substitutions in them (see :meth:`Bundle.predict_substitutions`).
+
+        A model with a ``substitution_logits(codes, rows, at, bases, side=)``
+        method (:meth:`bioseq.models.per_base_cnn.PerBaseCNN.substitution_logits`)
+        computes both at once, recomputing only what each substitution
+        reaches; any other predicts the reference inputs and the edited
+        windows in full. ``batch_size`` reference inputs (with their
+        substitutions) or windows go through per pass.
+
+        Returns
+        -------
+        reference : numpy.ndarray, shape ``(K, L - context, n_outputs)``, float32
+        substituted : numpy.ndarray, shape ``(S, 2 * side + 1 - context, n_outputs)``, float32
+        """
+        import torch
+
+        from bioseq.models.network import evaluating
+
+        if not hasattr(model, "substitution_logits"):
+            windows = codes[rows[:, None], at[:, None] + np.arange(-side, side + 1)]  # (S, 2 * side + 1)
+            windows[:, side] = bases
+            predict = {"task": "per_position", "n_outputs": n_outputs, "batch_size": batch_size, "device": device}
+            return (
+                self.predict_proba(model, codes, rc_average=False, **predict),
+                self.predict_proba(model, windows, rc_average=False, **predict),
+            )
+        self.check_request(model, codes, rc_average=False)
+        context = self.model_context(model)
+        reference = np.empty((codes.shape[0], codes.shape[1] - context, n_outputs), dtype=np.float32)
+        substituted = np.empty((rows.size, 2 * side + 1 - context, n_outputs), dtype=np.float32)
+        order = np.argsort(rows, kind="stable")
+        bounds = np.searchsorted(rows[order], np.arange(0, codes.shape[0] + batch_size, batch_size))
+        with evaluating(model, device) as target, torch.inference_mode():
+            for number, start in enumerate(range(0, codes.shape[0], batch_size)):
+                mine = order[bounds[number] : bounds[number + 1]]
+                batch = torch.from_numpy(np.ascontiguousarray(codes[start : start + batch_size])).to(target)
+                ref, alt = model.substitution_logits(
+                    batch,
+                    torch.from_numpy(rows[mine] - start).to(target),
+                    torch.from_numpy(at[mine]).to(target),
+                    torch.from_numpy(bases[mine]).to(target),
+                    side=side,
+                )
+                reference[start : start + batch.shape[0]] = torch.softmax(ref.float(), dim=-1).cpu().numpy()
+                substituted[mine] = torch.softmax(alt.float(), dim=-1).cpu().numpy()
+        return reference, substituted
+
     def per_position_logits(self, model, batch: np.ndarray, device, n_outputs: int):
         """Logits ``(B, L - context, n_outputs)`` float32 of codes ``(B, L)``, their shape checked.
 

@@ -38,9 +38,14 @@ bases and whose input windows overlap (so sharing never costs more bases than
 it saves). The reference is predicted once per chunk, on
 ``[min start - distance - flank, max end + distance + flank)``, and each
 variant's reference scores are sliced from it; alternative inputs are batched
-across variants, grouped by input length (SNVs together). For a block of
-``n`` variants the model sees one input per chunk plus one per variant and
-strand, in one ``predict_proba`` call per distinct input length. This is exact
+across variants, grouped by input length. An SNV is an edit of its chunk's
+input: a bundle with ``predict_substitutions`` (every loaded
+:class:`~bioseq.bundle.Bundle`) predicts the chunks and their SNVs together,
+and the per-base CNN then recomputes, block by block, only the positions the
+changed base reaches (about a third of a whole window's work at context 400;
+the same scores); any other bundle-like object gets each SNV's window in
+full. For a block of ``n`` variants the model sees one input per chunk plus
+one per indel and strand, in one call per distinct input length. This is exact
 for models whose output at a base depends only on the ``flank`` bases around
 it (valid convolutions); for others pass ``chunk=0`` (one reference input per variant).
 """
@@ -255,6 +260,41 @@ class _Predictor:
                 out[i] = p
         return out
 
+    def substitutions(self, inputs: list[np.ndarray], edits: list[tuple[int, int, int]], side: int) -> tuple:
+        """Predictions of ``inputs`` and of one-base edits ``(input, position, base)`` of them (windows of ``side``)."""
+        if not hasattr(self.bundle, "predict_substitutions"):  # a bundle-like object: predict the edited windows
+            windows = []
+            for i, at, base in edits:
+                window = inputs[i][at - side : at + side + 1].copy()
+                window[side] = base
+                windows.append(window)
+            return self(inputs), self(windows)
+        out: list = [None] * len(inputs)
+        edited: list = [None] * len(edits)
+        by_length: dict[int, list[int]] = {}
+        for i, codes in enumerate(inputs):
+            by_length.setdefault(len(codes), []).append(i)
+        mine: dict[int, list[int]] = {}
+        for e, (i, _, _) in enumerate(edits):
+            mine.setdefault(len(inputs[i]), []).append(e)
+        options = {k: v for k, v in self.options.items() if k != "rc_average"}
+        for length, rows in by_length.items():
+            index = {i: n for n, i in enumerate(rows)}
+            picked = mine.get(length, [])
+            ref, alt = self.bundle.predict_substitutions(
+                np.stack([inputs[i] for i in rows]),
+                np.array([index[edits[e][0]] for e in picked], dtype=np.int64),
+                np.array([edits[e][1] for e in picked], dtype=np.int64),
+                np.array([edits[e][2] for e in picked], dtype=np.uint8),
+                side=side,
+                **options,
+            )
+            for i, p in zip(rows, ref):
+                out[i] = p
+            for e, p in zip(picked, alt):
+                edited[e] = p
+        return out, edited
+
 
 class _SpliceScorer:
     def __init__(self, predict, reference, genes, distance, chunk, columns) -> None:
@@ -276,7 +316,7 @@ class _SpliceScorer:
         for i, (v, entries) in enumerate(zip(block, targets)):
             for strand in sorted({s for s, _ in entries}):
                 groups.setdefault((v.contig, strand), []).append(i)
-        chunks, ref_in, alt_keys, alt_in = [], [], [], []
+        chunks, ref_in, alt_keys, alt_in, snv_keys, snvs = [], [], [], [], [], []
         for (contig, strand), rows in groups.items():
             rows.sort(key=lambda i: block[i].start)
             for members in self._chunks(block, rows):
@@ -285,9 +325,18 @@ class _SpliceScorer:
                 chunks.append((strand, lo, members))
                 ref_in.append(_oriented(codes, strand))
                 for i in members:
-                    alt_keys.append((i, strand))
-                    alt_in.append(_oriented(self._alt_window(codes, lo, block[i]), strand))
-        ref_out, alt_out = self.predict(ref_in), self.predict(alt_in)
+                    v = block[i]
+                    if len(v.ref) == len(v.alt) == 1:  # an edit of the chunk's input, scored by predict_substitutions
+                        at, base = v.start - lo + self.side, self._alt(v)[0]
+                        if strand == "-":
+                            at, base = len(codes) - 1 - at, COMPLEMENT[base]
+                        snv_keys.append((i, strand))
+                        snvs.append((len(ref_in) - 1, at, int(base)))
+                    else:
+                        alt_keys.append((i, strand))
+                        alt_in.append(_oriented(self._alt_window(codes, lo, v), strand))
+        ref_out, snv_out = self.predict.substitutions(ref_in, snvs, self.side)
+        alt_keys, alt_out = alt_keys + snv_keys, self.predict(alt_in) + snv_out
         refs = {}
         for (strand, lo, members), proba in zip(chunks, ref_out):
             proba = proba[::-1] if strand == "-" else proba  # (hi - lo + 2d, C), + orientation
@@ -325,13 +374,18 @@ class _SpliceScorer:
                 members, lo, hi = [i], v.start, v.end
         yield members
 
-    def _alt_window(self, codes: np.ndarray, lo: int, v: Variant) -> np.ndarray:
-        """``genome[start - side : start] + ALT + genome[end : end + side]`` from the chunk's + codes."""
+    def _alt(self, v: Variant) -> np.ndarray:
+        """The codes of ``v.alt``."""
         alt = self._alt_codes.get(v.alt)
         if alt is None:
             alt = encode_one(v.alt, name=str(v))
             if len(v.alt) == 1:  # cache single bases only: indel alleles are many and rarely repeat
                 self._alt_codes[v.alt] = alt
+        return alt
+
+    def _alt_window(self, codes: np.ndarray, lo: int, v: Variant) -> np.ndarray:
+        """``genome[start - side : start] + ALT + genome[end : end + side]`` from the chunk's + codes."""
+        alt = self._alt(v)
         left = v.start - lo  # index of start - side in the chunk's codes
         right = v.end - lo + self.side
         return np.concatenate([codes[left : left + self.side], alt, codes[right : right + self.side]])

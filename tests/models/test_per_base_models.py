@@ -214,3 +214,23 @@ def test_forward_one_hot_equals_forward(name, options):
     x[1, 15:] = 15
     with torch.no_grad():
         assert torch.equal(model(x), model.forward_one_hot(model.one_hot(x), x != 15))
+
+
+@pytest.mark.parametrize(("context", "side"), [(80, 40), (80, 95), (400, 250), (400, 460), (2000, 1010)])
+def test_substitution_logits_equal_forward_on_the_edited_windows(context, side):
+    """Recomputing only what a substitution reaches gives the full forward, at every depth of the dilations."""
+    torch.manual_seed(0)
+    model = randomised(build_model("per_base_cnn", {"context": context, "channels": 6, "n_outputs": 3}))
+    codes = random_codes(3, 2 * side + 31, seed=context)
+    rows = torch.tensor([0, 2, 2, 1])
+    at = torch.tensor([side, side + 30, side + 7, side + 15])
+    bases = torch.tensor([3, 0, 4, 2], dtype=torch.uint8)  # 4: N
+    windows = torch.stack([codes[r, a - side : a + side + 1] for r, a in zip(rows.tolist(), at.tolist())])
+    windows[:, side] = bases
+    with torch.no_grad():
+        reference, substituted = model.substitution_logits(codes, rows, at, bases, side=side)
+        np.testing.assert_allclose(reference.numpy(), model(codes).numpy(), atol=1e-5)
+        np.testing.assert_allclose(substituted.numpy(), model(windows).numpy(), atol=1e-5)
+    assert substituted.shape == (4, 2 * side + 1 - context, 3)
+    with pytest.raises(InputError, match="inside the inputs"):
+        model.substitution_logits(codes, rows, at - 1, bases, side=side)

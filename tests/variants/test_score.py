@@ -326,7 +326,7 @@ def test_a_real_per_position_cnn_shares_the_reference_exactly(files, tmp_path):
     except InputError:
         pytest.skip("no per_base_cnn model kind")
     torch.manual_seed(0)
-    options = {"context": 2 * FLANK, "channels": 4}
+    options = {"context": 2 * FLANK, "channels": 4, "kernel": 3}  # two blocks of dilation 1
     path = save_bundle(
         tmp_path / "bundle",
         model=kind.build(options, n_outputs=3).eval(),
@@ -352,3 +352,23 @@ def test_a_real_per_position_cnn_shares_the_reference_exactly(files, tmp_path):
         assert [r.entries for r in alone] == [r.entries for r in shared]
     with pysam.VariantFile(str(out)) as scored:
         assert [len(rec.info["BIOSEQ"]) for rec in scored] == [2] * len(variants)  # + and - without genes
+    with Reference(files / "g.fa") as ref:  # SNVs edit the shared reference input; whole windows give the same
+        full = score(ref, variants, _WholeWindows(load_bundle(path)), chunk=100_000)
+    assert sum(len(v.ref) == len(v.alt) == 1 for v in variants) >= 5
+    for a, b in zip(shared, full):
+        assert [e.strand for e in a.entries] == [e.strand for e in b.entries]
+        assert a.maximum == pytest.approx(b.maximum, abs=1e-6)
+        for x, y in zip(a.entries, b.entries):
+            assert dataclasses.astuple(x.scores) == pytest.approx(dataclasses.astuple(y.scores), abs=1e-6)
+
+
+class _WholeWindows:
+    """A bundle without ``predict_substitutions``: the scorer predicts each SNV's edited window in full."""
+
+    def __init__(self, bundle) -> None:
+        self._bundle = bundle
+
+    def __getattr__(self, name):
+        if name == "predict_substitutions":
+            raise AttributeError(name)
+        return getattr(self._bundle, name)
