@@ -18,7 +18,7 @@ same split, so the two compare directly; ``--bundle`` prints the model's
 top-k on the same bases (it must have been trained on that fold's dataset).
 
 The figures say how much of a per-position model's accuracy the local motif
-explains with 25 times the sites the fold's training genes give.
+explains with some 55 times the sites that the fold's training genes give.
 """
 
 from __future__ import annotations
