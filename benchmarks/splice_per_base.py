@@ -11,7 +11,7 @@ GTF). Everything goes through bioseq's API as the commands call it:
 
 1. ``build_per_base`` (``bioseq dataset splice-sites --per-base``): trained on
    chr2L (validation: a gene-disjoint tenth of its loci), tested on every
-   position of the chr2R genes, both strands.
+   position of the chr2R genes, each on its own strand.
 2. ``train`` (``bioseq train --train DS``): the per-base defaults (the dilated
    CNN, balanced class weights, monitor AUPRC), ``--epochs`` epochs; the CPU
    time of training is measured (process time, all threads).
