@@ -137,17 +137,7 @@ def test_members_of_other_flanks_do_not_ensemble(tmp_path):
 
 def test_only_a_model_of_valid_convolutions_is_local(tmp_path):
     cnn = load_bundle(_save(tmp_path / "cnn"))
-    torch.manual_seed(0)
-    options = {"context": 20, "hidden_size": 8, "stem_channels": 8, "n_layers": 1}
-    lstm = save_bundle(
-        tmp_path / "lstm",
-        model=model_kind("per_base_lstm").build(options, n_outputs=3),
-        model_name="per_base_lstm",
-        model_options=options,
-        task="per_position",
-        classes=CLASSES,
-        length=None,
-    )
+    lstm = _lstm(tmp_path / "lstm")
     assert cnn.local and not load_bundle(lstm).local
     assert not combine_bundles([cnn, load_bundle(lstm)]).local and combine_bundles([cnn, cnn]).local
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pysam
@@ -353,7 +354,7 @@ def test_a_real_per_position_cnn_shares_the_reference_exactly(files, tmp_path):
     with pysam.VariantFile(str(out)) as scored:
         assert [len(rec.info["BIOSEQ"]) for rec in scored] == [2] * len(variants)  # + and - without genes
     with Reference(files / "g.fa") as ref:  # SNVs edit the shared, padded reference input; each window alone agrees
-        full = score(ref, variants, _WholeWindows(load_bundle(path)), chunk=100_000)
+        full = score(ref, variants, _whole_windows()(load_bundle(path)), chunk=100_000)
         oracle = _one_by_one(ref, variants, load_bundle(path))
     assert sum(len(v.ref) == len(v.alt) == 1 for v in variants) >= 5
     _same_scores(shared, full)
@@ -381,13 +382,12 @@ def _same_deltas(found, expected) -> None:
     ]
 
 
-class _WholeWindows:
-    """A bundle without ``predict_substitutions``: the scorer predicts each SNV's edited window in full."""
+def _whole_windows():
+    """``benchmarks/bench_variants.py``'s ``WholeWindows``: a bundle whose SNV windows are predicted in full."""
+    import importlib.util
 
-    def __init__(self, bundle) -> None:
-        self._bundle = bundle
-
-    def __getattr__(self, name):
-        if name == "predict_substitutions":
-            raise AttributeError(name)
-        return getattr(self._bundle, name)
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_variants.py"
+    spec = importlib.util.spec_from_file_location("bioseq_bench_variants_for_scores", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.WholeWindows
