@@ -206,3 +206,14 @@ def test_bad_substitutions_are_refused(tmp_path, codes):
     ]:
         with pytest.raises(InputError, match=message):
             bundle.predict_substitutions(codes, np.array(rows), np.array(at), np.array(bases, np.uint8), side=side)
+
+
+def test_running_out_of_memory_on_substitutions_says_what_to_lower(tmp_path, codes, monkeypatch):
+    bundle = load_bundle(_save(tmp_path / "cnn"))
+
+    def substitution_logits(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(bundle.model, "substitution_logits", substitution_logits)
+    with pytest.raises(InputError, match="ran out of memory on cpu for a batch of 2 sequences of 64 positions"):
+        bundle.predict_substitutions(codes, [0], [30], np.array([1], np.uint8), side=10, batch_size=2)

@@ -195,25 +195,30 @@ class NetworkKind(ModelKind):
 
         self.check_request(model, codes, rc_average=rc_average)
         out = np.empty(self.output_shape(model, codes, n_outputs), dtype=np.float32)
+        with evaluating(model, device) as target, torch.inference_mode(), self.memory_errors(target, codes, batch_size):
+            for start in range(0, codes.shape[0], batch_size):
+                batch = np.ascontiguousarray(codes[start : start + batch_size])  # (B, L)
+                if not batch.flags.writeable:  # a read-only memory map: torch wants writable memory
+                    batch = batch.copy()
+                proba = self.batch_proba(model, batch, target, task=task, n_outputs=n_outputs, rc_average=rc_average)
+                out[start : start + batch.shape[0]] = proba
+        return out
+
+    @contextlib.contextmanager
+    def memory_errors(self, device, codes: np.ndarray, batch_size: int) -> Iterator:
+        """Turn running out of memory on ``device`` into an :class:`InputError` that names the batch and the fix."""
+        import torch
+
         try:
-            with evaluating(model, device) as target, torch.inference_mode():
-                for start in range(0, codes.shape[0], batch_size):
-                    batch = np.ascontiguousarray(codes[start : start + batch_size])  # (B, L)
-                    if not batch.flags.writeable:  # a read-only memory map: torch wants writable memory
-                        batch = batch.copy()
-                    proba = self.batch_proba(
-                        model, batch, target, task=task, n_outputs=n_outputs, rc_average=rc_average
-                    )
-                    out[start : start + batch.shape[0]] = proba
+            yield
         except (torch.OutOfMemoryError, MemoryError, RuntimeError) as exc:
             if not isinstance(exc, (torch.OutOfMemoryError, MemoryError)) and "can't allocate memory" not in str(exc):
                 raise
             raise InputError(
-                f"model {self.name!r} ran out of memory on {target} for a batch of "
+                f"model {self.name!r} ran out of memory on {device} for a batch of "
                 f"{min(batch_size, codes.shape[0])} sequences of {codes.shape[1]} positions",
                 fix=f"Lower the batch size ({option('batch_size', 'N')})",
             ) from None
-        return out
 
     def check_request(self, model, codes: np.ndarray, *, rc_average: bool) -> None:
         """Refuse what this kind cannot predict before any batch runs (nothing for a window classifier)."""

@@ -181,7 +181,7 @@ class PerPositionKind(NetworkKind):
         substituted = np.empty((rows.size, 2 * side + 1 - context, n_outputs), dtype=np.float32)
         order = np.argsort(rows, kind="stable")
         bounds = np.searchsorted(rows[order], np.arange(0, codes.shape[0] + batch_size, batch_size))
-        with evaluating(model, device) as target, torch.inference_mode():
+        with evaluating(model, device) as target, torch.inference_mode(), self.memory_errors(target, codes, batch_size):
             for number, start in enumerate(range(0, codes.shape[0], batch_size)):
                 mine = order[bounds[number] : bounds[number + 1]]
                 batch = torch.from_numpy(np.ascontiguousarray(codes[start : start + batch_size])).to(target)
