@@ -35,7 +35,7 @@ import pysam
 import pytest
 from Bio import bgzf
 from flatfiles import genbank_text
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from support import deadline
 
@@ -519,6 +519,15 @@ def check_cli(status: int, out: str, err: str, command: str, files: int = 1) -> 
     name=st.sampled_from(["x.fa", "x.fq", "x.bed", "x.gtf", "x.csv", "x"]),
     compress=st.sampled_from([None, gzip.compress, bgzip]),
     cut=st.integers(0, 30),
+)
+@example(  # a carriage return inside a GenBank feature line: Biopython dropped both halves with a warning (stop 27)
+    data=b"LOCUS       TOY1                      70 bp    DNA     circular SYN 01-JAN-2000\nDEFINITION  a test record."
+    b"\nACCESSION   TOY1\nVERSION     TOY1.1\nFEATURES             Location/Qualifiers\n     s\rource          1..70\n"
+    b'     gene            5..60\n                     /locus_tag="G1"\nORIGIN\n        1 acgttgcaac acgttgcaac '
+    b"acgttgcaac acgttgcaac acgttgcaac acgttgcaac\n       61 acgttgcaac\n//\n",
+    name="x.fa",
+    compress=None,
+    cut=0,
 )
 def test_cli_inspect_and_encode(scratch, capsys, data, name, compress, cut):
     if compress is not None:

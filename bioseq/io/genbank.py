@@ -62,6 +62,7 @@ _NO_NAME = ("", ".", "<unknown id>", "<unknown name>")
 _LENGTH = re.compile(r"Expected sequence length (\d+), found (\d+)")
 _LOCATION = re.compile(r"location '([^']*)'")
 _COSMETIC = ("LOCUS line", "locus line", "in date", "identifier over 16", "Structured comment")
+_BROKEN_FEATURES = ("line too short to contain a feature", "Over indented")
 _TRUNCATED_FIX = "The file looks truncated: download or copy it again"
 
 
@@ -277,6 +278,15 @@ def _record(record, messages: list[str], fmt: str, path: str, lines: tuple[int, 
                 line=line,
                 record=contig,
                 fix=f"{_TRUNCATED_FIX}, or correct the length on the {_FIRST_LINE[fmt]} line",
+            )
+        if any(word in message for word in _BROKEN_FEATURES):  # the parser would drop or merge a feature line
+            raise InputError(
+                f"the feature table is damaged: {_one_line(message)}",
+                path=path,
+                line=line,
+                record=contig,
+                fix="Repair its FEATURES lines (a key at column 6, its location at column 22); a stray line break "
+                "or carriage return inside a feature line does this",
             )
         if "feature location to None" in message:
             found = _LOCATION.search(message)

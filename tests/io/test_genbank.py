@@ -81,6 +81,15 @@ def test_contig_falls_back_to_the_locus_name():
 
 
 ORIGIN_AT = TOY.index("ORIGIN")
+BROKEN_SOURCE = (
+    "LOCUS       TOY1                      70 bp    DNA     circular SYN 01-JAN-2000\n"
+    "DEFINITION  a test record.\nACCESSION   TOY1\nVERSION     TOY1.1\n"
+    "FEATURES             Location/Qualifiers\n"
+    "     s\rource          1..70\n"
+    "     gene            5..60\n"
+    '                     /locus_tag="G1"\n'
+    "ORIGIN\n        1 " + " ".join(["acgttgcaac"] * 6) + "\n       61 acgttgcaac\n//\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -99,6 +108,11 @@ ORIGIN_AT = TOY.index("ORIGIN")
         (TOY.replace("120 bp", "130 bp"), "the LOCUS line says 130 bp but the sequence has 120"),
         (TOY + TOY, "line 13, record 'TOY1.1': two records are named 'TOY1.1' (lines 1 and 13)"),
         (TOY[:ORIGIN_AT] + "//\n", "Premature end of features table"),
+        (  # a carriage return inside a feature line (found by tests/test_bad_input.py): both halves were dropped
+            BROKEN_SOURCE,
+            "line 1, record 'TOY1.1': the feature table is damaged: line too short to contain a feature: ' s'. "
+            "Repair its FEATURES lines",
+        ),
     ],
 )
 def test_malformed_files_name_line_or_record(text, fragment):
