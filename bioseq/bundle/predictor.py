@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from bioseq.bundle import ENSEMBLE
+from bioseq.checks import positive_integer
 from bioseq.codes import check_codes
 from bioseq.errors import InputError
 from bioseq.models.kinds import n_outputs_of
@@ -173,8 +174,7 @@ class Bundle:
             shape, or a batch that does not fit in memory.
         """
         codes = self.check_codes(codes)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = positive_integer(batch_size, "batch_size")
         if not isinstance(rc_average, bool):
             raise InputError(f"rc_average must be True or False, got {rc_average!r}")
         n_out = n_outputs_of(self.task, len(self.classes))
@@ -198,7 +198,7 @@ class Bundle:
                     codes,
                     task=self.task,
                     n_outputs=n_out,
-                    batch_size=int(batch_size),
+                    batch_size=batch_size,
                     device=None if device is None else as_device(device),
                     rc_average=rc_average,
                 )
@@ -283,8 +283,7 @@ class Bundle:
                 path=self.path,
                 fix=f"Use side >= {self.flank}",
             )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        batch_size = positive_integer(batch_size, "batch_size")
         rows, at = rows.astype(np.int64), at.astype(np.int64)
         if isinstance(self.model, Ensemble):
             parts = [
@@ -300,7 +299,7 @@ class Bundle:
             bases,
             side=side,
             n_outputs=n_outputs_of(self.task, len(self.classes)),
-            batch_size=int(batch_size),
+            batch_size=batch_size,
             device=None if device is None else as_device(device),
         )
 

@@ -247,8 +247,8 @@ class _Predictor:
 
     A local per-position model (``bundle.local``: each output reads only the
     ``flank`` bases around it) gets its inputs right-padded with ``PAD`` up to
-    the bucket's length (lengths rounded up to 1/8 of their power of two,
-    at most 12.5 % more bases), so that chunks of many lengths batch
+    the bucket's length (a length rounded up to a multiple of a power of two
+    that is 1/16 to 1/8 of it: at most 12.5 % more bases), so that chunks of many lengths batch
     together; the padding reaches no output that is kept. Any other model
     gets one call per distinct length.
     """
