@@ -15,8 +15,10 @@ GTF). Everything goes through bioseq's API as the commands call it:
 2. ``train`` (``bioseq train --train DS``): the per-base defaults (the dilated
    CNN, balanced class weights, monitor AUPRC), ``--epochs`` epochs; the CPU
    time of training is measured (process time, all threads).
-3. Top-k accuracy (k = true sites) and AUPRC per class on the test split, and
-   the expected calibration error before and after temperature scaling.
+3. Top-k accuracy (k = true sites) and AUPRC per class on the test split, also
+   after the site pairing ``bioseq train`` fits on the validation genes
+   (``paired_...``; :mod:`bioseq.models.site_pairing`), and the expected
+   calibration error before and after temperature scaling.
 4. Variant effects: ``splice_variants`` on chr2R (GT/AG-destroying SNVs,
    deletions and insertions at annotated sites; SNVs 10-30 bp from a site that
    keep it; intergenic SNVs), scored without annotation (both strands,
@@ -95,8 +97,13 @@ def run(dataset: Path, out: Path, args) -> tuple[dict, float, Path]:
 
 
 def figures(metrics: dict) -> dict:
-    per_class = metrics["per_class"]
-    return {f"{name}_{key}": per_class[name][key] for name in per_class for key in ("topk_accuracy", "auprc")}
+    """Top-k and AUPRC per class on a run's test split, and after its site pairing (``paired_...``) when fitted."""
+    out = {}
+    for prefix, record in (("", metrics["test"]), ("paired_", metrics.get("site_pairing", {}).get("test"))):
+        if record is not None:
+            per_class = record["per_class"]
+            out |= {f"{prefix}{c}_{key}": per_class[c][key] for c in per_class for key in ("topk_accuracy", "auprc")}
+    return out
 
 
 def variant_auroc(bundle_dir: Path, reference: Reference, annotation, work: Path, seed: int) -> dict:
@@ -152,9 +159,9 @@ def main(argv=None) -> int:
         options = PerBaseOptions(window=args.window, context=args.context, test_chroms=("chr2R",), seed=args.seed)
         first, last, bundle_dir = train_twice(reference, annotation, options, work, "chr2R", args)
         metrics = last["metrics"]
-        report["chr2R"] = {**figures(metrics["test"]), "train_cpu_minutes": last["minutes"]}
+        report["chr2R"] = {**figures(metrics), "train_cpu_minutes": last["minutes"]}
         if args.hard:
-            report["chr2R_before_mining"] = {**figures(first["metrics"]["test"]), "train_cpu_minutes": first["minutes"]}
+            report["chr2R_before_mining"] = {**figures(first["metrics"]), "train_cpu_minutes": first["minutes"]}
             report["mining"] = {**last["mining"], "cpu_minutes": last["mining_cpu_minutes"]}
             print(f"chr2L -> chr2R before mining: {json.dumps(report['chr2R_before_mining'], indent=1)}")
             print(f"mining: {json.dumps(report['mining'], indent=1)}")
@@ -177,7 +184,7 @@ def main(argv=None) -> int:
         for fold in range(args.folds):
             options = PerBaseOptions(window=args.window, context=args.context, folds=args.folds, fold=fold)
             _, last, _ = train_twice(reference, annotation, options, work, f"fold{fold}", args)
-            folds.append({**figures(last["metrics"]["test"]), "train_cpu_minutes": last["minutes"]})
+            folds.append({**figures(last["metrics"]), "train_cpu_minutes": last["minutes"]})
             print(f"fold {fold}: {folds[-1]}", flush=True)
         if folds:
             report["folds"] = {

@@ -188,3 +188,45 @@ def test_pieces_are_whole_chunks_and_a_short_last_piece_joins_the_one_before():
 
 def test_track_names():
     assert track_name("donor", "+") == "donor.plus.bw" and track_name("a/b c", "-") == "a_b_c.minus.bw"
+
+
+class PairedFake(SiteFake):
+    """The fake with a second stage: acceptors weighed by the donor 1-79 bp after them, donors by their own odds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from bioseq.models.site_pairing import SitePairing, n_features
+
+        n = n_features()
+        weights = {
+            "acceptor": {
+                "mean": [0.0] * n,
+                "scale": [1.0] * n,
+                "coef": [1.0, 2.0] + [0.0] * (n - 2),
+                "intercept": -1.0,
+            },
+            "donor": {"mean": [0.0] * n, "scale": [1.0] * n, "coef": [0.5] + [0.0] * (n - 1), "intercept": 0.0},
+        }
+        self.site_pairing = SitePairing(classes=self.classes, weights=weights)
+
+
+def test_a_second_stage_rescores_each_strand_in_its_own_orientation_whatever_the_pieces(genome, tmp_path):
+    bundle = PairedFake()
+    out = tmp_path / "paired"
+    summary = annotate(bundle, genome, out, chunk=37, piece=37)  # one chunk per piece: every piece needs margins
+    assert summary["site_pairing"] == {"margin": 37 * 2703} and summary["pieces"]["total"] > 3
+    with Reference(genome) as ref:
+        for name, size in zip(ref.references, ref.lengths):
+            for strand, word in (("+", "plus"), ("-", "minus")):
+                raw = predict_region(bundle, ref, name, 0, size, strand=strand, chunk=37)
+                step = -1 if strand == "-" else 1
+                want = bundle.site_pairing.refine(raw[::step])[::step]
+                for c, cls in ((1, "acceptor"), (2, "donor")):
+                    got = _values(out / f"{cls}.{word}.bw", name, 0, size)
+                    assert np.allclose(got, want[:, c], atol=1e-6), (name, strand, cls)
+                assert not np.allclose(want[:, 1], raw[:, 1], atol=1e-3)  # it did change the acceptors
+    plain = annotate(bundle, genome, tmp_path / "plain", chunk=37, pairing=False)
+    assert plain["site_pairing"] is None
+    with Reference(genome) as ref:
+        raw = predict_region(bundle, ref, "r", 0, len(RANDOM), strand="+", chunk=37)
+    assert np.allclose(_values(tmp_path / "plain" / "acceptor.plus.bw", "r", 0, len(RANDOM)), raw[:, 1], atol=1e-7)

@@ -217,3 +217,33 @@ def test_running_out_of_memory_on_substitutions_says_what_to_lower(tmp_path, cod
     monkeypatch.setattr(bundle.model, "substitution_logits", substitution_logits)
     with pytest.raises(InputError, match="ran out of memory on cpu for a batch of 2 sequences of 64 positions"):
         bundle.predict_substitutions(codes, [0], [30], np.array([1], np.uint8), side=10, batch_size=2)
+
+
+def _with_pairing(path, record) -> None:
+    config = json.loads((path / "config.json").read_text())
+    config["site_pairing"] = record
+    (path / "config.json").write_text(json.dumps(config))
+
+
+def test_a_site_pairing_in_the_config_loads_and_a_bad_one_is_refused(tmp_path, codes):
+    from bioseq.models.site_pairing import SitePairing, n_features
+
+    n = n_features()
+    weights = {name: {"mean": [0.0] * n, "scale": [1.0] * n, "coef": [1.0] + [0.0] * (n - 1), "intercept": 0.0}
+               for name in ("acceptor", "donor")}  # fmt: skip
+    record = SitePairing(classes=tuple(CLASSES), weights=weights).to_dict()
+    _save(tmp_path / "b")
+    assert load_bundle(tmp_path / "b").site_pairing is None
+    _with_pairing(tmp_path / "b", record)
+    pairing = load_bundle(tmp_path / "b").site_pairing
+    proba = load_bundle(tmp_path / "b").predict_proba(codes)[0]
+    assert np.allclose(pairing.refine(proba), proba, atol=1e-5)  # weight 1 on its own log-odds: itself
+    for bad, message in (
+        ({**record, "classes": ["neither", "donor", "acceptor"]}, "fitted for classes"),
+        ({**record, "version": 9}, "another bioseq version"),
+        ({**record, "weights": {}}, "needs weights for acceptor, donor"),
+    ):
+        _with_pairing(tmp_path / "b", bad)
+        with pytest.raises(InputError, match=message) as caught:
+            load_bundle(tmp_path / "b")
+        assert "config.json" in str(caught.value) and str(tmp_path / "b") in str(caught.value)

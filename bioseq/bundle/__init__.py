@@ -13,7 +13,10 @@ Layout
     "alphabet": "bioseq-codes-v1"}, "training": {...}, "data": {"sha256",
     "n_train", "n_valid"}, "versions": {"bioseq", "torch", "python"},
     "created"}``. ``input.length`` is the fixed width ``L`` the model was
-    trained on, or ``null`` for a model that reads any width.
+    trained on, or ``null`` for a model that reads any width. A per-position
+    splice model trained on a per-base dataset also has ``site_pairing``: the
+    weights of its second stage (:mod:`bioseq.models.site_pairing`, plain
+    numbers; :attr:`Bundle.site_pairing`).
 ``metrics.json`` (optional)
     Whatever training or evaluation recorded.
 ``members/0, 1, ...`` (ensembles only)

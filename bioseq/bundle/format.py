@@ -292,7 +292,29 @@ def check_config(config: dict, root: Path) -> tuple[str, dict]:
         )
     check_length(spec.get("length"), root)
     check_flank(spec.get("flank", 0), config["task"], root)
+    if "site_pairing" in config:
+        check_site_pairing(config, root)
     return model["name"], model["options"]
+
+
+def check_site_pairing(config: dict, root: Path | None):
+    """The bundle's second stage (:class:`bioseq.models.site_pairing.SitePairing`), checked against its classes."""
+    from bioseq.models.site_pairing import SitePairing
+
+    if config.get("task") != "per_position":
+        raise InputError("config.json: site_pairing is for per-position models only", path=root)
+    try:
+        pairing = SitePairing.from_dict(config["site_pairing"])
+    except InputError as exc:
+        raise InputError(f"config.json: {exc.problem}", path=root, fix=exc.fix) from None
+    if pairing.classes != tuple(config["classes"]):
+        raise InputError(
+            f"config.json: site_pairing was fitted for classes {list(pairing.classes)}, the model has "
+            f"{config['classes']}",
+            path=root,
+            fix=INCONSISTENT,
+        )
+    return pairing
 
 
 def check_classes(task, classes, root: Path | None) -> tuple[str, ...]:

@@ -95,6 +95,20 @@ class Bundle:
         return bool(getattr(model_kind(self.model_name), "local", False))
 
     @property
+    def site_pairing(self):
+        """The second stage fitted for this splice model (:class:`bioseq.models.site_pairing.SitePairing`), or None.
+
+        ``bioseq train`` fits one on the validation genes of a per-base splice
+        dataset; an ensemble has none.
+        """
+        record = self.config.get("site_pairing")
+        if record is None:
+            return None
+        from bioseq.bundle.format import check_site_pairing
+
+        return check_site_pairing(self.config, self.path)
+
+    @property
     def model_name(self) -> str:
         """The registry name of the model (:func:`bioseq.models.registry.model_kind`), or ``"ensemble"``."""
         return self.config["model"]["name"]

@@ -8,6 +8,9 @@ class), ``sites.bed`` with the bases whose probability reaches
 memory). Memory stays bounded: the genome is predicted one block at a time.
 DIR appears only when complete. Finished pieces of --piece bases are kept in
 DIR.parts until then, so a killed job run again predicts only what is missing.
+A splice model trained on a per-base dataset carries a second stage that
+rescores sites by their exon and intron partners; its tracks are written
+unless --no-pairing is given.
 """
 
 from __future__ import annotations
@@ -55,6 +58,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         default=DEFAULT_PIECE,
         help=f"bases per stored piece: a killed run resumes from the last piece (default {DEFAULT_PIECE})",
     )
+    parser.add_argument(
+        "--no-pairing",
+        dest="pairing",
+        action="store_false",
+        help="write the model's own probabilities, not those of its site-pairing second stage (when it has one)",
+    )
     add_inference_flags(parser, threshold=False)
     parser.set_defaults(run=run)
     return parser
@@ -73,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         options=inference_options(args),
         chunk=args.chunk,
         piece=args.piece,
+        pairing=args.pairing,
     )
     sites = sum(n for per_strand in summary["sites"].values() for n in per_strand.values())
     print(

@@ -122,8 +122,9 @@ def evaluate_per_base(
     out : str or os.PathLike
         Directory for ``metrics.json`` / ``metrics.tsv``
         (:func:`bioseq.evaluate.per_base.per_base_metrics` plus ``calibration``:
-        the expected calibration error) and, with ``plots``, ``pr.png`` and
-        ``reliability.png``.
+        the expected calibration error; and ``site_pairing``, the same
+        figures after the bundle's second stage when it has one) and, with
+        ``plots``, ``pr.png`` and ``reliability.png``.
     split : str, default "test"
     options : InferenceOptions, optional
         Batch size and device.
@@ -172,6 +173,16 @@ def evaluate_per_base(
     labels = np.asarray(part.labels)
     metrics = per_base_metrics(labels, proba, classes=bundle.classes)
     metrics["calibration"] = expected_calibration_error(proba, labels, classes=bundle.classes)
+    pairing = getattr(bundle, "site_pairing", None)
+    if pairing is not None:  # the second stage, over the split's tiles joined into runs of positions
+        from bioseq.models.site_pairing import stitch_tiles
+
+        runs = stitch_tiles(part.regions, proba, labels)
+        metrics["site_pairing"] = per_base_metrics(
+            np.concatenate([y for _, y in runs]),
+            np.concatenate([pairing.refine(p) for p, _ in runs]),
+            classes=bundle.classes,
+        )
     directory = Path(out)
     write_metrics(metrics, directory)
     if plots:

@@ -124,6 +124,10 @@ def evaluate_run(run: Run, bundle_dir: Path) -> TrainResult:
     metrics = {k: v for k, v in metrics.items() if v is not None}
     if loaded.per_position:
         metrics["calibration"] = _calibration(loaded, run.data)
+        pairing = _site_pairing(loaded, run.data)
+        if pairing is not None:
+            metrics["site_pairing"] = pairing
+            loaded = load_bundle(bundle_dir, complete_run=False)
     write_outputs(run, bundle_dir, metrics, loaded)
     mark_complete(run.path, run.data.signature)
     return TrainResult(run.path, bundle_dir, metrics, time.perf_counter() - run.started)
@@ -141,6 +145,51 @@ def _calibration(bundle, parts: RunData) -> dict:
         test.labels,
         classes=parts.valid.classes,
     )
+
+
+def _site_pairing(bundle, parts: RunData) -> dict | None:
+    """Fit the splice second stage on the validation genes, keep it in the bundle; its figures.
+
+    Only for a model with ``acceptor`` and ``donor`` outputs whose validation
+    split is tiles of held-out genes (a per-base dataset's); the figures are
+    :func:`bioseq.evaluate.per_base.per_base_metrics` over the positions of
+    the validation and test tiles, rescored by the second stage
+    (:mod:`bioseq.models.site_pairing`). ``config.json`` is rewritten
+    atomically with the fitted weights under ``site_pairing``.
+    """
+    import logging
+
+    import numpy as np
+
+    from bioseq.errors import InputError
+    from bioseq.evaluate.per_base import per_base_metrics
+    from bioseq.io.handles import atomic_output
+    from bioseq.models.site_pairing import SitePairing, pairable, stitch_tiles
+
+    classes = tuple(bundle.classes)
+    if not pairable(classes):
+        return None
+
+    def spans(split: SequenceSet) -> list:
+        return stitch_tiles(split.names, bundle.predict_proba(split.codes), np.asarray(split.labels))
+
+    try:
+        valid = spans(parts.valid)
+        pairing = SitePairing.fit(valid, classes=classes)
+    except InputError as exc:  # not tiles of genes, or no site of a class: no second stage
+        logging.getLogger(__name__).info("no site pairing: %s", exc)
+        return None
+    figures = {"fitted_on": "valid", "reach": pairing.reach}
+    for name, split_spans in (("valid", valid), ("test", spans(parts.test) if parts.test is not None else None)):
+        if split_spans:
+            proba = np.concatenate([pairing.refine(p) for p, _ in split_spans])
+            labels = np.concatenate([y for _, y in split_spans])
+            figures[name] = per_base_metrics(labels, proba, classes=classes)
+    config = dict(bundle.config, site_pairing=pairing.to_dict())
+    with atomic_output(bundle.path / "config.json", "w") as handle:
+        json.dump(config, handle, indent=2, allow_nan=False)
+        handle.write("\n")
+    return figures
 
 
 def write_outputs(run: Run, bundle_dir: Path, metrics: dict, bundle) -> None:

@@ -109,3 +109,35 @@ def test_a_window_classifier_points_to_scan(genome, tmp_path, capsys):
     )
     assert main(["annotate", str(path), "--reference", str(genome), "--out", str(tmp_path / "o")]) == 1
     assert "bioseq scan" in capsys.readouterr().err
+
+
+def test_the_second_stage_of_the_bundle_is_used_unless_no_pairing(bundle, genome, tmp_path, capsys):
+    from bioseq.models.site_pairing import SitePairing, n_features
+
+    n = n_features()
+    coef = [1.0, 1.5] + [0.0] * (n - 2)
+    weights = {
+        name: {"mean": [0.0] * n, "scale": [1.0] * n, "coef": coef, "intercept": 0.5} for name in ("acceptor", "donor")
+    }
+    paired = tmp_path / "paired"
+    paired.mkdir()
+    for name in ("model.safetensors", "config.json"):
+        (paired / name).write_bytes((bundle / name).read_bytes())
+    config = json.loads((paired / "config.json").read_text())
+    config["site_pairing"] = SitePairing(classes=tuple(config["classes"]), weights=weights).to_dict()
+    (paired / "config.json").write_text(json.dumps(config))
+    loaded = load_bundle(paired)
+    with Reference(genome) as ref:
+        raw = predict_region(loaded, ref, "chr1", 0, 300, strand="-", chunk=37)
+    want = loaded.site_pairing.refine(raw[::-1])[::-1]
+    for flags, expected in (([], want), (["--no-pairing"], raw)):
+        out = tmp_path / f"out{len(flags)}"
+        argv = ["annotate", str(paired), "--reference", str(genome), "--out", str(out), "--chunk", "37", *flags]
+        assert main(argv) == 0
+        with pyBigWig.open(str(out / "donor.minus.bw")) as bw:
+            got = np.asarray(bw.values("chr1", 0, 300), dtype=np.float32)
+        assert np.allclose(got, expected[:, 2], atol=1e-6)
+        summary = json.loads((out / "summary.json").read_text())
+        assert (summary["site_pairing"] is None) == bool(flags)
+    assert not np.allclose(want[:, 2], raw[:, 2], atol=1e-3)
+    capsys.readouterr()

@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from bioseq.bundle import load_bundle
-from bioseq.datasets.per_base_store import per_base_writer
+from bioseq.datasets.per_base_store import open_per_base, per_base_writer
 from bioseq.errors import InputError
+from bioseq.evaluate.per_base import per_base_metrics
 from bioseq.io.interval import Interval
+from bioseq.models.site_pairing import stitch_tiles
 from bioseq.train.config import TrainConfig
 from bioseq.train.fit import train
 
@@ -87,12 +89,26 @@ def test_training_writes_a_per_position_bundle_with_field_metrics(dataset, tmp_p
     bundle = load_bundle(result.bundle_dir)
     assert bundle.per_position and bundle.flank == 5 and bundle.classes == CLASSES
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert set(metrics) == {"valid", "test", "calibration"}
-    for split in ("valid", "test"):
-        assert metrics[split]["n_positions"] == 16 * WINDOW
-        assert set(metrics[split]["per_class"]) == {"acceptor", "donor"}
-        assert 0 <= metrics[split]["topk_accuracy"] <= 1
+    assert set(metrics) == {"valid", "test", "calibration", "site_pairing"}
+    for figures in (
+        metrics["valid"],
+        metrics["test"],
+        metrics["site_pairing"]["valid"],
+        metrics["site_pairing"]["test"],
+    ):
+        assert figures["n_positions"] == 16 * WINDOW
+        assert set(figures["per_class"]) == {"acceptor", "donor"}
+        assert 0 <= figures["topk_accuracy"] <= 1
     assert metrics["calibration"]["temperature"] > 0
+    # the second stage, fitted on the validation tiles, is in the bundle and gives the recorded test figures
+    pairing = bundle.site_pairing
+    assert pairing is not None and pairing.classes == CLASSES and metrics["site_pairing"]["fitted_on"] == "valid"
+    test = open_per_base(dataset).splits["test"]
+    runs = stitch_tiles(test.regions, bundle.predict_proba(np.asarray(test.codes)[:, 5:-5]), np.asarray(test.labels))
+    refined = per_base_metrics(
+        np.concatenate([y for _, y in runs]), np.concatenate([pairing.refine(p) for p, _ in runs]), classes=CLASSES
+    )
+    assert refined["topk_accuracy"] == pytest.approx(metrics["site_pairing"]["test"]["topk_accuracy"])
     # the model reads the dataset's inputs cropped to its own context: 10 of the 20 stored bases
     codes = np.random.default_rng(1).integers(0, 4, (3, WINDOW + 10)).astype(np.uint8)
     assert bundle.predict_proba(codes).shape == (3, WINDOW, 3)
@@ -106,6 +122,7 @@ def test_training_writes_a_per_position_bundle_with_field_metrics(dataset, tmp_p
     evaluated = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert evaluated["topk_accuracy"] == pytest.approx(result.metrics["test"]["topk_accuracy"])
     assert evaluated["calibration"]["n_positions"] == 16 * WINDOW and (tmp_path / "ev" / "pr.png").is_file()
+    assert evaluated["site_pairing"]["auprc"] == pytest.approx(metrics["site_pairing"]["test"]["auprc"])
     table = tmp_path / "t.csv"
     table.write_text("sequence,label\nACGT,donor\n")
     assert main(["evaluate", str(tmp_path / "run"), "--data", str(table), "--out", str(tmp_path / "ev2")]) == 1
