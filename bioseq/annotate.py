@@ -64,7 +64,15 @@ from bioseq.interrupt import handle_signals
 from bioseq.io.atomic import atomic_directory
 from bioseq.io.interval import Interval
 from bioseq.io.pieces import PieceFolder, file_stamp
-from bioseq.tracks import DEFAULT_CHUNK, DEFAULT_PIECE, STRANDS, check_per_position, predict_blocks, predict_region
+from bioseq.tracks import (
+    DEFAULT_CHUNK,
+    DEFAULT_PIECE,
+    STRANDS,
+    check_per_position,
+    pairing_margin,
+    predict_blocks,
+    predict_region,
+)
 
 __all__ = ["annotate", "piece_spans", "region_spans", "track_name", "SITES", "SUMMARY"]
 
@@ -158,7 +166,7 @@ def annotate(
         if not spans:
             raise InputError("there is nothing to predict (no contig or region with bases)", path=reference.path)
         run = _Run(bundle, reference, spans, strands, threshold, chunk, options.batch_size, device)
-        run.pairing = getattr(bundle, "site_pairing", None) if pairing else None
+        run.paired = bool(pairing) and getattr(bundle, "site_pairing", None) is not None
         request = run.request(regions, piece)
         store = PieceFolder(os.fspath(out_dir) + ".parts", request, suffix="")
         with handle_signals():
@@ -210,7 +218,7 @@ class _Run:
         classes = tuple(bundle.classes)
         self.columns = tuple(range(1, len(classes))) if len(classes) > 1 else (0,)  # no background track
         self.classes = classes
-        self.pairing = None  # a SitePairing rescores each strand of a piece read with margins of its reach
+        self.paired = False  # rescore with the bundle's site pairing (tracks.predict_region(..., pairing=True))
 
     def request(self, regions, piece: int) -> dict:
         """What identifies this run's pieces (see :class:`bioseq.io.pieces.PieceFolder`)."""
@@ -228,7 +236,7 @@ class _Run:
             "threshold": self.threshold,
             "chunk": self.chunk,
             "piece": piece,
-            "site_pairing": self.pairing is not None,
+            "site_pairing": self.paired,
         }
 
     def piece(self, path: Path, name: str, start: int, end: int) -> None:
@@ -289,7 +297,7 @@ class _Run:
             },
             "strands": list(self.strands),
             "threshold": self.threshold,
-            "site_pairing": None if self.pairing is None else {"margin": self._margin()},
+            "site_pairing": {"margin": pairing_margin(self.bundle, self.chunk)} if self.paired else None,
             "flank": int(self.bundle.flank),
             "chunk": self.chunk,
             "batch_size": self.batch_size,
@@ -306,8 +314,12 @@ class _Run:
 
     def _span(self, name: str, start: int, end: int, tracks: dict, sites, counts: dict) -> None:
         """Predict one span on every strand, block by block, and write the tracks and the sites."""
-        if self.pairing is not None:
-            streams = [[(start, self._paired(name, start, end, strand))] for strand in self.strands]
+        if self.paired:  # the whole piece at once: the second stage reads margins around it
+            kwargs = {"chunk": self.chunk, "batch_size": self.batch_size, "device": self.device, "pairing": True}
+            streams = [
+                [(start, predict_region(self.bundle, self.reference, name, start, end, strand=strand, **kwargs))]
+                for strand in self.strands
+            ]
         else:
             streams = [
                 predict_blocks(
@@ -336,28 +348,6 @@ class _Run:
                 f"{name}\t{p}\t{p + 1}\t{self.classes[c]}\t{min(1000, round(1000 * float(v)))}\t{self.strands[o]}\n"
                 for p, o, c, v in found
             )
-
-    def _margin(self) -> int:
-        """Bases read on each side of a piece for the second stage: its reach, in whole chunks."""
-        return -(-self.pairing.reach // self.chunk) * self.chunk
-
-    def _paired(self, name: str, start: int, end: int, strand: str) -> np.ndarray:
-        """``[start, end)`` of one strand rescored by the second stage, from a prediction with margins."""
-        margin = self._margin()
-        lo, hi = max(0, start - margin), min(self.reference.length(name), end + margin)
-        proba = predict_region(
-            self.bundle,
-            self.reference,
-            name,
-            lo,
-            hi,
-            strand=strand,
-            chunk=self.chunk,
-            batch_size=self.batch_size,
-            device=self.device,
-        )
-        step = -1 if strand == "-" else 1  # the second stage reads transcript orientation
-        return self.pairing.refine(proba[::step])[::step][start - lo : end - lo]
 
 
 @contextlib.contextmanager

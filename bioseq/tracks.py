@@ -28,6 +28,14 @@ predicting ``[a, b)`` and ``[b, c)`` one after the other. A model that reads its
 whole input (an LSTM, a Transformer) depends on the chunk width; give it the
 width it was trained on.
 
+Site pairing: ``predict_region(..., pairing=True)`` rescores a splice
+model's sites with its second stage (:attr:`bioseq.bundle.Bundle.site_pairing`,
+:mod:`bioseq.models.site_pairing`). A rescored base reads the model's
+predictions up to the stage's reach away on its strand, so the region is
+predicted with that margin on both sides (in whole chunks, clipped at the
+contig's ends) and the result equals a whole-contig pass to float rounding,
+however a region is split.
+
 Memory: :func:`predict_blocks` holds one block of ``batch_size`` chunks at a
 time (codes ``(batch_size, chunk + 2 * flank)`` uint8 and probabilities
 ``(batch_size * chunk, C)`` float32), whatever the region's length.
@@ -42,7 +50,15 @@ import numpy as np
 from bioseq.checks import positive_integer
 from bioseq.errors import InputError
 
-__all__ = ["STRANDS", "DEFAULT_CHUNK", "DEFAULT_PIECE", "check_per_position", "predict_blocks", "predict_region"]
+__all__ = [
+    "STRANDS",
+    "DEFAULT_CHUNK",
+    "DEFAULT_PIECE",
+    "check_per_position",
+    "pairing_margin",
+    "predict_blocks",
+    "predict_region",
+]
 
 STRANDS = ("+", "-")
 """The strands a region is predicted on."""
@@ -166,10 +182,14 @@ def predict_region(
     chunk: int = DEFAULT_CHUNK,
     batch_size: int = 256,
     device=None,
+    pairing: bool = False,
 ) -> np.ndarray:
     """Per-position probabilities of ``contig[start:end)`` (0-based, half-open) in genome orientation.
 
-    The blocks of :func:`predict_blocks` put together; same parameters.
+    The blocks of :func:`predict_blocks` put together; same parameters, and
+    ``pairing``: rescore the sites with the bundle's second stage (see the
+    module docstring; the region is predicted with margins of its reach, so
+    the whole region and its margins are in memory at once).
 
     Returns
     -------
@@ -181,6 +201,8 @@ def predict_region(
     InputError
         As :func:`predict_blocks`.
     """
+    if pairing:
+        return _paired(bundle, reference, contig, start, end, strand, chunk, batch_size, device)
     blocks = predict_blocks(
         bundle, reference, contig, start, end, strand=strand, chunk=chunk, batch_size=batch_size, device=device
     )
@@ -188,6 +210,37 @@ def predict_region(
     if not parts:
         return np.zeros((0, len(bundle.classes)), dtype=np.float32)
     return np.concatenate(parts)
+
+
+def pairing_margin(bundle, chunk: int) -> int:
+    """Bases predicted on each side of a region for its second stage: the stage's reach in whole chunks."""
+    return -(-_site_pairing(bundle).reach // chunk) * chunk
+
+
+def _site_pairing(bundle):
+    pairing = getattr(bundle, "site_pairing", None)
+    if pairing is None:
+        raise InputError(
+            "this model has no site-pairing second stage",
+            path=getattr(bundle, "path", None),
+            fix="Predict without pairing, or train the splice model with 'bioseq train' on a per-base dataset, "
+            "which fits one",
+        )
+    return pairing
+
+
+def _paired(bundle, reference, contig, start, end, strand, chunk, batch_size, device) -> np.ndarray:
+    """``[start, end)`` rescored by the second stage, from a prediction with margins of its reach."""
+    check_per_position(bundle)
+    name, start, end = _check_region(reference, contig, start, end)
+    chunk = positive_integer(chunk, "chunk")
+    margin = pairing_margin(bundle, chunk)
+    lo, hi = max(0, start - margin), min(reference.length(name), end + margin)
+    proba = predict_region(
+        bundle, reference, name, lo, hi, strand=strand, chunk=chunk, batch_size=batch_size, device=device
+    )
+    step = -1 if strand == "-" else 1  # the second stage reads transcript orientation
+    return _site_pairing(bundle).refine(proba[::step])[::step][start - lo : end - lo]
 
 
 def _check_region(reference, contig: str, start: int, end: int) -> tuple[str, int, int]:

@@ -10,7 +10,7 @@ import signal
 import numpy as np
 import pyBigWig
 import pytest
-from test_tracks import MOTIFS, RANDOM, SiteFake, WindowFake  # the fake per-position bundle
+from test_tracks import MOTIFS, RANDOM, PairedFake, SiteFake, WindowFake  # fake per-position bundles
 
 from bioseq.annotate import annotate, piece_spans, region_spans, track_name
 from bioseq.errors import InputError, MissingContigError
@@ -188,26 +188,6 @@ def test_pieces_are_whole_chunks_and_a_short_last_piece_joins_the_one_before():
 
 def test_track_names():
     assert track_name("donor", "+") == "donor.plus.bw" and track_name("a/b c", "-") == "a_b_c.minus.bw"
-
-
-class PairedFake(SiteFake):
-    """The fake with a second stage: acceptors weighed by the donor 1-79 bp after them, donors by their own odds."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        from bioseq.models.site_pairing import SitePairing, n_features
-
-        n = n_features()
-        weights = {
-            "acceptor": {
-                "mean": [0.0] * n,
-                "scale": [1.0] * n,
-                "coef": [1.0, 2.0] + [0.0] * (n - 2),
-                "intercept": -1.0,
-            },
-            "donor": {"mean": [0.0] * n, "scale": [1.0] * n, "coef": [0.5] + [0.0] * (n - 1), "intercept": 0.0},
-        }
-        self.site_pairing = SitePairing(classes=self.classes, weights=weights)
 
 
 def test_a_second_stage_rescores_each_strand_in_its_own_orientation_whatever_the_pieces(genome, tmp_path):

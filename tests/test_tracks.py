@@ -48,6 +48,26 @@ class SiteFake:
         return np.stack([1 - donor - acceptor, acceptor, donor], axis=-1).astype(np.float32)  # (n, W, 3)
 
 
+class PairedFake(SiteFake):
+    """The fake with a second stage: acceptors weighed by the donor 1-79 bp after them, donors by their own odds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from bioseq.models.site_pairing import SitePairing, n_features
+
+        n = n_features()
+        weights = {
+            "acceptor": {
+                "mean": [0.0] * n,
+                "scale": [1.0] * n,
+                "coef": [1.0, 2.0] + [0.0] * (n - 2),
+                "intercept": -1.0,
+            },
+            "donor": {"mean": [0.0] * n, "scale": [1.0] * n, "coef": [0.5] + [0.0] * (n - 1), "intercept": 0.0},
+        }
+        self.site_pairing = SitePairing(classes=self.classes, weights=weights)
+
+
 class WindowFake:
     """A window classifier: one value per sequence."""
 
@@ -159,3 +179,17 @@ def test_a_model_output_of_the_wrong_shape_is_refused(reference):
     fake.predict_proba = lambda codes, **kw: SiteFake(flank=3).predict_proba(codes)
     with pytest.raises(InputError, match="returned probabilities of shape"):
         predict_region(fake, reference, "r", 0, 10)
+
+
+def test_paired_predictions_of_a_region_split_in_two_equal_the_whole(reference):
+    bundle, size = PairedFake(), reference.length("r")
+    for strand in ("+", "-"):
+        whole = predict_region(bundle, reference, "r", 0, size, strand=strand, chunk=37, pairing=True)
+        parts = [predict_region(bundle, reference, "r", a, b, strand=strand, chunk=37, pairing=True)
+                 for a, b in ((0, 101), (101, size))]  # fmt: skip
+        assert whole.shape == (size, 3) and np.allclose(np.concatenate(parts), whole, atol=1e-6)
+        raw = predict_region(bundle, reference, "r", 0, size, strand=strand, chunk=37)
+        step = -1 if strand == "-" else 1
+        assert np.allclose(whole, bundle.site_pairing.refine(raw[::step])[::step], atol=1e-6)
+    with pytest.raises(InputError, match="no site-pairing second stage"):
+        predict_region(SiteFake(), reference, "r", 0, size, pairing=True)

@@ -59,10 +59,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help=f"bases per stored piece: a killed run resumes from the last piece (default {DEFAULT_PIECE})",
     )
     parser.add_argument(
-        "--no-pairing",
-        dest="pairing",
-        action="store_false",
-        help="write the model's own probabilities, not those of its site-pairing second stage (when it has one)",
+        "--pairing",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="rescore sites with the model's site-pairing second stage when it has one (default); --no-pairing "
+        "writes the model's own probabilities",
     )
     add_inference_flags(parser, threshold=False)
     parser.set_defaults(run=run)

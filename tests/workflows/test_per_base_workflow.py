@@ -199,7 +199,7 @@ def test_dm6_dry_run_lists_the_per_base_jobs(workdir):
     assert "bioseq train --train results/dm6/data/dm6_per_base --model per_base_cnn" in out
     assert "--model-option context=400 --out results/dm6/runs/dm6_per_base/per_base_cnn --resume auto" in out
     assert "bioseq annotate results/dm6/runs/dm6_per_base/per_base_cnn" in out
-    assert "--out results/dm6/annotation/dm6/per_base_cnn --threshold 0.5" in out
+    assert "--out results/dm6/annotation/dm6/per_base_cnn --threshold 0.5 --pairing" in out
     assert "--contigs chr2R --per-category 50 --seed 0 --out results/dm6/variants/dm6/simulated.vcf.gz" in out
     assert "--vcf results/dm6/variants/dm6/simulated.vcf.gz" in out and "--distance 50" in out
     assert "--out results/dm6/variants/dm6/simulated/per_base_cnn.vcf.gz --tsv " in out

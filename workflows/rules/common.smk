@@ -636,7 +636,8 @@ def per_base_train_flags(wildcards):
 
 
 def annotate_flags(wildcards):
-    return flags(threshold=PER_BASE[wildcards.genome].get("threshold"))
+    block = PER_BASE[wildcards.genome]
+    return flags(threshold=block.get("threshold"), pairing=block.get("pairing"))
 
 
 def simulate_flags(wildcards):
