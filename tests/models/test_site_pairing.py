@@ -128,6 +128,22 @@ def test_fitting_learns_that_a_true_acceptor_has_a_donor_downstream():
     assert pairing.weights["acceptor"]["coef"][1] > 0  # the exon-side partner at 1-79 bp weighs in favour
 
 
+def test_a_weighted_sample_of_the_background_fits_about_the_same_stage():
+    spans = synthetic_spans(30, seed=1)
+    whole = SitePairing.fit(spans, classes=CLASSES)
+    sampled = SitePairing.fit(spans, classes=CLASSES, max_positions=15_000)  # a quarter of the 60,000 positions
+    assert SitePairing.fit(spans, classes=CLASSES, max_positions=15_000).to_dict() == sampled.to_dict()  # seeded
+    test = synthetic_spans(20, seed=2)
+    hit = np.concatenate([y for _, y in test]) == 1
+    for pairing in (whole, sampled):
+        assert topk(np.concatenate([pairing.refine(p)[:, 1] for p, _ in test]), hit) > 0.95
+    # the weights keep the probabilities those of all positions: the mean acceptor probability agrees
+    means = [np.mean([pairing.refine(p)[:, 1].mean() for p, _ in test]) for pairing in (whole, sampled)]
+    assert means[1] == pytest.approx(means[0], rel=0.25)
+    with pytest.raises(InputError, match="max_positions"):
+        SitePairing.fit(spans, classes=CLASSES, max_positions=0)
+
+
 def test_the_record_round_trips_through_json_and_bad_records_are_refused():
     pairing = SitePairing.fit(synthetic_spans(10, seed=3), classes=CLASSES)
     record = json.loads(json.dumps(pairing.to_dict()))
