@@ -38,6 +38,21 @@ atomically; :class:`bioseq.io.pieces.PieceFolder`). When all are there, the
 tracks are copied from them into ``OUT`` and the pieces are removed. A job
 killed by a time limit and run again with the same request predicts only the
 missing pieces: a kill loses at most one piece.
+
+Site pairing
+------------
+A splice model with a second stage (:attr:`bioseq.bundle.Bundle.site_pairing`,
+fitted by ``bioseq train`` on the validation genes) has its acceptor and
+donor tracks and sites rescored by it (``pairing=False`` or ``bioseq
+annotate --no-pairing`` writes the model's own probabilities;
+``summary.json`` says which, under ``site_pairing``). A rescored base reads
+the model's predictions up to the stage's reach (about 100 kb) away on its
+strand, so each piece is predicted whole with that margin on both sides
+(:func:`bioseq.tracks.predict_region` with ``pairing=True``; clipped at the
+contig's ends): a piece predicts up to twice the reach more bases (10 % more
+at the default 2 Mb pieces, 80 % more at 250 kb), and memory holds one piece
+and its margins per strand. The values equal those of one whole-contig pass,
+whatever the pieces, to float rounding.
 """
 
 from __future__ import annotations
