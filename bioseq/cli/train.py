@@ -50,5 +50,8 @@ def run(args: argparse.Namespace) -> int:
             for split in ("valid", "test")
             if split in result.metrics
         }
+        paired = result.metrics.get("site_pairing", {}).get("test")
+        if paired is not None:  # the splice second stage fitted on the validation genes
+            summary["test after site pairing"] = {k: paired.get(k) for k in keys}
         print(f"bioseq train: bundle {result.bundle_dir} ({result.seconds:.0f} s); {summary}", file=sys.stderr)
     return 0

@@ -126,3 +126,12 @@ def test_training_writes_a_per_position_bundle_with_field_metrics(dataset, tmp_p
     table = tmp_path / "t.csv"
     table.write_text("sequence,label\nACGT,donor\n")
     assert main(["evaluate", str(tmp_path / "run"), "--data", str(table), "--out", str(tmp_path / "ev2")]) == 1
+
+
+def test_the_command_prints_the_test_figures_after_site_pairing(dataset, tmp_path, capsys):
+    from bioseq.cli.main import main
+
+    argv = ["train", "--train", str(dataset), "--out", str(tmp_path / "run"), "--epochs", "1", "--batch-size", "16"]
+    assert main([*argv, "--model-option", "channels=8", "--seed", "0"]) == 0
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith("bioseq train: bundle") and "'test after site pairing': {'topk_accuracy':" in line
