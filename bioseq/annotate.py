@@ -180,8 +180,8 @@ def annotate(
         spans = region_spans(reference, regions)
         if not spans:
             raise InputError("there is nothing to predict (no contig or region with bases)", path=reference.path)
-        run = _Run(bundle, reference, spans, strands, threshold, chunk, options.batch_size, device)
-        run.paired = bool(pairing) and getattr(bundle, "site_pairing", None) is not None
+        paired = bool(pairing) and getattr(bundle, "site_pairing", None) is not None
+        run = _Run(bundle, reference, spans, strands, threshold, chunk, options.batch_size, device, paired)
         request = run.request(regions, piece)
         store = PieceFolder(os.fspath(out_dir) + ".parts", request, suffix="")
         with handle_signals():
@@ -227,13 +227,13 @@ def _default_device():
 class _Run:
     """One annotation: the model, the spans and the settings, written by :meth:`write`."""
 
-    def __init__(self, bundle, reference, spans, strands, threshold, chunk, batch_size, device) -> None:
+    def __init__(self, bundle, reference, spans, strands, threshold, chunk, batch_size, device, paired) -> None:
         self.bundle, self.reference, self.spans, self.strands = bundle, reference, spans, strands
         self.threshold, self.chunk, self.batch_size, self.device = threshold, chunk, batch_size, device
+        self.paired = paired  # rescore with the bundle's site pairing (tracks.predict_region(..., pairing=True))
         classes = tuple(bundle.classes)
         self.columns = tuple(range(1, len(classes))) if len(classes) > 1 else (0,)  # no background track
         self.classes = classes
-        self.paired = False  # rescore with the bundle's site pairing (tracks.predict_region(..., pairing=True))
 
     def request(self, regions, piece: int) -> dict:
         """What identifies this run's pieces (see :class:`bioseq.io.pieces.PieceFolder`)."""

@@ -214,7 +214,11 @@ def predict_region(
 
 def pairing_margin(bundle, chunk: int) -> int:
     """Bases predicted on each side of a region for its second stage: the stage's reach in whole chunks."""
-    return -(-_site_pairing(bundle).reach // chunk) * chunk
+    return _margin(_site_pairing(bundle), chunk)
+
+
+def _margin(pairing, chunk: int) -> int:
+    return -(-pairing.reach // chunk) * chunk
 
 
 def _site_pairing(bundle):
@@ -234,13 +238,14 @@ def _paired(bundle, reference, contig, start, end, strand, chunk, batch_size, de
     check_per_position(bundle)
     name, start, end = _check_region(reference, contig, start, end)
     chunk = positive_integer(chunk, "chunk")
-    margin = pairing_margin(bundle, chunk)
+    pairing = _site_pairing(bundle)
+    margin = _margin(pairing, chunk)
     lo, hi = max(0, start - margin), min(reference.length(name), end + margin)
     proba = predict_region(
         bundle, reference, name, lo, hi, strand=strand, chunk=chunk, batch_size=batch_size, device=device
     )
     step = -1 if strand == "-" else 1  # the second stage reads transcript orientation
-    return _site_pairing(bundle).refine(proba[::step])[::step][start - lo : end - lo]
+    return pairing.refine(proba[::step])[::step][start - lo : end - lo]
 
 
 def _check_region(reference, contig: str, start: int, end: int) -> tuple[str, int, int]:

@@ -6,6 +6,7 @@ See :mod:`bioseq.bundle` for the data contract of :meth:`Bundle.predict_proba`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ class Bundle:
             return all(member.local for member in self.model.members)
         return bool(getattr(model_kind(self.model_name), "local", False))
 
-    @property
+    @functools.cached_property  # parsed and checked once (load_bundle checked it already)
     def site_pairing(self):
         """The second stage fitted for this splice model (:class:`bioseq.models.site_pairing.SitePairing`), or None.
 

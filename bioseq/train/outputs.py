@@ -62,16 +62,18 @@ class Run:
     started: float
 
 
-def evaluate_split(bundle, data: SequenceSet | None) -> dict | None:
+def evaluate_split(bundle, data: SequenceSet | None, *, scores=None) -> dict | None:
     """Classification metrics of ``bundle`` on ``data`` (None when there is no such split).
 
     Per position: :func:`bioseq.evaluate.per_base.per_base_metrics` over every labelled position.
+    ``scores``: the bundle's ``predict_proba`` of ``data`` when the caller has it already.
     """
     from bioseq.evaluate.metrics import classification_metrics
 
     if data is None:
         return None
-    scores = bundle.predict_proba(data.codes)
+    if scores is None:
+        scores = bundle.predict_proba(data.codes)
     if data.task == "per_position":
         from bioseq.evaluate.per_base import per_base_metrics
 
@@ -120,34 +122,30 @@ def evaluate_run(run: Run, bundle_dir: Path) -> TrainResult:
     from bioseq.rundir import mark_complete
 
     loaded = load_bundle(bundle_dir, complete_run=False)
-    metrics = {"valid": evaluate_split(loaded, run.data.valid), "test": evaluate_split(loaded, run.data.test)}
-    metrics = {k: v for k, v in metrics.items() if v is not None}
+    splits = {"valid": run.data.valid, "test": run.data.test}
+    scores = {name: loaded.predict_proba(data.codes) for name, data in splits.items() if data is not None}
+    metrics = {name: evaluate_split(loaded, splits[name], scores=proba) for name, proba in scores.items()}
     if loaded.per_position:
-        metrics["calibration"] = _calibration(loaded, run.data)
-        pairing = _site_pairing(loaded, run.data)
+        metrics["calibration"] = _calibration(scores, run.data)
+        pairing = _site_pairing(loaded, run.data, scores)
         if pairing is not None:
             metrics["site_pairing"] = pairing
-            loaded = load_bundle(bundle_dir, complete_run=False)
-    write_outputs(run, bundle_dir, metrics, loaded)
+    write_outputs(run, bundle_dir, metrics, scores["valid"])
     mark_complete(run.path, run.data.signature)
     return TrainResult(run.path, bundle_dir, metrics, time.perf_counter() - run.started)
 
 
-def _calibration(bundle, parts: RunData) -> dict:
+def _calibration(scores: dict, parts: RunData) -> dict:
     """Temperature scaling fitted on the validation split; expected calibration error before and after."""
     from bioseq.evaluate.calibration import calibration_report
 
-    test = parts.test if parts.test is not None else parts.valid
+    test = "test" if parts.test is not None else "valid"
     return calibration_report(
-        bundle.predict_proba(parts.valid.codes),
-        parts.valid.labels,
-        bundle.predict_proba(test.codes),
-        test.labels,
-        classes=parts.valid.classes,
+        scores["valid"], parts.valid.labels, scores[test], getattr(parts, test).labels, classes=parts.valid.classes
     )
 
 
-def _site_pairing(bundle, parts: RunData) -> dict | None:
+def _site_pairing(bundle, parts: RunData, scores: dict) -> dict | None:
     """Fit the splice second stage on the validation genes, keep it in the bundle; its figures.
 
     Only for a model with ``acceptor`` and ``donor`` outputs whose validation
@@ -155,7 +153,8 @@ def _site_pairing(bundle, parts: RunData) -> dict | None:
     :func:`bioseq.evaluate.per_base.per_base_metrics` over the positions of
     the validation and test tiles, rescored by the second stage
     (:mod:`bioseq.models.site_pairing`). ``config.json`` is rewritten
-    atomically with the fitted weights under ``site_pairing``.
+    atomically with the fitted weights under ``site_pairing``. ``scores``: the
+    bundle's predictions of each split.
     """
     import logging
 
@@ -170,17 +169,18 @@ def _site_pairing(bundle, parts: RunData) -> dict | None:
     if not pairable(classes):
         return None
 
-    def spans(split: SequenceSet) -> list:
-        return stitch_tiles(split.names, bundle.predict_proba(split.codes), np.asarray(split.labels))
+    def spans(name: str) -> list:
+        split = parts.valid if name == "valid" else parts.test
+        return stitch_tiles(split.names, scores[name], np.asarray(split.labels))
 
     try:
-        valid = spans(parts.valid)
+        valid = spans("valid")
         pairing = SitePairing.fit(valid, classes=classes)
     except InputError as exc:  # not tiles of genes, or no site of a class: no second stage
         logging.getLogger(__name__).info("no site pairing: %s", exc)
         return None
     figures = {"fitted_on": "valid", "reach": pairing.reach}
-    for name, split_spans in (("valid", valid), ("test", spans(parts.test) if parts.test is not None else None)):
+    for name, split_spans in (("valid", valid), ("test", spans("test") if parts.test is not None else None)):
         if split_spans:
             proba = np.concatenate([pairing.refine(p) for p, _ in split_spans])
             labels = np.concatenate([y for _, y in split_spans])
@@ -192,8 +192,8 @@ def _site_pairing(bundle, parts: RunData) -> dict | None:
     return figures
 
 
-def write_outputs(run: Run, bundle_dir: Path, metrics: dict, bundle) -> None:
-    """metrics.json/.tsv of the run and the bundle, and the validation plots."""
+def write_outputs(run: Run, bundle_dir: Path, metrics: dict, scores) -> None:
+    """metrics.json/.tsv of the run and the bundle, and the validation plots of ``scores`` (its predictions)."""
     from bioseq.evaluate.plots import plot_all
     from bioseq.evaluate.report import write_metrics
     from bioseq.io.handles import atomic_output
@@ -206,10 +206,9 @@ def write_outputs(run: Run, bundle_dir: Path, metrics: dict, bundle) -> None:
         from bioseq.evaluate.plots import plot_per_base_pr, plot_reliability
 
         (run.path / "plots").mkdir(parents=True, exist_ok=True)
-        plot_per_base_pr(valid.labels, bundle.predict_proba(valid.codes), valid.classes, run.path / "plots" / "pr.png")
+        plot_per_base_pr(valid.labels, scores, valid.classes, run.path / "plots" / "pr.png")
         plot_reliability(metrics["calibration"], run.path / "plots" / "reliability.png")
         return
-    scores = bundle.predict_proba(valid.codes)
     log_file = run.path / "logs" / "metrics.csv"
     plot_all(
         valid.labels,
