@@ -16,7 +16,9 @@ Layout
     trained on, or ``null`` for a model that reads any width. A per-position
     splice model trained on a per-base dataset also has ``site_pairing``: the
     weights of its second stage (:mod:`bioseq.models.site_pairing`, plain
-    numbers; :attr:`Bundle.site_pairing`).
+    numbers; :attr:`Bundle.site_pairing`); so does an ensemble of such models
+    made by ``bioseq train --ensemble N`` or ``bioseq ensemble --test DS``,
+    fitted on the ensemble's own predictions.
 ``metrics.json`` (optional)
     Whatever training or evaluation recorded.
 ``members/0, 1, ...`` (ensembles only)

@@ -100,7 +100,9 @@ class Bundle:
         """The second stage fitted for this splice model (:class:`bioseq.models.site_pairing.SitePairing`), or None.
 
         ``bioseq train`` fits one on the validation genes of a per-base splice
-        dataset; an ensemble has none.
+        dataset (with ``--ensemble N``, on the ensemble's predictions);
+        ``bioseq ensemble --test DS`` fits one for an ensemble of splice
+        models on the validation genes of the per-base dataset ``DS``.
         """
         record = self.config.get("site_pairing")
         if record is None:

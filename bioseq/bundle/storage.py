@@ -27,6 +27,7 @@ from bioseq.bundle.format import (
     WEIGHTS,
     check_classes,
     check_length,
+    check_site_pairing,
     check_total_bytes,
     check_weight_bytes,
     compare_tensors,
@@ -214,6 +215,7 @@ def save_ensemble(
     training: Mapping[str, Any] | None = None,
     data: Mapping[str, Any] | None = None,
     metrics: Mapping[str, Any] | None = None,
+    site_pairing: Mapping[str, Any] | None = None,
 ) -> Path:
     """Save several bundles as one bundle that averages their probabilities.
 
@@ -235,6 +237,11 @@ def save_ensemble(
         :attr:`Bundle.path`).
     training, data, metrics : mapping, optional
         As for :func:`save_bundle`.
+    site_pairing : mapping, optional
+        For an ensemble of splice models: the second stage fitted on the
+        ensemble's own predictions of held-out genes
+        (:meth:`bioseq.models.site_pairing.SitePairing.to_dict`), kept in
+        ``config.json`` as a trained bundle keeps its own.
 
     Returns
     -------
@@ -244,17 +251,22 @@ def save_ensemble(
     Raises
     ------
     InputError
-        As :func:`combine_bundles` does.
+        As :func:`combine_bundles` does, or on a ``site_pairing`` record that
+        does not fit the members' task and classes.
     """
     target = Path(directory)
     ensemble = combine_bundles(members, training=training, data=data, path=target)
     for bundle in ensemble.model.members:
         _check_copyable(bundle.path)
+    config = dict(ensemble.config)
+    if site_pairing is not None:
+        config["site_pairing"] = plain(site_pairing, "site_pairing")
+        check_site_pairing(config, None)
 
     def fill(tmp: Path) -> None:
         for i, bundle in enumerate(ensemble.model.members):
             _copy_member(bundle.path, tmp / "members" / str(i))
-        (tmp / CONFIG).write_text(json.dumps(ensemble.config, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        (tmp / CONFIG).write_text(json.dumps(config, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         if metrics is not None:
             (tmp / METRICS).write_text(
                 json.dumps(plain(metrics, "metrics"), indent=2, allow_nan=False) + "\n", encoding="utf-8"

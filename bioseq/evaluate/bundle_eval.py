@@ -18,7 +18,7 @@ import numpy as np
 from bioseq.errors import InputError
 from bioseq.inference import InferenceOptions, as_options
 
-__all__ = ["evaluate_bundle", "evaluate_per_base", "read_for_bundle"]
+__all__ = ["evaluate_bundle", "evaluate_per_base", "per_base_figures", "per_base_scores", "read_for_bundle"]
 
 
 def evaluate_bundle(
@@ -140,11 +140,46 @@ def evaluate_per_base(
         When ``data`` is not a per-base dataset, lacks ``split``, has other
         classes, or stores less context than the model reads.
     """
-    from bioseq.datasets.per_base_store import is_per_base, open_per_base
-    from bioseq.evaluate.calibration import expected_calibration_error
-    from bioseq.evaluate.per_base import per_base_metrics
     from bioseq.evaluate.plots import plot_per_base_pr, plot_reliability
     from bioseq.evaluate.report import write_metrics
+
+    part, proba = per_base_scores(bundle, data, split=split, options=options)
+    labels = np.asarray(part.labels)
+    metrics = per_base_figures(part, proba, classes=bundle.classes, pairing=getattr(bundle, "site_pairing", None))
+    directory = Path(out)
+    write_metrics(metrics, directory)
+    if plots:
+        plot_per_base_pr(labels, proba, bundle.classes, directory / "pr.png")
+        plot_reliability(metrics["calibration"], directory / "reliability.png")
+    return metrics
+
+
+def per_base_scores(bundle, data: str | os.PathLike, *, split: str = "test", options: InferenceOptions | None = None):
+    """One split of a per-base dataset and a per-position bundle's probabilities of it.
+
+    Parameters
+    ----------
+    bundle : Bundle
+        A per-position bundle (or ensemble) whose context is at most the dataset's.
+    data : str or os.PathLike
+        A per-base dataset directory with the bundle's classes.
+    split : str, default "test"
+    options : InferenceOptions, optional
+
+    Returns
+    -------
+    part : bioseq.datasets.per_base_store.PerBaseSplit
+    proba : numpy.ndarray, shape ``(N, W, C)``, float32
+        The bundle's probabilities of the split's labelled positions, the
+        stored context cropped to the model's.
+
+    Raises
+    ------
+    InputError
+        When ``data`` is not a per-base dataset, lacks ``split``, has other
+        classes, or stores less context than the model reads.
+    """
+    from bioseq.datasets.per_base_store import is_per_base, open_per_base
 
     options = as_options(options)
     if not is_per_base(data):
@@ -169,25 +204,35 @@ def evaluate_per_base(
         )
     part = dataset.splits[split]
     codes = part.codes[:, crop : part.codes.shape[1] - crop]
-    proba = options.predict_proba(bundle, np.ascontiguousarray(codes))
-    labels = np.asarray(part.labels)
-    metrics = per_base_metrics(labels, proba, classes=bundle.classes)
-    metrics["calibration"] = expected_calibration_error(proba, labels, classes=bundle.classes)
-    pairing = getattr(bundle, "site_pairing", None)
-    if pairing is not None:  # the second stage, over the split's tiles joined into runs of positions
-        from bioseq.models.site_pairing import stitch_tiles
+    return part, options.predict_proba(bundle, np.ascontiguousarray(codes))
 
-        runs = stitch_tiles(part.regions, proba, labels)
-        metrics["site_pairing"] = per_base_metrics(
-            np.concatenate([y for _, y in runs]),
-            np.concatenate([pairing.refine(p) for p, _ in runs]),
-            classes=bundle.classes,
-        )
-    directory = Path(out)
-    write_metrics(metrics, directory)
-    if plots:
-        plot_per_base_pr(labels, proba, bundle.classes, directory / "pr.png")
-        plot_reliability(metrics["calibration"], directory / "reliability.png")
+
+def per_base_figures(part, proba: np.ndarray, *, classes, pairing=None) -> dict:
+    """The figures of a per-base split: per-position metrics, calibration error, and after ``pairing`` when given.
+
+    Parameters
+    ----------
+    part : bioseq.datasets.per_base_store.PerBaseSplit
+    proba : numpy.ndarray, shape ``(N, W, C)``, float
+        Probabilities of the split's labelled positions (:func:`per_base_scores`).
+    classes : sequence of str
+    pairing : bioseq.models.site_pairing.SitePairing, optional
+
+    Returns
+    -------
+    dict
+        :func:`bioseq.evaluate.per_base.per_base_metrics` plus ``calibration``
+        (expected calibration error) and, with ``pairing``, ``site_pairing``:
+        the same metrics over the split's tiles joined into runs and rescored.
+    """
+    from bioseq.evaluate.calibration import expected_calibration_error
+    from bioseq.evaluate.per_base import paired_metrics, per_base_metrics
+
+    labels = np.asarray(part.labels)
+    metrics = per_base_metrics(labels, proba, classes=classes)
+    metrics["calibration"] = expected_calibration_error(proba, labels, classes=classes)
+    if pairing is not None:
+        metrics["site_pairing"] = paired_metrics(pairing, part.regions, proba, labels, classes=classes)
     return metrics
 
 

@@ -48,7 +48,7 @@ import numpy as np
 from bioseq.checks import check_threshold
 from bioseq.errors import InputError
 
-__all__ = ["check_per_base", "per_base_metrics"]
+__all__ = ["check_per_base", "paired_metrics", "per_base_metrics"]
 
 _SUM_TOLERANCE = 1e-3
 
@@ -358,3 +358,43 @@ def per_base_metrics(labels, proba, *, classes, thresholds=(0.1, 0.5, 0.9)) -> d
         "per_class": table,
         "warnings": _warnings_for(table, int(y.size)),
     }
+
+
+def paired_metrics(pairing, regions, proba, labels, *, classes, thresholds=(0.1, 0.5, 0.9)) -> dict:
+    """:func:`per_base_metrics` of a per-base split's tiles after the splice second stage.
+
+    Parameters
+    ----------
+    pairing : bioseq.models.site_pairing.SitePairing
+    regions : sequence of str
+        The tiles' regions, ``chrom:start-end(strand)``.
+    proba : numpy.ndarray, shape ``(N, W, C)``, float
+        The model's probabilities of the tiles.
+    labels : numpy.ndarray, shape ``(N, W)``, uint8
+    classes : sequence of str
+    thresholds : sequence of float
+
+    Returns
+    -------
+    dict
+        As :func:`per_base_metrics`, over every position of the tiles joined
+        into runs (:func:`bioseq.models.site_pairing.stitch_tiles`) and rescored
+        by ``pairing``.
+
+    Raises
+    ------
+    InputError
+        On no tiles, a region that is not ``chrom:start-end(strand)``, or
+        arrays that disagree.
+    """
+    from bioseq.models.site_pairing import stitch_tiles
+
+    runs = stitch_tiles(regions, proba, labels)
+    if not runs:
+        raise InputError("no tiles to score after site pairing")
+    return per_base_metrics(
+        np.concatenate([y for _, y in runs]),
+        np.concatenate([pairing.refine(p) for p, _ in runs]),
+        classes=classes,
+        thresholds=thresholds,
+    )

@@ -47,6 +47,7 @@ __all__ = [
     "NEAR",
     "PAIRS",
     "pairable",
+    "fit_on_tiles",
     "n_features",
     "pairing_features",
     "stitch_tiles",
@@ -446,6 +447,36 @@ def stitch_tiles(regions: Sequence[str], proba: np.ndarray, labels: np.ndarray) 
     return [
         (np.concatenate(proba[order]), np.concatenate(labels[order])) for _, order in tile_runs(regions, proba.shape[1])
     ]
+
+
+def fit_on_tiles(regions: Sequence[str], proba: np.ndarray, labels: np.ndarray, *, classes: Sequence[str]):
+    """The second stage fitted on a per-base split's tiles, or None when that split cannot fit one.
+
+    Parameters
+    ----------
+    regions, proba, labels
+        As :func:`stitch_tiles` takes: the held-out split's tiles (``bioseq
+        train`` and ``bioseq ensemble`` pass a per-base dataset's validation
+        split) and a model's predictions of them.
+    classes : sequence of str
+        The model's classes.
+
+    Returns
+    -------
+    SitePairing or None
+        None for a model without both site classes, or tiles that are not
+        runs of genes or lack the sites of a class (logged at info level, with
+        the reason).
+    """
+    import logging
+
+    if not pairable(classes):
+        return None
+    try:
+        return SitePairing.fit(stitch_tiles(regions, proba, labels), classes=classes)
+    except InputError as exc:
+        logging.getLogger(__name__).info("no site pairing: %s", exc)
+        return None
 
 
 def _finite(value, what: str) -> np.ndarray:

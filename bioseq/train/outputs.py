@@ -156,35 +156,22 @@ def _site_pairing(bundle, parts: RunData, scores: dict) -> dict | None:
     atomically with the fitted weights under ``site_pairing``. ``scores``: the
     bundle's predictions of each split.
     """
-    import logging
-
     import numpy as np
 
-    from bioseq.errors import InputError
-    from bioseq.evaluate.per_base import per_base_metrics
+    from bioseq.evaluate.per_base import paired_metrics
     from bioseq.io.handles import atomic_output
-    from bioseq.models.site_pairing import SitePairing, pairable, stitch_tiles
+    from bioseq.models.site_pairing import fit_on_tiles
 
     classes = tuple(bundle.classes)
-    if not pairable(classes):
-        return None
-
-    def spans(name: str) -> list:
-        split = parts.valid if name == "valid" else parts.test
-        return stitch_tiles(split.names, scores[name], np.asarray(split.labels))
-
-    try:
-        valid = spans("valid")
-        pairing = SitePairing.fit(valid, classes=classes)
-    except InputError as exc:  # not tiles of genes, or no site of a class: no second stage
-        logging.getLogger(__name__).info("no site pairing: %s", exc)
+    pairing = fit_on_tiles(parts.valid.names, scores["valid"], np.asarray(parts.valid.labels), classes=classes)
+    if pairing is None:
         return None
     figures = {"fitted_on": "valid", "reach": pairing.reach}
-    for name, split_spans in (("valid", valid), ("test", spans("test") if parts.test is not None else None)):
-        if split_spans:
-            proba = np.concatenate([pairing.refine(p) for p, _ in split_spans])
-            labels = np.concatenate([y for _, y in split_spans])
-            figures[name] = per_base_metrics(labels, proba, classes=classes)
+    for name, split in (("valid", parts.valid), ("test", parts.test)):
+        if split is not None and len(split):
+            figures[name] = paired_metrics(
+                pairing, split.names, scores[name], np.asarray(split.labels), classes=classes
+            )
     config = dict(bundle.config, site_pairing=pairing.to_dict())
     with atomic_output(bundle.path / "config.json", "w") as handle:
         json.dump(config, handle, indent=2, allow_nan=False)

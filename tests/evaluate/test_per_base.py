@@ -207,3 +207,25 @@ def test_precision_recall_plot(tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
     with pytest.raises(InputError, match="image format"):
         plot_per_base_pr(labels, proba, CLASSES, tmp_path / "pr.jpg")
+
+
+def test_paired_metrics_of_an_identity_stage_are_the_model_s_own():
+    from bioseq.evaluate.per_base import paired_metrics
+    from bioseq.models.site_pairing import SitePairing, n_features
+
+    n = n_features()
+    own = [1.0] + [0.0] * (n - 1)  # the stage's output is the model's probability itself
+    weights = {s: {"mean": [0.0] * n, "scale": [1.0] * n, "coef": own, "intercept": 0.0} for s in ("acceptor", "donor")}
+    pairing = SitePairing(classes=CLASSES, weights=weights)
+    rng = np.random.default_rng(4)
+    proba = rng.dirichlet([8, 1, 1], size=(6, 10)).astype(np.float32)
+    labels = rng.choice(3, size=(6, 10), p=[0.8, 0.1, 0.1]).astype(np.uint8)
+    regions = [f"chr1:{100 + 10 * i - 2}-{110 + 10 * i + 2}(+)" for i in range(6)]  # one run of 60 positions
+    got = paired_metrics(pairing, regions, proba, labels, classes=CLASSES)
+    want = per_base_metrics(labels, proba, classes=CLASSES)
+    for name in ("acceptor", "donor"):
+        assert got["per_class"][name]["auprc"] == pytest.approx(want["per_class"][name]["auprc"])
+        assert got["per_class"][name]["topk_accuracy"] == pytest.approx(want["per_class"][name]["topk_accuracy"])
+    assert got["n_positions"] == 60
+    with pytest.raises(InputError, match="no tiles"):
+        paired_metrics(pairing, [], proba[:0], labels[:0], classes=CLASSES)

@@ -223,3 +223,28 @@ def test_stitched_tiles_give_back_each_strand_in_transcript_orientation():
         stitch_tiles(["chr1:1-8"], proba[:1], labels[:1])
     with pytest.raises(InputError, match="for N regions"):
         stitch_tiles(regions[:2], proba, labels)
+
+
+def as_tiles(spans, width: int = 400, flank: int = 5):
+    """Each span cut into tiles of ``width`` on a contig of its own (+ strand), as a per-base split stores them."""
+    regions, proba, labels = [], [], []
+    for number, (p, y) in enumerate(spans):
+        for start in range(0, len(y), width):
+            regions.append(f"span{number}:{start - flank}-{start + width + flank}(+)")
+            proba.append(p[start : start + width])
+            labels.append(y[start : start + width])
+    return regions, np.stack(proba), np.stack(labels)
+
+
+def test_fit_on_tiles_fits_the_stitched_runs_or_says_why_not(caplog):
+    spans = synthetic_spans(12, seed=3)
+    regions, proba, labels = as_tiles(spans)
+    fitted = sp.fit_on_tiles(regions, proba, labels, classes=CLASSES)
+    direct = SitePairing.fit(spans, classes=CLASSES)
+    for site in ("acceptor", "donor"):
+        np.testing.assert_allclose(fitted.weights[site]["coef"], direct.weights[site]["coef"], rtol=1e-3, atol=1e-4)
+    assert sp.fit_on_tiles(regions, proba[..., :2], labels, classes=("neither", "acceptor")) is None
+    with caplog.at_level("INFO", logger="bioseq.models.site_pairing"):
+        assert sp.fit_on_tiles(regions, proba, np.zeros_like(labels), classes=CLASSES) is None
+        assert sp.fit_on_tiles(["chr1:1-8"] * len(proba), proba, labels, classes=CLASSES) is None
+    assert [r.message.startswith("no site pairing: ") for r in caplog.records] == [True, True]

@@ -135,3 +135,45 @@ def test_the_command_prints_the_test_figures_after_site_pairing(dataset, tmp_pat
     assert main([*argv, "--model-option", "channels=8", "--seed", "0"]) == 0
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert line.startswith("bioseq train: bundle") and "'test after site pairing': {'topk_accuracy':" in line
+
+
+def test_an_ensemble_of_splice_models_gets_its_own_site_pairing(dataset, tmp_path, capsys):
+    from bioseq.cli.main import main
+    from bioseq.evaluate.per_base import paired_metrics
+    from bioseq.models.site_pairing import SitePairing
+
+    runs = []
+    for seed in (0, 1):
+        runs.append(tmp_path / f"seed{seed}")
+        config = _config(dataset, runs[-1], epochs=1, seed=seed, model_options={"channels": 8, "context": 10})
+        train(config)
+    out = tmp_path / "ens"
+    bad = tmp_path / "t.csv"
+    bad.write_text("sequence,label\nACGT,donor\n")
+    assert main(["ensemble", *map(str, runs), "--out", str(out), "--test", str(bad)]) == 1
+    assert "not one" in capsys.readouterr().err and not out.exists()  # refused before anything is written
+    assert main(["ensemble", *map(str, runs), "--out", str(out), "--test", str(dataset)]) == 0
+    assert "(after site pairing " in capsys.readouterr().err
+    ensemble = load_bundle(out)
+    splits = open_per_base(dataset).splits
+    crop = (CONTEXT - 10) // 2
+
+    def scores(split):
+        codes = np.asarray(splits[split].codes)[:, crop:-crop]
+        return np.mean([load_bundle(r / "bundle").predict_proba(codes) for r in runs], axis=0)
+
+    # fitted on the ensemble's own predictions of the validation tiles, as bioseq train fits a model's
+    valid = splits["valid"]
+    expected = SitePairing.fit(stitch_tiles(valid.regions, scores("valid"), np.asarray(valid.labels)), classes=CLASSES)
+    fitted = ensemble.site_pairing
+    assert fitted.classes == CLASSES
+    for site in ("acceptor", "donor"):
+        for key, value in expected.weights[site].items():
+            np.testing.assert_allclose(fitted.weights[site][key], value, rtol=1e-4, atol=1e-6)
+    metrics = json.loads((out / "metrics.json").read_text())
+    test = splits["test"]
+    labels = np.asarray(test.labels)
+    assert metrics["test"]["auprc"] == pytest.approx(per_base_metrics(labels, scores("test"), classes=CLASSES)["auprc"])
+    paired = paired_metrics(expected, test.regions, scores("test"), labels, classes=CLASSES)
+    assert metrics["test"]["site_pairing"]["auprc"] == pytest.approx(paired["auprc"])
+    assert metrics["site_pairing"] == {"fitted_on": "valid", "reach": expected.reach}
