@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         metrics=metrics,
         site_pairing=None if pairing is None else pairing.to_dict(),
     )
-    names = "+".join(b.model_name for b in bundles)
+    names = ensemble.config["model"]["options"]["member_model"]  # one name when the members share it
     print(f"bioseq ensemble: {out} averages {len(bundles)} members ({names}){shown}", file=sys.stderr)
     return 0
 
