@@ -107,6 +107,7 @@ def _per_base_test(ensemble, data) -> tuple[dict, object]:
     """The ensemble's figures on a per-base dataset's test split; its site pairing, fitted on the validation split."""
     import numpy as np
 
+    from bioseq.errors import InputError
     from bioseq.evaluate.bundle_eval import per_base_figures, per_base_scores
     from bioseq.models.site_pairing import fit_on_tiles
 
@@ -115,6 +116,12 @@ def _per_base_test(ensemble, data) -> tuple[dict, object]:
         fit_on_tiles(valid.regions, proba, np.asarray(valid.labels), classes=ensemble.classes) if len(valid) else None
     )
     test, proba = per_base_scores(ensemble, data, split="test")
+    if not len(test):
+        raise InputError(
+            "the per-base dataset's test split is empty: nothing to score the ensemble on",
+            path=data,
+            fix="Build the dataset with held-out contigs (--test-chroms) or gene folds (--folds)",
+        )
     metrics = {"test": per_base_figures(test, proba, classes=ensemble.classes, pairing=pairing)}
     if pairing is not None:
         metrics["site_pairing"] = {"fitted_on": "valid", "reach": pairing.reach}
@@ -123,8 +130,12 @@ def _per_base_test(ensemble, data) -> tuple[dict, object]:
 
 def _per_base_summary(figures: dict) -> str:
     """``test top-k 0.61, AUPRC 0.64 (after site pairing 0.65, 0.68)`` (means over the site classes)."""
-    text = f"test top-k {figures['topk_accuracy']:.3f}, AUPRC {figures['auprc']:.3f}"
+
+    def shown(value) -> str:
+        return "n/a" if value is None else f"{value:.3f}"  # None: no site of any class
+
+    text = f"test top-k {shown(figures['topk_accuracy'])}, AUPRC {shown(figures['auprc'])}"
     paired = figures.get("site_pairing")
     if paired is not None:
-        text += f" (after site pairing {paired['topk_accuracy']:.3f}, {paired['auprc']:.3f})"
+        text += f" (after site pairing {shown(paired['topk_accuracy'])}, {shown(paired['auprc'])})"
     return text

@@ -152,6 +152,14 @@ def test_an_ensemble_of_splice_models_gets_its_own_site_pairing(dataset, tmp_pat
     bad.write_text("sequence,label\nACGT,donor\n")
     assert main(["ensemble", *map(str, runs), "--out", str(out), "--test", str(bad)]) == 1
     assert "not one" in capsys.readouterr().err and not out.exists()  # refused before anything is written
+    untested = tmp_path / "untested"
+    sizes = {"train": 4, "valid": 16, "test": 0}
+    with per_base_writer(untested, classes=CLASSES, context=CONTEXT, window=WINDOW, sizes=sizes) as writer:
+        for name, n in sizes.items():
+            if n:
+                writer.append(name, *_split(n, np.random.default_rng(2)))
+    assert main(["ensemble", *map(str, runs), "--out", str(out), "--test", str(untested)]) == 1
+    assert "test split is empty" in capsys.readouterr().err and not out.exists()
     assert main(["ensemble", *map(str, runs), "--out", str(out), "--test", str(dataset)]) == 0
     assert "(after site pairing " in capsys.readouterr().err
     ensemble = load_bundle(out)
